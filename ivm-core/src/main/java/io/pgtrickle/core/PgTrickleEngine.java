@@ -1,0 +1,150 @@
+package io.pgtrickle.core;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.pgtrickle.core.catalog.Catalog;
+import io.pgtrickle.core.catalog.CatalogMigrator;
+import io.pgtrickle.core.error.ErrorCode;
+import io.pgtrickle.core.error.PgTrickleException;
+import io.pgtrickle.core.lifecycle.StreamTables;
+import io.pgtrickle.core.refresh.Refresher;
+import io.pgtrickle.core.requests.RequestListener;
+import io.pgtrickle.core.requests.RequestProcessor;
+import io.pgtrickle.core.schedule.Scheduler;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Properties;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The engine for one database. {@link #open} installs or migrates the catalog and gives the
+ * synchronous Java API ({@link #streamTables()}); {@link #start()} adds the background work: the
+ * scheduler and the listener that carries out requests made through the SQL functions.
+ */
+public final class PgTrickleEngine implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(PgTrickleEngine.class);
+
+    private final EngineConfig config;
+    private final HikariDataSource dataSource;
+    private final Catalog catalog = new Catalog();
+    private final Refresher refresher;
+    private final StreamTables streamTables;
+    private Scheduler scheduler;
+    private RequestListener listener;
+
+    private PgTrickleEngine(EngineConfig config, HikariDataSource dataSource) {
+        this.config = config;
+        this.dataSource = dataSource;
+        this.refresher = new Refresher(dataSource, catalog, config.retryPolicy());
+        this.streamTables = new StreamTables(dataSource, catalog, refresher);
+    }
+
+    /**
+     * Connects and brings the catalog up to date.
+     *
+     * @throws PgTrickleException {@code CONNECTION_FAILED} when the database cannot be reached
+     */
+    public static PgTrickleEngine open(EngineConfig config) {
+        HikariDataSource ds = pool(config);
+        try {
+            CatalogMigrator.migrate(ds);
+            return new PgTrickleEngine(config, ds);
+        } catch (RuntimeException e) {
+            ds.close();
+            throw new PgTrickleException(ErrorCode.INTERNAL, "cannot install the pgtrickle catalog: " + e.getMessage(), e);
+        }
+    }
+
+    private static HikariDataSource pool(EngineConfig config) {
+        // Fail fast with a clear message before the pool starts retrying in the background.
+        try (Connection probe = connect(config)) {
+            probe.isValid(5);
+        } catch (SQLException e) {
+            throw new PgTrickleException(ErrorCode.CONNECTION_FAILED, "cannot connect to " + config.redactedUrl() + ": "
+                    + e.getMessage(), e);
+        }
+        HikariConfig hc = new HikariConfig();
+        hc.setJdbcUrl(config.jdbcUrl());
+        if (config.user() != null) {
+            hc.setUsername(config.user());
+        }
+        if (config.password() != null) {
+            hc.setPassword(config.password());
+        }
+        hc.setMaximumPoolSize(config.poolSize());
+        hc.setMinimumIdle(1);
+        hc.setPoolName("pgtrickle");
+        hc.addDataSourceProperty("ApplicationName", "pgtrickle");
+        return new HikariDataSource(hc);
+    }
+
+    private static Connection connect(EngineConfig config) throws SQLException {
+        Properties p = new Properties();
+        if (config.user() != null) {
+            p.setProperty("user", config.user());
+        }
+        if (config.password() != null) {
+            p.setProperty("password", config.password());
+        }
+        p.setProperty("ApplicationName", "pgtrickle-listener");
+        p.setProperty("connectTimeout", "10");
+        return DriverManager.getConnection(config.jdbcUrl(), p);
+    }
+
+    /** The synchronous lifecycle API. */
+    public StreamTables streamTables() {
+        return streamTables;
+    }
+
+    public DataSource dataSource() {
+        return dataSource;
+    }
+
+    /** The scheduler, once started; tests may drive it tick by tick. */
+    public Scheduler scheduler() {
+        return scheduler;
+    }
+
+    /**
+     * Starts scheduling and serving SQL requests.
+     *
+     * @throws PgTrickleException {@code ENGINE_ALREADY_RUNNING} when another engine owns the database
+     */
+    public synchronized PgTrickleEngine start() {
+        if (listener != null) {
+            return this;
+        }
+        RequestProcessor processor = new RequestProcessor(dataSource, streamTables);
+        listener = new RequestListener(() -> {
+            try {
+                return connect(config);
+            } catch (SQLException e) {
+                throw new PgTrickleException(ErrorCode.CONNECTION_FAILED, "cannot connect: " + e.getMessage(), e);
+            }
+        }, processor, config.requestPoll());
+        try {
+            processor.recoverInterrupted();
+        } catch (SQLException e) {
+            log.warn("could not re-queue interrupted requests: {}", e.getMessage());
+        }
+        scheduler = new Scheduler(dataSource, catalog, refresher, config.schedulerTick());
+        listener.start();
+        scheduler.start();
+        log.info("pg_trickle engine running against {}", config.redactedUrl());
+        return this;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (listener != null) {
+            listener.close();
+        }
+        if (scheduler != null) {
+            scheduler.close();
+        }
+        dataSource.close();
+    }
+}

@@ -1,0 +1,46 @@
+package io.pgtrickle.core.error;
+
+import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
+import java.sql.SQLTransientConnectionException;
+import org.postgresql.util.PSQLException;
+import org.postgresql.util.ServerErrorMessage;
+
+/** Translates PostgreSQL errors into {@link PgTrickleException}s with a fitting code. */
+public final class SqlErrors {
+    private SqlErrors() {
+    }
+
+    /** Wraps {@code e}; {@code context} says what was being done, e.g. "creating stream table x". */
+    public static PgTrickleException translate(String context, SQLException e) {
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        ErrorCode code;
+        if (e instanceof SQLTransientConnectionException || e instanceof SQLNonTransientConnectionException
+                || state.startsWith("08") || state.equals("57P01") || state.equals("57P03")) {
+            code = ErrorCode.CONNECTION_FAILED;
+        } else if (state.equals("42P07")) {
+            code = ErrorCode.NAME_TAKEN;
+        } else if (state.startsWith("42") || state.startsWith("22") || state.startsWith("0A")) {
+            code = ErrorCode.INVALID_QUERY;
+        } else {
+            code = ErrorCode.INTERNAL;
+        }
+        return new PgTrickleException(code, context + ": " + describe(e), e);
+    }
+
+    /** The server's message with its hint, without pgjdbc's decorations. */
+    public static String describe(SQLException e) {
+        if (e instanceof PSQLException p && p.getServerErrorMessage() != null) {
+            ServerErrorMessage m = p.getServerErrorMessage();
+            StringBuilder s = new StringBuilder(m.getMessage());
+            if (m.getDetail() != null) {
+                s.append(" (").append(m.getDetail()).append(')');
+            }
+            if (m.getHint() != null) {
+                s.append("; hint: ").append(m.getHint());
+            }
+            return s.toString();
+        }
+        return e.getMessage();
+    }
+}

@@ -1,0 +1,336 @@
+package io.pgtrickle.core.lifecycle;
+
+import io.pgtrickle.core.catalog.Catalog;
+import io.pgtrickle.core.catalog.StreamTableRecord;
+import io.pgtrickle.core.error.ErrorCode;
+import io.pgtrickle.core.error.PgTrickleException;
+import io.pgtrickle.core.error.SqlErrors;
+import io.pgtrickle.core.query.QueryAnalysis;
+import io.pgtrickle.core.query.QueryDescriber;
+import io.pgtrickle.core.query.QueryDescription;
+import io.pgtrickle.core.query.QueryParser;
+import io.pgtrickle.core.query.SourceRelation;
+import io.pgtrickle.core.query.SqlText;
+import io.pgtrickle.core.refresh.FullRefresh;
+import io.pgtrickle.core.refresh.RefreshResult;
+import io.pgtrickle.core.refresh.RefreshTrigger;
+import io.pgtrickle.core.refresh.Refresher;
+import io.pgtrickle.core.refresh.StorageColumns;
+import io.pgtrickle.core.sql.AdvisoryLocks;
+import io.pgtrickle.core.sql.Identifiers;
+import io.pgtrickle.core.sql.Jdbc;
+import io.pgtrickle.core.sql.QualifiedName;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The lifecycle of stream tables: create, create-or-replace, alter, drop, refresh, status and
+ * explain. Each change runs in one transaction under the lifecycle lock, so an error leaves the
+ * catalog and every other stream table as they were.
+ */
+public final class StreamTables {
+    private static final Logger log = LoggerFactory.getLogger(StreamTables.class);
+
+    private final DataSource dataSource;
+    private final Catalog catalog;
+    private final QueryDescriber describer = new QueryDescriber();
+    private final QueryParser parser = new QueryParser();
+    private final Refresher refresher;
+
+    public StreamTables(DataSource dataSource, Catalog catalog, Refresher refresher) {
+        this.dataSource = dataSource;
+        this.catalog = catalog;
+        this.refresher = refresher;
+    }
+
+    /** Creates and populates a stream table as the engine's own role. */
+    public StreamTableRecord create(StreamTableSpec spec) {
+        return create(spec, null);
+    }
+
+    /**
+     * Creates and populates a stream table.
+     *
+     * @param requester the role asking (it must be able to read every source and is granted
+     *     SELECT on the result), or {@code null} for the engine's own role
+     */
+    public StreamTableRecord create(StreamTableSpec spec, String requester) {
+        StreamTableRecord st = lifecycle("cannot create stream table " + spec.name(), c -> createIn(c, spec, requester));
+        log.info("created stream table {} ({} -> {})", st.name(), st.refreshMode(), st.effectiveMode());
+        return st;
+    }
+
+    /** Creates the stream table, or brings an existing one to {@code spec}; a no-op when identical. */
+    public CreateOutcome createOrReplace(StreamTableSpec spec, String requester) {
+        return lifecycle("cannot create or replace stream table " + spec.name(), c -> {
+            Optional<StreamTableRecord> existing = catalog.find(c, spec.name());
+            if (existing.isEmpty()) {
+                createIn(c, spec, requester);
+                return CreateOutcome.CREATED;
+            }
+            StreamTableRecord st = existing.get();
+            String query = SqlText.requireSingleStatement(spec.query());
+            if (st.query().equals(query) && st.schedule().equals(spec.schedule())
+                    && st.refreshMode() == spec.refreshMode()) {
+                return CreateOutcome.UNCHANGED;
+            }
+            alterIn(c, st, new AlterSpec(Optional.of(query), Optional.of(spec.schedule()),
+                    Optional.of(spec.refreshMode()), Optional.empty()), requester);
+            return CreateOutcome.REPLACED;
+        });
+    }
+
+    public CreateOutcome createOrReplace(StreamTableSpec spec) {
+        return createOrReplace(spec, null);
+    }
+
+    /** Changes the query, schedule, refresh mode or status of a stream table. */
+    public StreamTableRecord alter(QualifiedName name, AlterSpec change, String requester) {
+        if (change.isEmpty()) {
+            throw new PgTrickleException(ErrorCode.INVALID_ARGUMENT,
+                    "nothing to alter for " + name + ": give a query, schedule, refresh mode or status");
+        }
+        return lifecycle("cannot alter stream table " + name,
+                c -> alterIn(c, catalog.require(c, name), change, requester));
+    }
+
+    public StreamTableRecord alter(String name, AlterSpec change) {
+        return alter(QualifiedName.parse(name), change, null);
+    }
+
+    /**
+     * Drops a stream table: its storage table and catalog entries. Stream tables that read it are
+     * dropped too when {@code cascade}, else they make the drop fail.
+     */
+    public void drop(QualifiedName name, boolean cascade) {
+        lifecycle("cannot drop stream table " + name, c -> {
+            dropIn(c, catalog.require(c, name), cascade);
+            return null;
+        });
+    }
+
+    public void drop(String name) {
+        drop(QualifiedName.parse(name), false);
+    }
+
+    /** Refreshes a stream table now, whatever its schedule. */
+    public RefreshResult refresh(QualifiedName name) {
+        StreamTableRecord st = require(name);
+        return refresher.refresh(st.id(), RefreshTrigger.MANUAL);
+    }
+
+    public RefreshResult refresh(String name) {
+        return refresh(QualifiedName.parse(name));
+    }
+
+    public Optional<StreamTableRecord> find(QualifiedName name) {
+        return read("cannot read the catalog", c -> catalog.find(c, name));
+    }
+
+    public StreamTableRecord require(QualifiedName name) {
+        return read("cannot read the catalog", c -> catalog.require(c, name));
+    }
+
+    public List<StreamTableRecord> list() {
+        return read("cannot read the catalog", catalog::all);
+    }
+
+    /** The rows of {@code pgtrickle.pgt_status()}. */
+    public List<StatusRow> status() {
+        return read("cannot read the status", c -> {
+            List<StatusRow> rows = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT name, status, refresh_mode, effective_mode,"
+                    + " schedule, data_timestamp, extract(epoch FROM staleness)::float8, consecutive_errors,"
+                    + " last_error, mode_reason FROM pgtrickle.pgt_status()");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    double staleness = rs.getDouble(7);
+                    rows.add(new StatusRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                            rs.getString(5), rs.getObject(6, OffsetDateTime.class),
+                            rs.wasNull() ? null : Duration.ofMillis(Math.round(staleness * 1000)),
+                            (Integer) rs.getObject(8), rs.getString(9), rs.getString(10)));
+                }
+            }
+            return rows;
+        });
+    }
+
+    /** How {@code name} is maintained, and the SQL a refresh runs. */
+    public Explanation explain(QualifiedName name) {
+        return read("cannot explain " + name, c -> {
+            StreamTableRecord st = catalog.require(c, name);
+            var columns = StorageColumns.of(c, st.relid());
+            return new Explanation(st.name(), st.query(), st.refreshMode(), st.effectiveMode(), st.modeReason(),
+                    columns, catalog.sources(c, st.id()), FullRefresh.mergeSql(st.name(), columns, st.query()));
+        });
+    }
+
+    private StreamTableRecord createIn(Connection c, StreamTableSpec spec, String requester) throws SQLException {
+        QualifiedName name = spec.name();
+        if (catalog.find(c, name).isPresent()) {
+            throw new PgTrickleException(ErrorCode.NAME_TAKEN, "stream table " + name
+                    + " already exists; use create_or_replace or alter to change it");
+        }
+        if (Jdbc.queryValue(c, String.class, "SELECT to_regnamespace(?)::text", Identifiers.quote(name.schema())) == null) {
+            throw new PgTrickleException(ErrorCode.INVALID_NAME, "schema " + Identifiers.quoteIfNeeded(name.schema())
+                    + " does not exist; create it first");
+        }
+        if (relid(c, name) != null) {
+            throw new PgTrickleException(ErrorCode.NAME_TAKEN, "relation " + name
+                    + " already exists and is not a stream table; choose another name");
+        }
+        String query = SqlText.requireSingleStatement(spec.query());
+        QueryDescription description = describer.describe(c, query, catalog.streamTableRelids(c), requester);
+        ModeDecision mode = decideMode(spec.refreshMode(), query);
+        StorageTable.create(c, name, description.columns());
+        long relid = relid(c, name);
+        if (requester != null) {
+            Jdbc.executeRaw(c, "GRANT SELECT ON " + name.quoted() + " TO " + Identifiers.quote(requester));
+        }
+        long id = catalog.insert(c, name, relid, query, spec.schedule(), spec.refreshMode(), mode.effective(),
+                mode.reason());
+        catalog.replaceDependencies(c, id, description.sources());
+        refresher.refreshInTransaction(c, catalog.findById(c, id).orElseThrow(), RefreshTrigger.CREATE,
+                OffsetDateTime.now());
+        return catalog.findById(c, id).orElseThrow();
+    }
+
+    private StreamTableRecord alterIn(Connection c, StreamTableRecord st, AlterSpec change, String requester)
+            throws SQLException {
+        if (change.schedule().isPresent()) {
+            catalog.updateSchedule(c, st.id(), change.schedule().get());
+        }
+        if (change.status().isPresent()) {
+            catalog.updateStatus(c, st.id(), change.status().get());
+        }
+        if (change.query().isPresent() || change.refreshMode().isPresent()) {
+            String query = change.query().map(SqlText::requireSingleStatement).orElse(st.query());
+            RefreshMode requested = change.refreshMode().orElse(st.refreshMode());
+            ModeDecision mode = decideMode(requested, query);
+            boolean queryChanged = !query.equals(st.query());
+            if (queryChanged) {
+                QueryDescription description = describer.describe(c, query, catalog.streamTableRelids(c), requester);
+                requireNoCycle(c, st, description.sources());
+                StorageTable.migrate(c, st.name(), StorageColumns.of(c, st.relid()), description.columns());
+                catalog.replaceDependencies(c, st.id(), description.sources());
+                requireReadersStillValid(c, st);
+            }
+            catalog.updateDefinition(c, st.id(), query, requested, mode.effective(), mode.reason());
+            if (queryChanged || mode.effective() != st.effectiveMode()) {
+                refresher.refreshInTransaction(c, catalog.findById(c, st.id()).orElseThrow(), RefreshTrigger.ALTER,
+                        OffsetDateTime.now());
+            }
+        }
+        StreamTableRecord altered = catalog.findById(c, st.id()).orElseThrow();
+        log.info("altered stream table {}", altered.name());
+        return altered;
+    }
+
+    private void dropIn(Connection c, StreamTableRecord st, boolean cascade) throws SQLException {
+        List<StreamTableRecord> readers = catalog.readersOf(c, st.relid());
+        if (!readers.isEmpty() && !cascade) {
+            throw new PgTrickleException(ErrorCode.HAS_DEPENDANTS, "cannot drop stream table " + st.name()
+                    + ": stream table" + (readers.size() > 1 ? "s " : " ")
+                    + String.join(", ", readers.stream().map(r -> r.name().toString()).toList())
+                    + (readers.size() > 1 ? " read" : " reads") + " it; drop those first, or drop with cascade");
+        }
+        for (StreamTableRecord reader : readers) {
+            Optional<StreamTableRecord> still = catalog.findById(c, reader.id());
+            if (still.isPresent()) {
+                dropIn(c, still.get(), true);
+            }
+        }
+        Jdbc.executeRaw(c, "DROP TABLE IF EXISTS " + st.name().quoted());
+        catalog.delete(c, st.id());
+        log.info("dropped stream table {}", st.name());
+    }
+
+    /** The effective mode for a requested one; DIFFERENTIAL fails when the query cannot have it. */
+    private ModeDecision decideMode(RefreshMode requested, String query) {
+        if (requested == RefreshMode.FULL) {
+            return new ModeDecision(RefreshMode.FULL, null);
+        }
+        QueryAnalysis analysis = parser.analyze(query);
+        if (analysis.differentiable()) {
+            return new ModeDecision(RefreshMode.DIFFERENTIAL, null);
+        }
+        if (requested == RefreshMode.DIFFERENTIAL) {
+            throw new PgTrickleException(ErrorCode.UNSUPPORTED_QUERY, "the query cannot be maintained differentially: "
+                    + analysis.reason() + "; use refresh mode AUTO or FULL");
+        }
+        return new ModeDecision(RefreshMode.FULL, analysis.reason());
+    }
+
+    private record ModeDecision(RefreshMode effective, String reason) {
+    }
+
+    private void requireNoCycle(Connection c, StreamTableRecord st, List<SourceRelation> sources) throws SQLException {
+        Map<Long, Set<Long>> upstream = catalog.upstreamStreamTables(c);
+        Deque<Long> todo = new ArrayDeque<>();
+        for (StreamTableRecord other : catalog.all(c)) {
+            if (sources.stream().anyMatch(s -> s.relid() == other.relid())) {
+                todo.add(other.id());
+            }
+        }
+        Set<Long> seen = new HashSet<>();
+        while (!todo.isEmpty()) {
+            long id = todo.pop();
+            if (id == st.id()) {
+                throw new PgTrickleException(ErrorCode.DEPENDENCY_CYCLE, "the new query of " + st.name()
+                        + " would read " + st.name() + " itself (directly or through other stream tables)");
+            }
+            if (seen.add(id)) {
+                todo.addAll(upstream.getOrDefault(id, Set.of()));
+            }
+        }
+    }
+
+    private void requireReadersStillValid(Connection c, StreamTableRecord st) throws SQLException {
+        for (StreamTableRecord reader : catalog.readersOf(c, st.relid())) {
+            try {
+                describer.describe(c, reader.query(), catalog.streamTableRelids(c), null);
+            } catch (PgTrickleException e) {
+                throw new PgTrickleException(ErrorCode.HAS_DEPENDANTS, "the change would break stream table "
+                        + reader.name() + ", which reads " + st.name() + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private static Long relid(Connection c, QualifiedName name) throws SQLException {
+        return Jdbc.queryValue(c, Long.class, "SELECT to_regclass(?)::oid::bigint", name.quoted());
+    }
+
+    private <T> T lifecycle(String context, Jdbc.Work<T> work) {
+        try (Connection c = dataSource.getConnection()) {
+            return AdvisoryLocks.withLifecycleLock(c, conn ->
+                    Jdbc.inTransaction(conn, Connection.TRANSACTION_REPEATABLE_READ, work));
+        } catch (PgTrickleException e) {
+            throw new PgTrickleException(e.code(), context + ": " + e.getMessage(), e);
+        } catch (SQLException e) {
+            throw SqlErrors.translate(context, e);
+        }
+    }
+
+    private <T> T read(String context, Jdbc.Work<T> work) {
+        try (Connection c = dataSource.getConnection()) {
+            return work.run(c);
+        } catch (SQLException e) {
+            throw SqlErrors.translate(context, e);
+        }
+    }
+}

@@ -1,0 +1,146 @@
+package io.pgtrickle.core.query;
+
+import io.pgtrickle.core.error.ErrorCode;
+import io.pgtrickle.core.error.PgTrickleException;
+import io.pgtrickle.core.error.SqlErrors;
+import io.pgtrickle.core.sql.Jdbc;
+import io.pgtrickle.core.sql.QualifiedName;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Asks PostgreSQL, the authority on its own SQL, to validate a defining query, type its columns
+ * and list the relations it reads. It does so through a temporary view inside the caller's
+ * transaction: the view's attributes carry the exact types (typmods and collations included) and
+ * its rule's dependencies name every relation, however deeply nested in subqueries or CTEs.
+ */
+public final class QueryDescriber {
+    private static final String PROBE = "pg_temp.__pgt_probe";
+
+    /**
+     * @param query a query that passed {@link SqlText#requireSingleStatement}
+     * @param streamTableRelids relids of existing stream tables, to classify sources
+     * @param requester a role that must be able to read every source, or {@code null} for the
+     *     engine's own role
+     */
+    public QueryDescription describe(Connection c, String query, Set<Long> streamTableRelids, String requester) {
+        Savepoint sp = null;
+        try {
+            sp = c.getAutoCommit() ? null : c.setSavepoint();
+            // Bound, so the text is never split by the driver; the server rejects a second statement.
+            Jdbc.call(c, "SELECT pgtrickle._check_query(?)", query);
+            Jdbc.executeRaw(c, "DROP VIEW IF EXISTS " + PROBE);
+            Jdbc.executeRaw(c, "CREATE TEMP VIEW __pgt_probe AS SELECT * FROM (\n" + query + "\n) AS __pgt_q");
+            List<Column> columns = columns(c);
+            List<SourceRelation> sources = sources(c, streamTableRelids);
+            Jdbc.executeRaw(c, "DROP VIEW " + PROBE);
+            if (requester != null) {
+                checkPrivileges(c, requester, sources);
+            }
+            if (sp != null) {
+                c.releaseSavepoint(sp);
+            }
+            return new QueryDescription(query, columns, sources);
+        } catch (SQLException e) {
+            rollbackTo(c, sp, e);
+            throw new PgTrickleException(ErrorCode.INVALID_QUERY, "invalid defining query: " + SqlErrors.describe(e), e);
+        } catch (RuntimeException e) {
+            rollbackTo(c, sp, e);
+            throw e;
+        }
+    }
+
+    private static void rollbackTo(Connection c, Savepoint sp, Exception e) {
+        if (sp != null) {
+            try {
+                c.rollback(sp);
+            } catch (SQLException r) {
+                e.addSuppressed(r);
+            }
+        }
+    }
+
+    private static List<Column> columns(Connection c) throws SQLException {
+        String sql = """
+                SELECT a.attname, format_type(a.atttypid, a.atttypmod),
+                       CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
+                            THEN quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END
+                  FROM pg_attribute a
+                  JOIN pg_type t ON t.oid = a.atttypid
+                  LEFT JOIN pg_collation co ON co.oid = a.attcollation
+                  LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
+                 WHERE a.attrelid = 'pg_temp.__pgt_probe'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+                 ORDER BY a.attnum""";
+        List<Column> columns = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                Column col = new Column(rs.getString(1), rs.getString(2), rs.getString(3));
+                if (col.name().equals("?column?")) {
+                    throw new PgTrickleException(ErrorCode.INVALID_QUERY, "output column " + (columns.size() + 1)
+                            + " has no name: give the expression an alias (… AS name)");
+                }
+                if (col.name().startsWith("__pgt_")) {
+                    throw new PgTrickleException(ErrorCode.INVALID_QUERY, "output column \"" + col.name()
+                            + "\" uses the reserved prefix __pgt_: rename it");
+                }
+                if (col.type().equals("unknown")) {
+                    throw new PgTrickleException(ErrorCode.INVALID_QUERY, "output column \"" + col.name()
+                            + "\" has no type: cast the literal, e.g. 'x'::text");
+                }
+                columns.add(col);
+            }
+        }
+        return columns;
+    }
+
+    private static List<SourceRelation> sources(Connection c, Set<Long> streamTableRelids) throws SQLException {
+        String sql = """
+                SELECT DISTINCT d.refobjid::bigint, n.nspname, cl.relname, cl.relkind, cl.relpersistence
+                  FROM pg_depend d
+                  JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid
+                  JOIN pg_class cl ON d.refclassid = 'pg_class'::regclass AND cl.oid = d.refobjid
+                  JOIN pg_namespace n ON n.oid = cl.relnamespace
+                 WHERE r.ev_class = 'pg_temp.__pgt_probe'::regclass AND d.refobjid <> r.ev_class
+                 ORDER BY 2, 3""";
+        List<SourceRelation> sources = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                long relid = rs.getLong(1);
+                QualifiedName name = new QualifiedName(rs.getString(2), rs.getString(3));
+                if ("t".equals(rs.getString(5))) {
+                    throw new PgTrickleException(ErrorCode.INVALID_QUERY, "the defining query reads temporary table "
+                            + name.name() + ": stream tables can only read permanent relations");
+                }
+                SourceRelation.Kind kind = switch (rs.getString(4)) {
+                    case "r", "p" -> streamTableRelids.contains(relid)
+                            ? SourceRelation.Kind.STREAM_TABLE : SourceRelation.Kind.TABLE;
+                    case "v" -> SourceRelation.Kind.VIEW;
+                    case "m" -> SourceRelation.Kind.MATERIALIZED_VIEW;
+                    case "f" -> SourceRelation.Kind.FOREIGN_TABLE;
+                    default -> null;
+                };
+                if (kind != null) {
+                    sources.add(new SourceRelation(relid, name, kind));
+                }
+            }
+        }
+        return sources;
+    }
+
+    private static void checkPrivileges(Connection c, String role, List<SourceRelation> sources) throws SQLException {
+        for (SourceRelation s : sources) {
+            Boolean allowed = Jdbc.queryValue(c, Boolean.class, "SELECT has_table_privilege(?, ?::oid, 'SELECT')",
+                    role, s.relid());
+            if (!Boolean.TRUE.equals(allowed)) {
+                throw new PgTrickleException(ErrorCode.INVALID_QUERY,
+                        "role " + role + " may not read " + s.name() + " (permission denied)");
+            }
+        }
+    }
+}

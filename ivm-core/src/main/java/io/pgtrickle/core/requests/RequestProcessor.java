@@ -1,0 +1,130 @@
+package io.pgtrickle.core.requests;
+
+import io.pgtrickle.core.catalog.Status;
+import io.pgtrickle.core.error.PgTrickleException;
+import io.pgtrickle.core.lifecycle.AlterSpec;
+import io.pgtrickle.core.lifecycle.StreamTableSpec;
+import io.pgtrickle.core.lifecycle.StreamTables;
+import io.pgtrickle.core.sql.Jdbc;
+import io.pgtrickle.core.sql.QualifiedName;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.Locale;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Carries out the requests that the SQL functions ({@code pgtrickle.create_stream_table} and
+ * friends) put into {@code pgtrickle.pgt_requests}, in order, through the Java API, and records
+ * each outcome there.
+ */
+public final class RequestProcessor {
+    private static final Logger log = LoggerFactory.getLogger(RequestProcessor.class);
+
+    private final DataSource dataSource;
+    private final StreamTables streamTables;
+
+    public RequestProcessor(DataSource dataSource, StreamTables streamTables) {
+        this.dataSource = dataSource;
+        this.streamTables = streamTables;
+    }
+
+    /** A request row as registered. */
+    record Request(long id, String kind, String name, String query, String schedule, String refreshMode,
+                   String status, boolean cascade, String requestedBy) {
+    }
+
+    /** Requests left RUNNING by an engine that died are taken up again. */
+    public void recoverInterrupted() throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            int n = Jdbc.update(c, "UPDATE pgtrickle.pgt_requests SET state = 'PENDING' WHERE state = 'RUNNING'");
+            if (n > 0) {
+                log.info("re-queued {} request(s) interrupted by an earlier engine stop", n);
+            }
+        }
+    }
+
+    /** Processes every pending request; returns how many were processed. */
+    public int processPending() throws SQLException {
+        int processed = 0;
+        Request r;
+        while ((r = claimNext()) != null) {
+            String error = null;
+            try {
+                execute(r);
+            } catch (PgTrickleException e) {
+                error = e.getMessage();
+            } catch (RuntimeException e) {
+                error = "internal error: " + e;
+                log.error("request {} failed unexpectedly", r.id(), e);
+            }
+            complete(r.id(), error);
+            processed++;
+        }
+        return processed;
+    }
+
+    private Request claimNext() throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            return Jdbc.inTransaction(c, Connection.TRANSACTION_READ_COMMITTED, tx -> {
+                try (PreparedStatement ps = tx.prepareStatement("""
+                        UPDATE pgtrickle.pgt_requests SET state = 'RUNNING'
+                         WHERE request_id = (SELECT request_id FROM pgtrickle.pgt_requests WHERE state = 'PENDING'
+                                              ORDER BY request_id LIMIT 1 FOR UPDATE SKIP LOCKED)
+                        RETURNING request_id, kind, pgt_name, args ->> 'query', args ->> 'schedule',
+                                  args ->> 'refresh_mode', args ->> 'status',
+                                  coalesce((args ->> 'cascade')::boolean, false), requested_by::text""");
+                     ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return null;
+                    }
+                    return new Request(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                            rs.getString(5), rs.getString(6), rs.getString(7), rs.getBoolean(8), rs.getString(9));
+                }
+            });
+        }
+    }
+
+    private void execute(Request r) {
+        QualifiedName name = QualifiedName.parse(r.name());
+        log.info("request {}: {} {}", r.id(), r.kind(), name);
+        switch (r.kind()) {
+            case "CREATE" -> streamTables.create(
+                    StreamTableSpec.parse(r.name(), r.query(), r.schedule(), r.refreshMode()), r.requestedBy());
+            case "CREATE_OR_REPLACE" -> streamTables.createOrReplace(
+                    StreamTableSpec.parse(r.name(), r.query(), r.schedule(), r.refreshMode()), r.requestedBy());
+            case "ALTER" -> {
+                AlterSpec change = AlterSpec.none();
+                if (r.query() != null) {
+                    change = change.withQuery(r.query());
+                }
+                if (r.schedule() != null) {
+                    change = change.withSchedule(r.schedule());
+                }
+                if (r.refreshMode() != null) {
+                    change = change.withRefreshMode(r.refreshMode());
+                }
+                if (r.status() != null) {
+                    change = change.withStatus(Status.valueOf(r.status().toUpperCase(Locale.ROOT)));
+                }
+                streamTables.alter(name, change, r.requestedBy());
+            }
+            case "DROP" -> streamTables.drop(name, r.cascade());
+            case "REFRESH" -> streamTables.refresh(name);
+            default -> throw new IllegalStateException("unknown request kind " + r.kind());
+        }
+    }
+
+    private void complete(long id, String error) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            Jdbc.update(c, "UPDATE pgtrickle.pgt_requests SET state = ?, error = ?, completed_at = clock_timestamp()"
+                    + " WHERE request_id = ?", error == null ? "DONE" : "FAILED", error, id);
+        }
+        if (error != null) {
+            log.warn("request {} failed: {}", id, error);
+        }
+    }
+}

@@ -1,0 +1,52 @@
+package io.pgtrickle.core.sql;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+
+/**
+ * Session-level advisory locks that serialize work across engine threads and processes. They are
+ * taken before a transaction begins, so a REPEATABLE READ snapshot is never older than the lock.
+ */
+public final class AdvisoryLocks {
+    /** Lock space of per-stream-table locks; the second key is the stream table id. */
+    private static final int STREAM_TABLE = 0x50475401;
+    /** Lock space of catalog-wide locks. */
+    private static final int GLOBAL = 0x50475402;
+    private static final int LIFECYCLE = 1;
+    private static final int ENGINE_OWNER = 2;
+
+    private AdvisoryLocks() {
+    }
+
+    /**
+     * Held while one stream table refreshes: shared with other refreshes, exclusive of lifecycle
+     * changes (which take {@link #withLifecycleLock}), and exclusive per stream table.
+     */
+    public static <T> T withStreamTableLock(Connection c, long id, Jdbc.Work<T> work) throws SQLException {
+        return withLock(c, GLOBAL, LIFECYCLE, true, conn -> withLock(conn, STREAM_TABLE, (int) id, false, work));
+    }
+
+    /** Serializes create, alter and drop, which read and change the dependency graph, with refreshes. */
+    public static <T> T withLifecycleLock(Connection c, Jdbc.Work<T> work) throws SQLException {
+        return withLock(c, GLOBAL, LIFECYCLE, false, work);
+    }
+
+    /** Tries to become the one engine that schedules this database; held for the session. */
+    public static boolean tryEngineOwnership(Connection c) throws SQLException {
+        return Boolean.TRUE.equals(Jdbc.queryValue(c, Boolean.class, "SELECT pg_try_advisory_lock(?, ?)",
+                GLOBAL, ENGINE_OWNER));
+    }
+
+    private static <T> T withLock(Connection c, int space, int key, boolean shared, Jdbc.Work<T> work)
+            throws SQLException {
+        String suffix = shared ? "_shared" : "";
+        Jdbc.call(c, "SELECT pg_advisory_lock" + suffix + "(?, ?)", space, key);
+        try {
+            return work.run(c);
+        } finally {
+            if (!c.isClosed()) {
+                Jdbc.call(c, "SELECT pg_advisory_unlock" + suffix + "(?, ?)", space, key);
+            }
+        }
+    }
+}

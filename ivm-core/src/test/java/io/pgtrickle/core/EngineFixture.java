@@ -1,0 +1,22 @@
+package io.pgtrickle.core;
+
+import io.pgtrickle.core.refresh.RetryPolicy;
+import io.pgtrickle.testing.TestDatabase;
+import java.time.Duration;
+
+/** Engines for integration tests: fast ticks and short back-off. */
+final class EngineFixture {
+    private EngineFixture() {
+    }
+
+    static EngineConfig config(TestDatabase db) {
+        return EngineConfig.of(db.jdbcUrl())
+                .withSchedulerTick(Duration.ofMillis(100))
+                .withRequestPoll(Duration.ofMillis(200))
+                .withRetryPolicy(new RetryPolicy(Duration.ofMillis(50), Duration.ofMillis(200), 3));
+    }
+
+    static PgTrickleEngine open(TestDatabase db) {
+        return PgTrickleEngine.open(config(db));
+    }
+}
