@@ -59,7 +59,7 @@ BEGIN
         RETURN;
     END IF;
     IF upper(refresh_mode) = 'IMMEDIATE' THEN
-        RAISE EXCEPTION 'refresh mode IMMEDIATE is not supported yet' USING ERRCODE = '0A000',
+        RAISE EXCEPTION 'refresh mode IMMEDIATE is not supported yet' USING ERRCODE = '22023',
             HINT = 'use AUTO, FULL or DIFFERENTIAL';
     END IF;
     RAISE EXCEPTION 'invalid refresh mode "%"', refresh_mode USING ERRCODE = '22023',

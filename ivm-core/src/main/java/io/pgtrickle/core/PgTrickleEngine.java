@@ -2,6 +2,7 @@ package io.pgtrickle.core;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.SQLExceptionOverride;
 import io.pgtrickle.core.catalog.Catalog;
 import io.pgtrickle.core.catalog.CatalogMigrator;
 import io.pgtrickle.core.error.ErrorCode;
@@ -78,7 +79,19 @@ public final class PgTrickleEngine implements AutoCloseable {
         hc.setMinimumIdle(1);
         hc.setPoolName("pgtrickle");
         hc.addDataSourceProperty("ApplicationName", "pgtrickle");
+        // Hikari evicts connections on SQLSTATE 0A000, which PostgreSQL raises for unsupported SQL
+        // in a user's query; the connection is fine, and evicting it would lose the error.
+        hc.setExceptionOverride(new KeepOnUnsupportedFeature());
         return new HikariDataSource(hc);
+    }
+
+    /** Keeps connections that only reported SQLSTATE 0A000 (feature not supported). */
+    private static final class KeepOnUnsupportedFeature implements SQLExceptionOverride {
+        @java.lang.Override
+        public SQLExceptionOverride.Override adjudicate(SQLException e) {
+            return "0A000".equals(e.getSQLState())
+                    ? SQLExceptionOverride.Override.DO_NOT_EVICT : SQLExceptionOverride.Override.CONTINUE_EVICT;
+        }
     }
 
     private static Connection connect(EngineConfig config) throws SQLException {

@@ -48,7 +48,7 @@ class LifecycleApiIT {
     @BeforeEach
     void schema() {
         for (StreamTableRecord st : api.list()) {
-            api.drop(st.name(), true);
+            api.find(st.name()).ifPresent(still -> api.drop(still.name(), true));
         }
         db.execute("TRUNCATE pgtrickle.pgt_refresh_history",
                 "DROP TABLE IF EXISTS orders, customers CASCADE",

@@ -80,7 +80,7 @@ public final class PostgresExtension implements BeforeAllCallback, AfterAllCallb
     }
 
     /** Stops the shared server when the whole test run is over. */
-    private static final class ServerResource implements ExtensionContext.Store.CloseableResource {
+    private static final class ServerResource implements ExtensionContext.Store.CloseableResource, AutoCloseable {
         final EmbeddedPostgresServer server = EmbeddedPostgresServer.start(EmbeddedPostgresServer.Options.ephemeral());
 
         @Override

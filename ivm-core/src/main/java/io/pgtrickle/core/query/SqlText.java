@@ -60,7 +60,7 @@ public final class SqlText {
                             "the defining query must be a single SELECT statement, but a ';' at offset " + i
                                     + " ends it before more text");
                 }
-                return s.substring(0, lastCode + 1).strip();
+                return nonEmpty(s.substring(0, lastCode + 1).strip());
             } else {
                 if (!Character.isWhitespace(c)) {
                     lastCode = i;
@@ -68,11 +68,15 @@ public final class SqlText {
                 i++;
             }
         }
-        return s.substring(0, lastCode + 1).strip().isEmpty() ? failEmpty() : s;
+        nonEmpty(s.substring(0, lastCode + 1).strip());
+        return s;
     }
 
-    private static String failEmpty() {
-        throw new PgTrickleException(ErrorCode.INVALID_QUERY, "the defining query must not be empty");
+    private static String nonEmpty(String code) {
+        if (code.isEmpty()) {
+            throw new PgTrickleException(ErrorCode.INVALID_QUERY, "the defining query must not be empty");
+        }
+        return code;
     }
 
     private static int skipQuoted(String s, int start, char quote, boolean backslashEscapes) {

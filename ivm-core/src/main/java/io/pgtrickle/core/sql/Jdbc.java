@@ -46,8 +46,10 @@ public final class Jdbc {
             }
             throw e;
         } finally {
-            c.setTransactionIsolation(previousIsolation);
-            c.setAutoCommit(autoCommit);
+            if (!c.isClosed()) {
+                c.setTransactionIsolation(previousIsolation);
+                c.setAutoCommit(autoCommit);
+            }
         }
     }
 

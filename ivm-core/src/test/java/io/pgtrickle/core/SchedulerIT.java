@@ -1,0 +1,141 @@
+package io.pgtrickle.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.pgtrickle.core.catalog.Catalog;
+import io.pgtrickle.core.catalog.Status;
+import io.pgtrickle.core.catalog.StreamTableRecord;
+import io.pgtrickle.core.lifecycle.AlterSpec;
+import io.pgtrickle.core.lifecycle.StreamTableSpec;
+import io.pgtrickle.core.lifecycle.StreamTables;
+import io.pgtrickle.core.refresh.Refresher;
+import io.pgtrickle.core.refresh.RetryPolicy;
+import io.pgtrickle.core.schedule.Scheduler;
+import io.pgtrickle.core.sql.QualifiedName;
+import io.pgtrickle.testing.PostgresExtension;
+import io.pgtrickle.testing.TestDatabase;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** Scheduling: due-ness, topological order, CALCULATED schedules, back-off and suspension. */
+@ExtendWith(PostgresExtension.class)
+class SchedulerIT {
+    private final TestDatabase db;
+    private PgTrickleEngine engine;
+    private StreamTables api;
+
+    SchedulerIT(TestDatabase db) {
+        this.db = db;
+    }
+
+    @BeforeEach
+    void setUp() {
+        engine = EngineFixture.open(db);
+        api = engine.streamTables();
+        api.list().forEach(st -> api.find(st.name()).ifPresent(s -> api.drop(s.name(), true)));
+        db.execute("TRUNCATE pgtrickle.pgt_refresh_history",
+                "DROP TABLE IF EXISTS events, fragile CASCADE",
+                "CREATE TABLE events (id serial PRIMARY KEY, kind text NOT NULL, n int NOT NULL)",
+                "INSERT INTO events (kind, n) VALUES ('a', 1), ('b', 2), ('a', 3)");
+    }
+
+    @AfterEach
+    void tearDown() {
+        engine.close();
+    }
+
+    private Scheduler manualScheduler() {
+        Catalog catalog = new Catalog();
+        return new Scheduler(engine.dataSource(), catalog,
+                new Refresher(engine.dataSource(), catalog, EngineFixture.config(db).retryPolicy()), Duration.ofHours(1));
+    }
+
+    private long id(String name) {
+        return api.require(QualifiedName.parse(name)).id();
+    }
+
+    @Test
+    void dueStreamTablesRefreshUpstreamFirstAndCalculatedInheritsFromReaders() throws Exception {
+        // Created in an order that is not the dependency order's reverse by accident.
+        api.create(StreamTableSpec.parse("per_kind", "SELECT kind, sum(n) AS total FROM events GROUP BY kind",
+                "calculated", null));
+        api.create(StreamTableSpec.parse("kinds", "SELECT count(*) AS kinds, sum(total) AS total FROM per_kind",
+                "calculated", null));
+        api.create(StreamTableSpec.parse("report", "SELECT kinds * 10 AS score, total FROM kinds", "100ms", null));
+        api.create(StreamTableSpec.parse("orphan", "SELECT max(n) AS m FROM events", "calculated", null));
+        api.create(StreamTableSpec.parse("slow", "SELECT min(n) AS m FROM events", "1h", null));
+        Thread.sleep(150);
+
+        List<Long> refreshed = manualScheduler().runOnce();
+
+        assertThat(refreshed).containsExactly(id("per_kind"), id("kinds"), id("report"));
+    }
+
+    @Test
+    void aChangeCascadesThroughThreeLayersOnSchedule() {
+        api.create(StreamTableSpec.parse("per_kind", "SELECT kind, sum(n) AS total FROM events GROUP BY kind",
+                "calculated", null));
+        api.create(StreamTableSpec.parse("kinds", "SELECT count(*) AS kinds, sum(total) AS total FROM per_kind",
+                "calculated", null));
+        api.create(StreamTableSpec.parse("report", "SELECT kinds * 10 AS score, total FROM kinds", "200ms", null));
+        engine.start();
+
+        db.execute("INSERT INTO events (kind, n) VALUES ('c', 100)");
+
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(db.rows("SELECT score, total FROM report")).containsExactly(List.of(30L, new java.math.BigDecimal("106"))));
+        List<List<Object>> order = db.rows("SELECT pgt_name FROM pgtrickle.pgt_refresh_history "
+                + "WHERE trigger = 'SCHEDULE' ORDER BY refresh_id LIMIT 3");
+        assertThat(order).containsExactly(List.of("per_kind"), List.of("kinds"), List.of("report"));
+    }
+
+    @Test
+    void repeatedFailuresBackOffThenSuspendWhileOthersKeepRunning() {
+        db.execute("CREATE TABLE fragile (v int)", "INSERT INTO fragile VALUES (1)");
+        api.create(StreamTableSpec.parse("fragile_st", "SELECT v FROM fragile", "100ms", null));
+        api.create(StreamTableSpec.parse("healthy", "SELECT count(*) AS n FROM events", "100ms", null));
+        db.execute("DROP TABLE fragile");
+        engine.start();
+
+        await().atMost(Duration.ofSeconds(15)).until(() ->
+                api.require(QualifiedName.parse("fragile_st")).status() == Status.SUSPENDED);
+
+        StreamTableRecord suspended = api.require(QualifiedName.parse("fragile_st"));
+        assertThat(suspended.consecutiveErrors()).isEqualTo(3);
+        assertThat(suspended.lastError()).contains("relation \"fragile\" does not exist");
+        assertThat(db.rows("SELECT count(*), min(finished_at) < max(started_at) FROM pgtrickle.pgt_refresh_history "
+                + "WHERE pgt_name = 'fragile_st' AND status = 'FAILED'")).containsExactly(List.of(3L, true));
+        assertThat(db.value("SELECT last_error FROM pgtrickle.pgt_status() WHERE name = 'public.fragile_st'"))
+                .asString().contains("relation \"fragile\" does not exist");
+
+        // The healthy one keeps refreshing.
+        db.execute("INSERT INTO events (kind, n) VALUES ('z', 9)");
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(db.value("SELECT n FROM healthy")).isEqualTo(4L));
+        // Suspended: no more attempts.
+        Object failures = db.value("SELECT count(*) FROM pgtrickle.pgt_refresh_history WHERE pgt_name = 'fragile_st'");
+        db.execute("SELECT pg_sleep(0.5)");
+        assertThat(db.value("SELECT count(*) FROM pgtrickle.pgt_refresh_history WHERE pgt_name = 'fragile_st'"))
+                .isEqualTo(failures);
+
+        // Fix the cause and resume.
+        db.execute("CREATE TABLE fragile (v int)", "INSERT INTO fragile VALUES (7)");
+        api.alter("fragile_st", AlterSpec.none().withStatus(Status.ACTIVE));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(db.rows("SELECT v FROM fragile_st")).containsExactly(List.of(7)));
+        assertThat(api.require(QualifiedName.parse("fragile_st")).status()).isEqualTo(Status.ACTIVE);
+    }
+
+    @Test
+    void backOffGrowsAndIsCapped() {
+        RetryPolicy p = new RetryPolicy(Duration.ofSeconds(1), Duration.ofSeconds(10), 5);
+        assertThat(List.of(p.backoffAfter(1), p.backoffAfter(2), p.backoffAfter(3), p.backoffAfter(5), p.backoffAfter(40)))
+                .containsExactly(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(4),
+                        Duration.ofSeconds(10), Duration.ofSeconds(10));
+    }
+}
