@@ -3,6 +3,9 @@ package io.pgtrickle.embedded;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -39,6 +42,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
             EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder();
             serverConfig(options).forEach(builder::setServerConfig);
             if (options.port() > 0) {
+                requireFree(options.port());
                 builder.setPort(options.port());
             }
             if (options.dataDirectory() != null) {
@@ -56,6 +60,24 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
             throw new UncheckedIOException("could not start the embedded PostgreSQL 18 server"
                     + (options.port() > 0 ? " on port " + options.port() + " (is the port in use?)" : "")
                     + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * PostgreSQL starts even when only some of its listen addresses bind, so a port already in use
+     * on one of them would give two servers behind one URL; refuse that up front.
+     */
+    private static void requireFree(int port) throws IOException {
+        for (InetAddress address : new InetAddress[] {InetAddress.getByName("127.0.0.1"), InetAddress.getByName("::1")}) {
+            try (Socket probe = new Socket()) {
+                probe.connect(new InetSocketAddress(address, port), 200);
+                throw new IOException("port " + port + " is already in use on " + address.getHostAddress()
+                        + "; choose another with --port");
+            } catch (java.net.ConnectException | java.net.SocketTimeoutException | java.net.NoRouteToHostException free) {
+                // nobody listening there
+            } catch (java.net.SocketException unsupported) {
+                // e.g. no IPv6 on this host
+            }
         }
     }
 
