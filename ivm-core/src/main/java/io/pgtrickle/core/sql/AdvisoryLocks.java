@@ -11,6 +11,7 @@ public final class AdvisoryLocks {
     /** Lock space of per-stream-table locks; the second key is the stream table id. */
     private static final int STREAM_TABLE = 0x50475401;
     /** Lock space of catalog-wide locks. */
+    /** Lock space of catalog-wide locks; V3__monitoring.sql looks for the engine lock by this value. */
     private static final int GLOBAL = 0x50475402;
     private static final int LIFECYCLE = 1;
     private static final int ENGINE_OWNER = 2;
