@@ -1,0 +1,115 @@
+package io.pgtrickle.cli;
+
+import io.pgtrickle.core.PgTrickleEngine;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code pgtrickle run}: the engine as a daemon. It refreshes stream tables on schedule and
+ * carries out what the SQL functions ({@code pgtrickle.create_stream_table} ...) request, until
+ * SIGINT or SIGTERM; then it stops the engine, then the embedded server.
+ */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = {
+            "Run the engine until stopped (Ctrl-C or SIGTERM): refresh stream tables on schedule and carry out"
+                    + " the requests of the SQL functions (pgtrickle.create_stream_table, ...).",
+            "Without --jdbc-url it starts the embedded PostgreSQL 18 (data in --data-dir) and prints how to"
+                    + " connect; other pgtrickle commands then use that server."},
+        footer = {"", "Examples:",
+            "  pgtrickle run",
+            "  PGTRICKLE_PASSWORD=... pgtrickle run --jdbc-url jdbc:postgresql://db:5432/app --user pgtrickle"})
+final class RunCommand implements Callable<Integer> {
+    @Mixin
+    ConnectionOptions connection;
+
+    @Option(names = "--embedded", description = "Use the embedded PostgreSQL 18 (the default without --jdbc-url).")
+    boolean embedded;
+
+    @Spec
+    CommandSpec spec;
+
+    private final CountDownLatch stopRequested = new CountDownLatch(1);
+    private final CountDownLatch running = new CountDownLatch(1);
+
+    @Override
+    public Integer call() throws InterruptedException {
+        if (embedded && connection.external()) {
+            throw new ParameterException(spec.commandLine(), "--embedded and --jdbc-url exclude each other");
+        }
+        connection.validate();
+        PrintWriter out = spec.commandLine().getOut();
+        Signals.Registration signals = Signals.onTermination(this::stop);
+        try {
+            serve(out);
+        } finally {
+            signals.close();
+        }
+        return 0;
+    }
+
+    private void serve(PrintWriter out) throws InterruptedException {
+        LocalServer server = null;
+        RunFile runFile = null;
+        PgTrickleEngine engine = null;
+        try {
+            String url = connection.jdbcUrl;
+            if (!connection.external()) {
+                server = LocalServer.startForRun(connection.dataDir, connection.port, out);
+                url = server.jdbcUrl();
+                out.println("PostgreSQL 18 ready: " + url);
+                out.println("  psql \"postgresql://postgres@localhost:" + server.port() + "/postgres\"");
+                out.flush();
+            }
+            engine = PgTrickleEngine.open(connection.config(url));
+            engine.start();
+            // From here on the engine reports what it does (creates, drops, failed refreshes).
+            Logging.engineInfo();
+            if (server != null) {
+                runFile = RunFile.in(connection.dataDir.toAbsolutePath().normalize());
+                runFile.write(url, server.port());
+            }
+            out.println("pg_trickle engine running against " + ConnectionOptions.redact(url)
+                    + " (Ctrl-C or SIGTERM stops it)");
+            out.flush();
+            running.countDown();
+            stopRequested.await();
+            out.println("stopping ...");
+            out.flush();
+        } finally {
+            if (runFile != null) {
+                runFile.delete();
+            }
+            try {
+                if (engine != null) {
+                    engine.close();
+                    out.println("engine stopped");
+                }
+            } finally {
+                if (server != null) {
+                    server.close();
+                    out.println("PostgreSQL stopped");
+                }
+                out.flush();
+            }
+        }
+    }
+
+    /** Asks the daemon to shut down, as SIGINT and SIGTERM do. */
+    void stop() {
+        stopRequested.countDown();
+    }
+
+    /** Waits until the engine is running (for tests and embedding); false on timeout. */
+    boolean awaitRunning(Duration timeout) throws InterruptedException {
+        return running.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+}
