@@ -1,5 +1,6 @@
 package io.pgtrickle.core;
 
+import io.pgtrickle.core.capture.CdcMode;
 import io.pgtrickle.core.refresh.RetryPolicy;
 import java.time.Duration;
 import java.util.Objects;
@@ -14,43 +15,80 @@ import java.util.Objects;
  * @param requestPoll longest wait for a request when no notification arrives
  * @param retryPolicy back-off and suspension after failed refreshes
  * @param poolSize connections the engine may use
+ * @param cdcMode how changes are captured: AUTO (WAL when possible), WAL or TRIGGER
+ * @param slotName the logical replication slot (slots are per cluster: one name per database)
+ * @param captureTimeout how long a refresh waits for WAL capture to catch up
+ * @param trackingTimeout how long starting to track a source waits for older transactions
  */
 public record EngineConfig(String jdbcUrl, String user, String password, Duration schedulerTick,
-                           Duration requestPoll, RetryPolicy retryPolicy, int poolSize) {
+                           Duration requestPoll, RetryPolicy retryPolicy, int poolSize, CdcMode cdcMode,
+                           String slotName, Duration captureTimeout, Duration trackingTimeout) {
     public EngineConfig {
         Objects.requireNonNull(jdbcUrl, "jdbcUrl");
         if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
-            throw new IllegalArgumentException("not a PostgreSQL JDBC URL: " + jdbcUrl
+            throw new IllegalArgumentException("not a PostgreSQL JDBC URL: " + jdbcUrl.replaceAll("(?i)(password=)[^&]*", "$1***")
                     + " (expected jdbc:postgresql://host:port/database)");
         }
         Objects.requireNonNull(schedulerTick, "schedulerTick");
         Objects.requireNonNull(requestPoll, "requestPoll");
         Objects.requireNonNull(retryPolicy, "retryPolicy");
+        Objects.requireNonNull(cdcMode, "cdcMode");
+        Objects.requireNonNull(captureTimeout, "captureTimeout");
+        Objects.requireNonNull(trackingTimeout, "trackingTimeout");
         if (poolSize < 2) {
             throw new IllegalArgumentException("poolSize must be at least 2, got " + poolSize);
         }
+        if (slotName == null || !slotName.matches("[a-z0-9_]{1,63}")) {
+            throw new IllegalArgumentException("slot name must be 1-63 lower-case letters, digits or underscores, got "
+                    + slotName);
+        }
     }
 
-    /** Defaults: a one-second scheduler tick, as pg_trickle's background worker has. */
+    /** Defaults: a one-second scheduler tick, as pg_trickle's background worker has; AUTO capture. */
     public static EngineConfig of(String jdbcUrl) {
         return new EngineConfig(jdbcUrl, null, null, Duration.ofSeconds(1), Duration.ofSeconds(1),
-                RetryPolicy.defaults(), 8);
+                RetryPolicy.defaults(), 8, CdcMode.AUTO, "pgtrickle_slot", Duration.ofSeconds(30),
+                Duration.ofSeconds(60));
     }
 
     public EngineConfig withCredentials(String user, String password) {
-        return new EngineConfig(jdbcUrl, user, password, schedulerTick, requestPoll, retryPolicy, poolSize);
+        return new EngineConfig(jdbcUrl, user, password, schedulerTick, requestPoll, retryPolicy, poolSize, cdcMode,
+                slotName, captureTimeout, trackingTimeout);
     }
 
     public EngineConfig withSchedulerTick(Duration tick) {
-        return new EngineConfig(jdbcUrl, user, password, tick, requestPoll, retryPolicy, poolSize);
+        return new EngineConfig(jdbcUrl, user, password, tick, requestPoll, retryPolicy, poolSize, cdcMode,
+                slotName, captureTimeout, trackingTimeout);
     }
 
     public EngineConfig withRequestPoll(Duration poll) {
-        return new EngineConfig(jdbcUrl, user, password, schedulerTick, poll, retryPolicy, poolSize);
+        return new EngineConfig(jdbcUrl, user, password, schedulerTick, poll, retryPolicy, poolSize, cdcMode,
+                slotName, captureTimeout, trackingTimeout);
     }
 
     public EngineConfig withRetryPolicy(RetryPolicy policy) {
-        return new EngineConfig(jdbcUrl, user, password, schedulerTick, requestPoll, policy, poolSize);
+        return new EngineConfig(jdbcUrl, user, password, schedulerTick, requestPoll, policy, poolSize, cdcMode,
+                slotName, captureTimeout, trackingTimeout);
+    }
+
+    public EngineConfig withCdcMode(CdcMode mode) {
+        return new EngineConfig(jdbcUrl, user, password, schedulerTick, requestPoll, retryPolicy, poolSize, mode,
+                slotName, captureTimeout, trackingTimeout);
+    }
+
+    public EngineConfig withSlotName(String slot) {
+        return new EngineConfig(jdbcUrl, user, password, schedulerTick, requestPoll, retryPolicy, poolSize, cdcMode,
+                slot, captureTimeout, trackingTimeout);
+    }
+
+    public EngineConfig withCaptureTimeout(Duration timeout) {
+        return new EngineConfig(jdbcUrl, user, password, schedulerTick, requestPoll, retryPolicy, poolSize, cdcMode,
+                slotName, timeout, trackingTimeout);
+    }
+
+    public EngineConfig withTrackingTimeout(Duration timeout) {
+        return new EngineConfig(jdbcUrl, user, password, schedulerTick, requestPoll, retryPolicy, poolSize, cdcMode,
+                slotName, captureTimeout, timeout);
     }
 
     /** The URL with any password parameter masked, for logs and messages. */
@@ -62,6 +100,7 @@ public record EngineConfig(String jdbcUrl, String user, String password, Duratio
     public String toString() {
         return "EngineConfig[jdbcUrl=" + redactedUrl() + ", user=" + user + ", password=" + (password == null ? "none" : "***")
                 + ", schedulerTick=" + schedulerTick + ", requestPoll=" + requestPoll + ", retryPolicy=" + retryPolicy
-                + ", poolSize=" + poolSize + "]";
+                + ", poolSize=" + poolSize + ", cdcMode=" + cdcMode + ", slotName=" + slotName
+                + ", captureTimeout=" + captureTimeout + ", trackingTimeout=" + trackingTimeout + "]";
     }
 }

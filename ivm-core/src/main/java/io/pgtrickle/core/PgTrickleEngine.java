@@ -3,10 +3,13 @@ package io.pgtrickle.core;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.SQLExceptionOverride;
+import io.pgtrickle.core.capture.Capture;
 import io.pgtrickle.core.catalog.Catalog;
+import io.pgtrickle.core.error.SqlErrors;
 import io.pgtrickle.core.catalog.CatalogMigrator;
 import io.pgtrickle.core.error.ErrorCode;
 import io.pgtrickle.core.error.PgTrickleException;
+import io.pgtrickle.core.lifecycle.SourceChangeHandler;
 import io.pgtrickle.core.lifecycle.StreamTables;
 import io.pgtrickle.core.refresh.Refresher;
 import io.pgtrickle.core.requests.RequestListener;
@@ -31,16 +34,19 @@ public final class PgTrickleEngine implements AutoCloseable {
     private final EngineConfig config;
     private final HikariDataSource dataSource;
     private final Catalog catalog = new Catalog();
+    private final Capture capture;
     private final Refresher refresher;
     private final StreamTables streamTables;
     private Scheduler scheduler;
     private RequestListener listener;
 
-    private PgTrickleEngine(EngineConfig config, HikariDataSource dataSource) {
+    private PgTrickleEngine(EngineConfig config, HikariDataSource dataSource, Capture capture) {
         this.config = config;
         this.dataSource = dataSource;
-        this.refresher = new Refresher(dataSource, catalog, config.retryPolicy());
-        this.streamTables = new StreamTables(dataSource, catalog, refresher);
+        this.capture = capture;
+        this.refresher = new Refresher(dataSource, catalog, config.retryPolicy(), capture);
+        this.streamTables = new StreamTables(dataSource, catalog, refresher, capture.sources(),
+                config.trackingTimeout());
     }
 
     /**
@@ -52,10 +58,18 @@ public final class PgTrickleEngine implements AutoCloseable {
         HikariDataSource ds = pool(config);
         try {
             CatalogMigrator.migrate(ds);
-            return new PgTrickleEngine(config, ds);
         } catch (RuntimeException e) {
             ds.close();
             throw new PgTrickleException(ErrorCode.INTERNAL, "cannot install the pgtrickle catalog: " + e.getMessage(), e);
+        }
+        try {
+            return new PgTrickleEngine(config, ds, Capture.open(config, ds));
+        } catch (SQLException e) {
+            ds.close();
+            throw SqlErrors.translate("cannot prepare change capture", e);
+        } catch (RuntimeException e) {
+            ds.close();
+            throw e;
         }
     }
 
@@ -116,6 +130,11 @@ public final class PgTrickleEngine implements AutoCloseable {
         return dataSource;
     }
 
+    /** Change capture: the tracked sources and, in WAL mode, the stream. */
+    public Capture capture() {
+        return capture;
+    }
+
     /** The scheduler, once started; tests may drive it tick by tick. */
     public Scheduler scheduler() {
         return scheduler;
@@ -144,6 +163,9 @@ public final class PgTrickleEngine implements AutoCloseable {
             log.warn("could not re-queue interrupted requests: {}", e.getMessage());
         }
         scheduler = new Scheduler(dataSource, catalog, refresher, config.schedulerTick());
+        scheduler.addHousekeeping(
+                new SourceChangeHandler(dataSource, catalog, streamTables, capture.sources())::handlePending);
+        capture.start();
         listener.start();
         scheduler.start();
         log.info("pg_trickle engine running against {}", config.redactedUrl());
@@ -158,6 +180,7 @@ public final class PgTrickleEngine implements AutoCloseable {
         if (scheduler != null) {
             scheduler.close();
         }
+        capture.close();
         dataSource.close();
     }
 }

@@ -5,18 +5,21 @@ import io.pgtrickle.testing.TestDatabase;
 import java.time.Duration;
 
 /** Engines for integration tests: fast ticks and short back-off. */
-final class EngineFixture {
+public final class EngineFixture {
     private EngineFixture() {
     }
 
-    static EngineConfig config(TestDatabase db) {
+    public static EngineConfig config(TestDatabase db) {
         return EngineConfig.of(db.jdbcUrl())
                 .withSchedulerTick(Duration.ofMillis(100))
                 .withRequestPoll(Duration.ofMillis(200))
-                .withRetryPolicy(new RetryPolicy(Duration.ofMillis(50), Duration.ofMillis(200), 3));
+                .withRetryPolicy(new RetryPolicy(Duration.ofMillis(50), Duration.ofMillis(200), 3))
+                .withSlotName("pgtrickle_" + db.name())
+                .withCaptureTimeout(Duration.ofSeconds(20))
+                .withTrackingTimeout(Duration.ofSeconds(20));
     }
 
-    static PgTrickleEngine open(TestDatabase db) {
+    public static PgTrickleEngine open(TestDatabase db) {
         return PgTrickleEngine.open(config(db));
     }
 }

@@ -26,7 +26,7 @@ public final class Catalog {
     private static final String SELECT = """
             SELECT pgt_id, pgt_schema, pgt_name, pgt_relid, defining_query, schedule, refresh_mode,
                    effective_mode, mode_reason, status, consecutive_errors, last_error, data_timestamp,
-                   last_refresh_at, next_attempt_at
+                   last_refresh_at, next_attempt_at, frontier::text AS frontier
               FROM pgtrickle.pgt_stream_tables""";
 
     public Optional<StreamTableRecord> find(Connection c, QualifiedName name) throws SQLException {
@@ -167,15 +167,26 @@ public final class Catalog {
         return errors == null ? 0 : errors;
     }
 
+    /** Appends to the refresh history; {@code windowRows} is null when no change window was read. */
+    /** Puts a stream table into ERROR (it stays SUSPENDED if it is) without counting a refresh attempt. */
+    public void markBroken(Connection c, long id, String error) throws SQLException {
+        Jdbc.update(c, """
+                UPDATE pgtrickle.pgt_stream_tables
+                   SET last_error = ?, last_error_at = clock_timestamp(), next_attempt_at = NULL,
+                       status = CASE WHEN status = 'SUSPENDED' THEN 'SUSPENDED' ELSE 'ERROR' END
+                 WHERE pgt_id = ?""", error, id);
+    }
+
     public void recordHistory(Connection c, StreamTableRecord st, String action, String trigger, boolean success,
-                              OffsetDateTime startedAt, long inserted, long deleted, String error) throws SQLException {
+                              OffsetDateTime startedAt, long inserted, long deleted, Long windowRows, String error)
+            throws SQLException {
         Jdbc.update(c, """
                 INSERT INTO pgtrickle.pgt_refresh_history
                     (pgt_id, pgt_schema, pgt_name, action, trigger, status, started_at, finished_at,
-                     rows_inserted, rows_deleted, error)
-                VALUES (?, ?, ?, ?, ?, ?, ?, clock_timestamp(), ?, ?, ?)""",
+                     rows_inserted, rows_deleted, window_rows, error)
+                VALUES (?, ?, ?, ?, ?, ?, ?, clock_timestamp(), ?, ?, ?, ?)""",
                 st.id(), st.name().schema(), st.name().name(), action, trigger, success ? "SUCCESS" : "FAILED",
-                startedAt, success ? inserted : null, success ? deleted : null, error);
+                startedAt, success ? inserted : null, success ? deleted : null, windowRows, error);
     }
 
     private static String scheduleText(Schedule schedule) {
@@ -200,7 +211,8 @@ public final class Catalog {
                         rs.getString("last_error"),
                         rs.getObject("data_timestamp", OffsetDateTime.class),
                         rs.getObject("last_refresh_at", OffsetDateTime.class),
-                        rs.getObject("next_attempt_at", OffsetDateTime.class)));
+                        rs.getObject("next_attempt_at", OffsetDateTime.class),
+                        rs.getString("frontier")));
             }
         }
         return records;

@@ -5,7 +5,10 @@ import io.pgtrickle.core.schedule.Schedule;
 import io.pgtrickle.core.sql.QualifiedName;
 import java.time.OffsetDateTime;
 
-/** One row of {@code pgtrickle.pgt_stream_tables}. Nullable fields say so. */
+/**
+ * One row of {@code pgtrickle.pgt_stream_tables}. Nullable: mode reason, last error, timestamps, and
+ * the frontier (the {@code pg_snapshot} text the contents were computed at).
+ */
 public record StreamTableRecord(
         long id,
         QualifiedName name,
@@ -20,5 +23,6 @@ public record StreamTableRecord(
         String lastError,
         OffsetDateTime dataTimestamp,
         OffsetDateTime lastRefreshAt,
-        OffsetDateTime nextAttemptAt) {
+        OffsetDateTime nextAttemptAt,
+        String frontier) {
 }

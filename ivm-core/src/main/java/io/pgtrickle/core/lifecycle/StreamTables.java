@@ -1,5 +1,6 @@
 package io.pgtrickle.core.lifecycle;
 
+import io.pgtrickle.core.capture.ChangeSources;
 import io.pgtrickle.core.catalog.Catalog;
 import io.pgtrickle.core.catalog.StreamTableRecord;
 import io.pgtrickle.core.error.ErrorCode;
@@ -51,11 +52,16 @@ public final class StreamTables {
     private final QueryDescriber describer = new QueryDescriber();
     private final QueryParser parser = new QueryParser();
     private final Refresher refresher;
+    private final ChangeSources changeSources;
+    private final Duration trackingTimeout;
 
-    public StreamTables(DataSource dataSource, Catalog catalog, Refresher refresher) {
+    public StreamTables(DataSource dataSource, Catalog catalog, Refresher refresher, ChangeSources changeSources,
+                        Duration trackingTimeout) {
         this.dataSource = dataSource;
         this.catalog = catalog;
         this.refresher = refresher;
+        this.changeSources = changeSources;
+        this.trackingTimeout = trackingTimeout;
     }
 
     /** Creates and populates a stream table as the engine's own role. */
@@ -70,14 +76,15 @@ public final class StreamTables {
      *     SELECT on the result), or {@code null} for the engine's own role
      */
     public StreamTableRecord create(StreamTableSpec spec, String requester) {
-        StreamTableRecord st = lifecycle("cannot create stream table " + spec.name(), c -> createIn(c, spec, requester));
+        StreamTableRecord st = lifecycle("cannot create stream table " + spec.name(), spec.query(), requester,
+                c -> createIn(c, spec, requester));
         log.info("created stream table {} ({} -> {})", st.name(), st.refreshMode(), st.effectiveMode());
         return st;
     }
 
     /** Creates the stream table, or brings an existing one to {@code spec}; a no-op when identical. */
     public CreateOutcome createOrReplace(StreamTableSpec spec, String requester) {
-        return lifecycle("cannot create or replace stream table " + spec.name(), c -> {
+        return lifecycle("cannot create or replace stream table " + spec.name(), spec.query(), requester, c -> {
             Optional<StreamTableRecord> existing = catalog.find(c, spec.name());
             if (existing.isEmpty()) {
                 createIn(c, spec, requester);
@@ -105,7 +112,7 @@ public final class StreamTables {
             throw new PgTrickleException(ErrorCode.INVALID_ARGUMENT,
                     "nothing to alter for " + name + ": give a query, schedule, refresh mode or status");
         }
-        return lifecycle("cannot alter stream table " + name,
+        return lifecycle("cannot alter stream table " + name, change.query().orElse(null), requester,
                 c -> alterIn(c, catalog.require(c, name), change, requester));
     }
 
@@ -118,14 +125,36 @@ public final class StreamTables {
      * dropped too when {@code cascade}, else they make the drop fail.
      */
     public void drop(QualifiedName name, boolean cascade) {
-        lifecycle("cannot drop stream table " + name, c -> {
+        lifecycle("cannot drop stream table " + name, null, null, c -> {
             dropIn(c, catalog.require(c, name), cascade);
+            changeSources.untrackUnused(c);
             return null;
         });
     }
 
     public void drop(String name) {
         drop(QualifiedName.parse(name), false);
+    }
+
+    /**
+     * Checks a stream table's query against the current schema of its sources (after they
+     * changed) and, when its output columns changed, migrates the storage table and refills it.
+     *
+     * @return whether the storage table changed
+     * @throws PgTrickleException when the query no longer works
+     */
+    public boolean revalidate(QualifiedName name) {
+        return lifecycle("stream table " + name + " no longer works", null, null, c -> {
+            StreamTableRecord st = catalog.require(c, name);
+            QueryDescription description = describer.describe(c, st.query(), catalog.streamTableRelids(c), null);
+            var current = StorageColumns.of(c, st.relid());
+            if (current.equals(description.columns())) {
+                return false;
+            }
+            StorageTable.migrate(c, st.name(), current, description.columns());
+            refresher.refreshInTransaction(c, st, RefreshTrigger.ALTER, OffsetDateTime.now());
+            return true;
+        });
     }
 
     /** Refreshes a stream table now, whatever its schedule. */
@@ -197,6 +226,7 @@ public final class StreamTables {
         String query = SqlText.requireSingleStatement(spec.query());
         QueryDescription description = describer.describe(c, query, catalog.streamTableRelids(c), requester);
         ModeDecision mode = decideMode(spec.refreshMode(), query);
+        changeSources.track(c, description.sources());
         StorageTable.create(c, name, description.columns());
         long relid = relid(c, name);
         if (requester != null) {
@@ -227,7 +257,9 @@ public final class StreamTables {
                 QueryDescription description = describer.describe(c, query, catalog.streamTableRelids(c), requester);
                 requireNoCycle(c, st, description.sources());
                 StorageTable.migrate(c, st.name(), StorageColumns.of(c, st.relid()), description.columns());
+                changeSources.track(c, description.sources());
                 catalog.replaceDependencies(c, st.id(), description.sources());
+                changeSources.untrackUnused(c);
                 requireReadersStillValid(c, st);
             }
             catalog.updateDefinition(c, st.id(), query, requested, mode.effective(), mode.reason());
@@ -315,14 +347,52 @@ public final class StreamTables {
         return Jdbc.queryValue(c, Long.class, "SELECT to_regclass(?)::oid::bigint", name.quoted());
     }
 
-    private <T> T lifecycle(String context, Jdbc.Work<T> work) {
+    /**
+     * Runs a lifecycle change under the lifecycle lock in one REPEATABLE READ transaction. When
+     * {@code query} is given, its sources are tracked first, in a transaction of their own, and
+     * transactions older than the tracking are waited for, so the snapshot that populates the
+     * stream table sees every change that capture did not. If the change then fails, tracking
+     * nobody needs is undone.
+     */
+    private <T> T lifecycle(String context, String query, String requester, Jdbc.Work<T> work) {
         try (Connection c = dataSource.getConnection()) {
-            return AdvisoryLocks.withLifecycleLock(c, conn ->
-                    Jdbc.inTransaction(conn, Connection.TRANSACTION_REPEATABLE_READ, work));
+            return AdvisoryLocks.withLifecycleLock(c, conn -> {
+                if (query != null) {
+                    startTracking(conn, query, requester);
+                }
+                try {
+                    return Jdbc.inTransaction(conn, Connection.TRANSACTION_REPEATABLE_READ, work);
+                } catch (SQLException | RuntimeException e) {
+                    if (query != null) {
+                        untrackQuietly(conn, e);
+                    }
+                    throw e;
+                }
+            });
         } catch (PgTrickleException e) {
             throw new PgTrickleException(e.code(), context + ": " + e.getMessage(), e);
         } catch (SQLException e) {
             throw SqlErrors.translate(context, e);
+        }
+    }
+
+    private void startTracking(Connection c, String query, String requester) throws SQLException {
+        String text = SqlText.requireSingleStatement(query);
+        boolean added = Jdbc.inTransaction(c, Connection.TRANSACTION_READ_COMMITTED, tx -> changeSources.track(tx,
+                describer.describe(tx, text, catalog.streamTableRelids(tx), requester).sources()));
+        if (added) {
+            ChangeSources.awaitOlderTransactions(c, trackingTimeout);
+        }
+    }
+
+    private void untrackQuietly(Connection c, Exception failure) {
+        try {
+            Jdbc.inTransaction(c, Connection.TRANSACTION_READ_COMMITTED, tx -> {
+                changeSources.untrackUnused(tx);
+                return null;
+            });
+        } catch (SQLException | RuntimeException e) {
+            failure.addSuppressed(e);
         }
     }
 

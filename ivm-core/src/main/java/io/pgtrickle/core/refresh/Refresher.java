@@ -1,5 +1,7 @@
 package io.pgtrickle.core.refresh;
 
+import io.pgtrickle.core.capture.Capture;
+import io.pgtrickle.core.capture.ChangeSource;
 import io.pgtrickle.core.catalog.Catalog;
 import io.pgtrickle.core.catalog.StreamTableRecord;
 import io.pgtrickle.core.error.ErrorCode;
@@ -8,7 +10,11 @@ import io.pgtrickle.core.error.SqlErrors;
 import io.pgtrickle.core.sql.AdvisoryLocks;
 import io.pgtrickle.core.sql.Jdbc;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import io.pgtrickle.core.query.SourceRelation;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import javax.sql.DataSource;
@@ -27,11 +33,13 @@ public final class Refresher {
     private final DataSource dataSource;
     private final Catalog catalog;
     private final RetryPolicy retryPolicy;
+    private final Capture capture;
 
-    public Refresher(DataSource dataSource, Catalog catalog, RetryPolicy retryPolicy) {
+    public Refresher(DataSource dataSource, Catalog catalog, RetryPolicy retryPolicy, Capture capture) {
         this.dataSource = dataSource;
         this.catalog = catalog;
         this.retryPolicy = retryPolicy;
+        this.capture = capture;
     }
 
     /**
@@ -55,27 +63,77 @@ public final class Refresher {
         long start = System.nanoTime();
         try {
             RefreshResult result = Jdbc.inTransaction(c, Connection.TRANSACTION_REPEATABLE_READ,
-                    tx -> refreshInTransaction(tx, st, trigger, startedAt));
+                    tx -> refreshAtSnapshot(tx, st, trigger, startedAt));
             log.debug("refreshed {} ({}): +{} -{} in {} ms", st.name(), trigger, result.rowsInserted(),
                     result.rowsDeleted(), (System.nanoTime() - start) / 1_000_000);
             return result;
         } catch (SQLException | RuntimeException e) {
-            String message = e instanceof SQLException sql ? SqlErrors.describe(sql) : e.getMessage();
+            String message = (e instanceof SQLException sql ? SqlErrors.describe(sql) : e.getMessage())
+                    + sourceChangeContext(c, st);
             recordFailure(c, st, trigger, startedAt, message);
             throw new PgTrickleException(ErrorCode.REFRESH_FAILED,
                     "refresh of " + st.name() + " failed: " + message, e);
         }
     }
 
-    /** Refreshes inside the caller's transaction (used by create and alter); no failure bookkeeping. */
+    /**
+     * The consistency protocol (DESIGN §2.4), the one path of every scheduled or manual refresh:
+     * the transaction's first statement fixes snapshot S and WAL position L; capture catches up
+     * past L; the change window is what S sees and the previous frontier did not; the result,
+     * the new frontier S and the history row commit together.
+     */
+    private RefreshResult refreshAtSnapshot(Connection tx, StreamTableRecord st, RefreshTrigger trigger,
+                                            OffsetDateTime startedAt) throws SQLException {
+        long start = System.nanoTime();
+        String snapshot;
+        String walLsn;
+        try (Statement s = tx.createStatement();
+             ResultSet rs = s.executeQuery("SELECT pg_current_snapshot()::text, pg_current_wal_insert_lsn()::text")) {
+            rs.next();
+            snapshot = rs.getString(1);
+            walLsn = rs.getString(2);
+        }
+        List<ChangeSource> involved = capture.sources().of(tx,
+                catalog.sources(tx, st.id()).stream().map(SourceRelation::relid).toList());
+        capture.awaitBuffered(involved, walLsn);
+        Long windowRows = null;
+        if (st.frontier() != null) {
+            windowRows = capture.window(tx, involved, snapshot, st.frontier()).rows();
+        }
+        RefreshResult result = apply(tx, st, trigger, startedAt, windowRows, start);
+        capture.cleanup(tx, involved);
+        return result;
+    }
+
+    /** Populates inside the caller's transaction (create and alter); no window, no failure bookkeeping. */
     public RefreshResult refreshInTransaction(Connection c, StreamTableRecord st, RefreshTrigger trigger,
                                               OffsetDateTime startedAt) throws SQLException {
-        long start = System.nanoTime();
+        return apply(c, st, trigger, startedAt, null, System.nanoTime());
+    }
+
+    private RefreshResult apply(Connection c, StreamTableRecord st, RefreshTrigger trigger, OffsetDateTime startedAt,
+                                Long windowRows, long start) throws SQLException {
         FullRefresh.Counts counts = FullRefresh.apply(c, st.name(), StorageColumns.of(c, st.relid()), st.query());
         catalog.markRefreshed(c, st.id());
-        catalog.recordHistory(c, st, "FULL", trigger.name(), true, startedAt, counts.inserted(), counts.deleted(), null);
+        catalog.recordHistory(c, st, "FULL", trigger.name(), true, startedAt, counts.inserted(), counts.deleted(),
+                windowRows, null);
         return new RefreshResult(st.name(), "FULL", counts.inserted(), counts.deleted(),
                 Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    /** Names the latest schema change of a source since the last good refresh, if any. */
+    private static String sourceChangeContext(Connection c, StreamTableRecord st) {
+        try {
+            String change = Jdbc.queryValue(c, String.class, """
+                    SELECT e.source || ' changed (' || e.command || ': ' || e.detail || ')'
+                      FROM pgtrickle.pgt_source_events e
+                      JOIN pgtrickle.pgt_dependencies d ON d.source_relid = e.source_relid
+                     WHERE d.pgt_id = ? AND (?::timestamptz IS NULL OR e.occurred_at > ?::timestamptz)
+                     ORDER BY e.event_id DESC LIMIT 1""", st.id(), st.dataTimestamp(), st.dataTimestamp());
+            return change == null ? "" : " (source " + change + ")";
+        } catch (SQLException e) {
+            return "";
+        }
     }
 
     private void recordFailure(Connection c, StreamTableRecord st, RefreshTrigger trigger, OffsetDateTime startedAt,
@@ -84,7 +142,7 @@ public final class Refresher {
             Jdbc.inTransaction(c, Connection.TRANSACTION_READ_COMMITTED, tx -> {
                 int errors = catalog.markFailed(tx, st.id(), message,
                         retryPolicy.backoffAfter(st.consecutiveErrors() + 1).toMillis(), retryPolicy.suspendAfter());
-                catalog.recordHistory(tx, st, "FULL", trigger.name(), false, startedAt, 0, 0, message);
+                catalog.recordHistory(tx, st, "FULL", trigger.name(), false, startedAt, 0, 0, null, message);
                 if (errors >= retryPolicy.suspendAfter()) {
                     log.warn("stream table {} suspended after {} consecutive failed refreshes; last error: {}",
                             st.name(), errors, message);

@@ -35,6 +35,7 @@ public final class Scheduler implements AutoCloseable {
     private final Catalog catalog;
     private final Refresher refresher;
     private final Duration tick;
+    private final List<Housekeeping> housekeeping = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "pgtrickle-scheduler");
         t.setDaemon(true);
@@ -46,6 +47,16 @@ public final class Scheduler implements AutoCloseable {
         this.catalog = catalog;
         this.refresher = refresher;
         this.tick = tick;
+    }
+
+    /** Work done at the start of every tick, before refreshes (e.g. reacting to source changes). */
+    @FunctionalInterface
+    public interface Housekeeping {
+        void run() throws SQLException;
+    }
+
+    public void addHousekeeping(Housekeeping task) {
+        housekeeping.add(task);
     }
 
     public void start() {
@@ -62,6 +73,9 @@ public final class Scheduler implements AutoCloseable {
 
     /** One pass: refreshes every due stream table; returns the ids refreshed, in order. */
     public List<Long> runOnce() throws SQLException {
+        for (Housekeeping task : housekeeping) {
+            task.run();
+        }
         List<StreamTableRecord> all;
         Map<Long, java.util.Set<Long>> upstream;
         Instant now;

@@ -1,0 +1,107 @@
+package io.pgtrickle.core.capture;
+
+import io.pgtrickle.core.EngineConfig;
+import io.pgtrickle.core.sql.Jdbc;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Change capture for one database: which sources are tracked and how, the WAL stream when it is
+ * used, and the two services every refresh needs from it: "everything committed before this WAL
+ * position is buffered" and "the window of changes between two snapshots".
+ */
+public final class Capture implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Capture.class);
+
+    private final EngineConfig config;
+    private final DataSource dataSource;
+    private final ChangeSources sources;
+    private WalCapture wal;
+
+    private Capture(EngineConfig config, DataSource dataSource, CdcMode mode) {
+        this.config = config;
+        this.dataSource = dataSource;
+        this.sources = new ChangeSources(mode);
+    }
+
+    /** Resolves AUTO against the server and prepares the publication when WAL capture is used. */
+    public static Capture open(EngineConfig config, DataSource dataSource) throws SQLException {
+        CdcMode mode = config.cdcMode();
+        try (Connection c = dataSource.getConnection()) {
+            if (mode == CdcMode.AUTO) {
+                boolean logical = "logical".equals(Jdbc.queryValue(c, String.class, "SELECT current_setting('wal_level')"));
+                boolean replication = Boolean.TRUE.equals(Jdbc.queryValue(c, Boolean.class,
+                        "SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user"));
+                mode = logical && replication ? CdcMode.WAL : CdcMode.TRIGGER;
+                log.info("cdc mode auto: {} (wal_level {}, replication privilege {})", mode,
+                        logical ? "logical" : "not logical", replication ? "yes" : "no");
+            }
+            if (mode == CdcMode.WAL) {
+                Jdbc.executeRaw(c, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = '"
+                        + ChangeSources.PUBLICATION + "') THEN CREATE PUBLICATION " + ChangeSources.PUBLICATION
+                        + "; END IF; END $$");
+                Jdbc.update(c, "UPDATE pgtrickle.pgt_capture_state SET slot_name = ?", config.slotName());
+                WalCapture.ensureSlot(c, config.slotName());
+            }
+        }
+        return new Capture(config, dataSource, mode);
+    }
+
+    public CdcMode mode() {
+        return sources.mode();
+    }
+
+    public ChangeSources sources() {
+        return sources;
+    }
+
+    /** Starts the WAL stream now rather than at the first refresh that needs it. */
+    public synchronized void start() {
+        if (mode() == CdcMode.WAL && wal == null) {
+            wal = WalCapture.start(config, dataSource, sources);
+        }
+    }
+
+    /**
+     * Blocks until every transaction that committed before {@code walLsn} is in the buffers of
+     * {@code involved}; immediate when none of them is captured from the WAL.
+     */
+    public void awaitBuffered(List<ChangeSource> involved, String walLsn) {
+        if (involved.stream().noneMatch(s -> s.mode() == CdcMode.WAL)) {
+            return;
+        }
+        WalCapture stream;
+        synchronized (this) {
+            start();
+            stream = wal;
+        }
+        stream.awaitPast(walLsn, config.captureTimeout());
+    }
+
+    public ChangeWindow window(Connection tx, List<ChangeSource> involved, String snapshot, String previousFrontier)
+            throws SQLException {
+        return ChangeWindow.load(tx, dataSource, involved, snapshot, previousFrontier);
+    }
+
+    /** Deletes buffered changes that every stream table reading the source has consumed. */
+    public void cleanup(Connection tx, List<ChangeSource> involved) throws SQLException {
+        for (ChangeSource s : involved) {
+            Jdbc.update(tx, "DELETE FROM " + s.buffer() + " b WHERE NOT EXISTS ("
+                    + " SELECT 1 FROM pgtrickle.pgt_dependencies d JOIN pgtrickle.pgt_stream_tables st USING (pgt_id)"
+                    + " WHERE d.source_relid = ?::oid"
+                    + " AND (st.frontier IS NULL OR NOT pg_visible_in_snapshot(b.xid, st.frontier)))", s.relid());
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (wal != null) {
+            wal.close();
+            wal = null;
+        }
+    }
+}

@@ -1,0 +1,209 @@
+package io.pgtrickle.core.capture;
+
+import io.debezium.engine.DebeziumEngine;
+import io.debezium.engine.RecordChangeEvent;
+import io.pgtrickle.core.sql.Jdbc;
+import io.pgtrickle.core.sql.QualifiedName;
+import java.nio.charset.StandardCharsets;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import javax.sql.DataSource;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Consumes Debezium's batches: turns row events into Z-set rows of the sources' change buffers
+ * (insert +1, delete −1, update −1 old / +1 new, TRUNCATE a weight-0 marker), writes a batch in one
+ * transaction, and only then acknowledges it, so the slot never moves past an unbuffered change.
+ *
+ * <p>Rows are keyed by (xid8, 2·position in transaction + image): a replayed event maps to the same
+ * key and {@code ON CONFLICT DO NOTHING} makes it count once. The position cannot be the event's
+ * LSN: rows of one multi-row INSERT share a WAL record.
+ */
+final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChangeEvent<SourceRecord>> {
+    private static final Logger log = LoggerFactory.getLogger(ChangeIngester.class);
+    static final String MARKER_PREFIX = "pgtrickle";
+
+    private final DataSource dataSource;
+    private final ChangeSources sources;
+    private final Consumer<String> markerSeen;
+    private Map<QualifiedName, ChangeSource> tracked = Map.of();
+
+    ChangeIngester(DataSource dataSource, ChangeSources sources, Consumer<String> markerSeen) {
+        this.dataSource = dataSource;
+        this.sources = sources;
+        this.markerSeen = markerSeen;
+    }
+
+    /** A buffer row before its xid is widened. */
+    record BufferRow(long xid32, long seq, short weight, String row, String lsn) {
+    }
+
+    @Override
+    public void handleBatch(List<RecordChangeEvent<SourceRecord>> records,
+                            DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
+            throws InterruptedException {
+        Map<QualifiedName, List<BufferRow>> rows = new LinkedHashMap<>();
+        List<String> markers = new ArrayList<>();
+        long lastLsn = -1;
+        for (RecordChangeEvent<SourceRecord> event : records) {
+            // Transaction BEGIN/END and heartbeat records have no op: nothing to buffer.
+            if (!(event.record().value() instanceof Struct value) || value.schema().field("op") == null) {
+                continue;
+            }
+            String op = value.getString("op");
+            if ("m".equals(op)) {
+                Struct message = value.getStruct("message");
+                if (MARKER_PREFIX.equals(message.getString("prefix"))) {
+                    markers.add(new String(message.getBytes("content"), StandardCharsets.UTF_8));
+                }
+                continue;
+            }
+            Struct source = value.schema().field("source") == null ? null : value.getStruct("source");
+            if (source == null || source.get("txId") == null) {
+                continue;
+            }
+            QualifiedName table = new QualifiedName(source.getString("schema"), source.getString("table"));
+            long xid = source.getInt64("txId");
+            long lsn = source.getInt64("lsn");
+            lastLsn = Math.max(lastLsn, lsn);
+            long position = position(value, event.record());
+            String lsnText = lsnText(lsn);
+            List<BufferRow> target = rows.computeIfAbsent(table, t -> new ArrayList<>());
+            Struct before = field(value, "before");
+            Struct after = field(value, "after");
+            switch (op) {
+                case "c", "r" -> target.add(new BufferRow(xid, 2 * position + 1, (short) 1, RowImages.toJson(after, null), lsnText));
+                case "d" -> target.add(new BufferRow(xid, 2 * position, (short) -1, RowImages.toJson(before, null), lsnText));
+                case "u" -> {
+                    target.add(new BufferRow(xid, 2 * position, (short) -1, RowImages.toJson(before, null), lsnText));
+                    target.add(new BufferRow(xid, 2 * position + 1, (short) 1, RowImages.toJson(after, before), lsnText));
+                }
+                case "t" -> target.add(new BufferRow(xid, 2 * position, (short) 0, null, lsnText));
+                default -> log.debug("ignoring event op {} on {}", op, table);
+            }
+        }
+        try {
+            write(rows, lastLsn, records.size());
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot write change buffers: " + e.getMessage(), e);
+        }
+        for (RecordChangeEvent<SourceRecord> event : records) {
+            committer.markProcessed(event);
+        }
+        committer.markBatchFinished();
+        markers.forEach(markerSeen);
+    }
+
+    /** A struct field, or null when the event's schema has no such field (TRUNCATE has no images). */
+    private static Struct field(Struct value, String name) {
+        return value.schema().field(name) == null ? null : value.getStruct(name);
+    }
+
+    /** The event's position within its transaction, from Debezium's transaction metadata. */
+    private static long position(Struct value, SourceRecord record) {
+        if (value.schema().field("transaction") != null && value.getStruct("transaction") != null) {
+            return value.getStruct("transaction").getInt64("total_order");
+        }
+        throw new IllegalStateException("event without transaction metadata at " + record.sourceOffset()
+                + " (provide.transaction.metadata must be on)");
+    }
+
+    static String lsnText(long lsn) {
+        return Long.toHexString(lsn >>> 32).toUpperCase() + "/" + Long.toHexString(lsn & 0xFFFFFFFFL).toUpperCase();
+    }
+
+    private void write(Map<QualifiedName, List<BufferRow>> rows, long lastLsn, int events) throws SQLException {
+        if (rows.isEmpty() && lastLsn < 0) {
+            return;
+        }
+        try (Connection c = dataSource.getConnection()) {
+            Jdbc.inTransaction(c, Connection.TRANSACTION_READ_COMMITTED, tx -> {
+                String xmax = Jdbc.queryValue(tx, String.class, "SELECT pg_snapshot_xmax(pg_current_snapshot())::text");
+                for (var entry : rows.entrySet()) {
+                    ChangeSource target = trackedSource(tx, entry.getKey());
+                    if (target != null) {
+                        insert(tx, target, entry.getValue(), Long.parseLong(xmax));
+                    }
+                }
+                if (lastLsn >= 0) {
+                    Jdbc.update(tx, "UPDATE pgtrickle.pgt_capture_state SET last_event_lsn = ?::pg_lsn,"
+                            + " last_event_at = clock_timestamp(), events_buffered = events_buffered + ?",
+                            lsnText(lastLsn), events);
+                }
+                return null;
+            });
+        }
+    }
+
+    private ChangeSource trackedSource(Connection c, QualifiedName table) throws SQLException {
+        ChangeSource s = tracked.get(table);
+        if (s == null) {
+            Map<QualifiedName, ChangeSource> fresh = new HashMap<>();
+            sources.all(c).forEach(cs -> fresh.put(cs.name(), cs));
+            tracked = fresh;
+            s = fresh.get(table);
+        }
+        return s != null && s.mode() == CdcMode.WAL ? s : null;
+    }
+
+    private static void insert(Connection c, ChangeSource target, List<BufferRow> rows, long xmax) throws SQLException {
+        Long[] xids = new Long[rows.size()];
+        Long[] seqs = new Long[rows.size()];
+        Short[] weights = new Short[rows.size()];
+        String[] images = new String[rows.size()];
+        String[] lsns = new String[rows.size()];
+        for (int i = 0; i < rows.size(); i++) {
+            BufferRow r = rows.get(i);
+            xids[i] = widen(r.xid32(), xmax);
+            seqs[i] = r.seq();
+            weights[i] = r.weight();
+            images[i] = r.row();
+            lsns[i] = r.lsn();
+        }
+        // Transactions that committed before tracking began are in the stream tables' initial
+        // contents, not in any window; they also arrive when Debezium replays the events of an
+        // earlier table of the same name (events name tables, not relations).
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + target.buffer() + " (xid, seq, weight, row, lsn)"
+                + " SELECT x::text::xid8, s, w, r::jsonb, l::pg_lsn"
+                + " FROM unnest(?::bigint[], ?::bigint[], ?::smallint[], ?::text[], ?::text[]) AS u(x, s, w, r, l)"
+                + " WHERE NOT pg_visible_in_snapshot(x::text::xid8, (SELECT tracked_since"
+                + "   FROM pgtrickle.pgt_change_sources WHERE source_relid = " + target.relid() + "::oid))"
+                + " ON CONFLICT (xid, seq) DO NOTHING")) {
+            Array a1 = c.createArrayOf("bigint", xids);
+            Array a2 = c.createArrayOf("bigint", seqs);
+            Array a3 = c.createArrayOf("smallint", weights);
+            Array a4 = c.createArrayOf("text", images);
+            Array a5 = c.createArrayOf("text", lsns);
+            ps.setArray(1, a1);
+            ps.setArray(2, a2);
+            ps.setArray(3, a3);
+            ps.setArray(4, a4);
+            ps.setArray(5, a5);
+            ps.executeUpdate();
+        }
+    }
+
+    /**
+     * Debezium reports 32-bit xids; buffers and snapshots use 64-bit xid8. A committed xid is older
+     * than the current snapshot's xmax, so it shares xmax's epoch unless its low half is larger,
+     * which means the previous epoch (wraparound).
+     */
+    static long widen(long xid32, long xmax) {
+        long epoch = xmax >>> 32;
+        if (xid32 > (xmax & 0xFFFFFFFFL)) {
+            epoch--;
+        }
+        return (epoch << 32) | xid32;
+    }
+}

@@ -1,0 +1,239 @@
+package io.pgtrickle.core.capture;
+
+import io.pgtrickle.core.error.ErrorCode;
+import io.pgtrickle.core.error.PgTrickleException;
+import io.pgtrickle.core.query.SourceRelation;
+import io.pgtrickle.core.sql.Identifiers;
+import io.pgtrickle.core.sql.Jdbc;
+import io.pgtrickle.core.sql.QualifiedName;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts and stops capturing the changes of source relations: the change buffer, and either
+ * publication membership with REPLICA IDENTITY FULL (WAL) or generated triggers (TRIGGER).
+ *
+ * <p>REPLICA IDENTITY FULL makes PostgreSQL log the whole old row of every UPDATE and DELETE, so
+ * the buffer can hold the row that left (a delete's −1 needs every column, and keyless tables have
+ * no other identity). It costs some WAL volume on updates and deletes of tracked tables. It is
+ * left in place when tracking stops, since the engine cannot know what the owner had before.
+ */
+public final class ChangeSources {
+    private static final Logger log = LoggerFactory.getLogger(ChangeSources.class);
+    public static final String PUBLICATION = "pgtrickle_pub";
+
+    private final CdcMode mode;
+
+    /** @param mode the resolved mode for newly tracked sources: WAL or TRIGGER */
+    public ChangeSources(CdcMode mode) {
+        if (mode == CdcMode.AUTO) {
+            throw new IllegalArgumentException("resolve AUTO to WAL or TRIGGER first");
+        }
+        this.mode = mode;
+    }
+
+    public CdcMode mode() {
+        return mode;
+    }
+
+    /** Whether changes of this kind of relation can be captured. */
+    public static boolean capturable(SourceRelation s) {
+        return s.kind() == SourceRelation.Kind.TABLE || s.kind() == SourceRelation.Kind.STREAM_TABLE;
+    }
+
+    public List<ChangeSource> all(Connection c) throws SQLException {
+        List<ChangeSource> sources = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT source_relid::bigint, source_schema, source_name,"
+                + " cdc_mode, buffer_table FROM pgtrickle.pgt_change_sources ORDER BY source_relid");
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                sources.add(new ChangeSource(rs.getLong(1), new QualifiedName(rs.getString(2), rs.getString(3)),
+                        CdcMode.valueOf(rs.getString(4)), rs.getString(5)));
+            }
+        }
+        return sources;
+    }
+
+    /** The tracked sources among {@code relids}. */
+    public List<ChangeSource> of(Connection c, Collection<Long> relids) throws SQLException {
+        Map<Long, ChangeSource> byRelid = all(c).stream().collect(Collectors.toMap(ChangeSource::relid, Function.identity()));
+        return relids.stream().map(byRelid::get).filter(java.util.Objects::nonNull).toList();
+    }
+
+    /**
+     * Starts tracking every capturable source not tracked yet, in the caller's transaction.
+     * Returns whether anything new is tracked; then, after commit, call
+     * {@link #awaitOlderTransactions} before taking the snapshot that populates a stream table.
+     */
+    public boolean track(Connection c, List<SourceRelation> sources) throws SQLException {
+        List<Long> tracked = all(c).stream().map(ChangeSource::relid).toList();
+        boolean added = false;
+        for (SourceRelation s : sources) {
+            if (!capturable(s) || tracked.contains(s.relid())) {
+                continue;
+            }
+            String buffer = ChangeSource.bufferTableFor(s.relid());
+            ChangeSource cs = new ChangeSource(s.relid(), s.name(), mode, buffer);
+            Jdbc.executeRaw(c, "CREATE TABLE " + cs.buffer() + " (\n"
+                    + "    xid xid8 NOT NULL,\n"
+                    + "    seq bigint NOT NULL,\n"
+                    + "    weight smallint NOT NULL,\n"
+                    + "    row jsonb,\n"
+                    + "    lsn pg_lsn,\n"
+                    + "    captured_at timestamptz NOT NULL DEFAULT clock_timestamp(),\n"
+                    + "    PRIMARY KEY (xid, seq))");
+            Jdbc.executeRaw(c, "COMMENT ON TABLE " + cs.buffer() + " IS " + literal("pg_trickle change buffer of "
+                    + s.name() + ": +1/-1 row images; weight 0 marks a TRUNCATE"));
+            if (mode == CdcMode.WAL) {
+                Jdbc.executeRaw(c, "ALTER TABLE " + s.name().quoted() + " REPLICA IDENTITY FULL");
+                Jdbc.executeRaw(c, "ALTER PUBLICATION " + PUBLICATION + " ADD TABLE " + s.name().quoted());
+            } else {
+                createTriggers(c, cs);
+            }
+            Jdbc.update(c, "INSERT INTO pgtrickle.pgt_change_sources (source_relid, source_schema, source_name,"
+                    + " cdc_mode, buffer_table, tracked_since, columns)"
+                    + " VALUES (?::oid, ?, ?, ?, ?, pg_current_snapshot(), pgtrickle._columns_of(?::oid))",
+                    s.relid(), s.name().schema(), s.name().name(), mode.name(), buffer, s.relid());
+            log.info("tracking changes of {} ({} capture) into {}", s.name(), mode, cs.buffer());
+            added = true;
+        }
+        return added;
+    }
+
+    /** Forgets a source whose table was dropped: its buffer goes too. */
+    public void forgetDropped(Connection c, long relid) throws SQLException {
+        for (ChangeSource cs : all(c)) {
+            if (cs.relid() == relid) {
+                Jdbc.executeRaw(c, "DROP FUNCTION IF EXISTS pgtrickle_changes." + Identifiers.quote(functionName(cs)) + "()");
+                Jdbc.executeRaw(c, "DROP TABLE IF EXISTS " + cs.buffer());
+                Jdbc.update(c, "DELETE FROM pgtrickle.pgt_change_sources WHERE source_relid = ?::oid", relid);
+                log.info("source {} was dropped; its change buffer is gone", cs.name());
+            }
+        }
+    }
+
+    /** Stops tracking sources that no stream table reads any more, in the caller's transaction. */
+    public void untrackUnused(Connection c) throws SQLException {
+        for (ChangeSource cs : all(c)) {
+            Boolean used = Jdbc.queryValue(c, Boolean.class,
+                    "SELECT EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies WHERE source_relid = ?::oid)", cs.relid());
+            if (Boolean.TRUE.equals(used)) {
+                continue;
+            }
+            boolean exists = Jdbc.queryValue(c, Long.class, "SELECT oid::bigint FROM pg_class WHERE oid = ?::oid",
+                    cs.relid()) != null;
+            if (exists) {
+                if (cs.mode() == CdcMode.TRIGGER) {
+                    for (String event : TRIGGER_EVENTS) {
+                        Jdbc.executeRaw(c, "DROP TRIGGER IF EXISTS " + triggerName(event) + " ON " + cs.name().quoted());
+                    }
+                } else if (Boolean.TRUE.equals(Jdbc.queryValue(c, Boolean.class, "SELECT EXISTS (SELECT 1 FROM"
+                        + " pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid WHERE p.pubname = ?"
+                        + " AND pr.prrelid = ?::oid)", PUBLICATION, cs.relid()))) {
+                    Jdbc.executeRaw(c, "ALTER PUBLICATION " + PUBLICATION + " DROP TABLE " + cs.name().quoted());
+                }
+            }
+            Jdbc.executeRaw(c, "DROP FUNCTION IF EXISTS pgtrickle_changes." + Identifiers.quote(functionName(cs)) + "()");
+            Jdbc.executeRaw(c, "DROP TABLE IF EXISTS " + cs.buffer());
+            Jdbc.update(c, "DELETE FROM pgtrickle.pgt_change_sources WHERE source_relid = ?::oid", cs.relid());
+            log.info("stopped tracking changes of {}", cs.name());
+        }
+    }
+
+    /**
+     * Waits until every transaction that was running when tracking started has ended. A
+     * transaction that wrote a source before its capture began is then visible to the next
+     * snapshot taken, so it lands in a stream table's initial contents and never in a change
+     * window it was not captured for.
+     */
+    public static void awaitOlderTransactions(Connection c, Duration timeout) throws SQLException {
+        String horizon = Jdbc.queryValue(c, String.class, "SELECT pg_snapshot_xmax(pg_current_snapshot())::text");
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!Boolean.TRUE.equals(Jdbc.queryValue(c, Boolean.class,
+                "SELECT pg_snapshot_xmin(pg_current_snapshot()) >= ?::xid8", horizon))) {
+            if (System.nanoTime() > deadline) {
+                throw new PgTrickleException(ErrorCode.INVALID_ARGUMENT, "change capture could not start: "
+                        + "transactions open since before tracking began are still running after "
+                        + timeout.toSeconds() + "s (" + olderTransactions(c, horizon) + "); commit or end them and retry");
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new PgTrickleException(ErrorCode.INTERNAL, "interrupted while waiting for older transactions");
+            }
+        }
+    }
+
+    private static String olderTransactions(Connection c, String horizon) throws SQLException {
+        List<String> found = new ArrayList<>();
+        try (PreparedStatement ps = Jdbc.prepare(c, "SELECT pid, backend_xid::text, xact_start FROM pg_stat_activity"
+                + " WHERE pid <> pg_backend_pid() AND backend_xid IS NOT NULL"
+                + " AND backend_xid::text::bigint < (?::xid8::text::numeric % 4294967296)::bigint", horizon);
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                found.add("pid " + rs.getInt(1) + ", xid " + rs.getString(2) + ", open since " + rs.getObject(3));
+            }
+        }
+        return found.isEmpty() ? "none found" : String.join("; ", found);
+    }
+
+    private static final List<String> TRIGGER_EVENTS = List.of("insert", "update", "delete", "truncate");
+
+    private static String triggerName(String event) {
+        return "pgtrickle_capture_" + event;
+    }
+
+    private static String functionName(ChangeSource cs) {
+        return "capture_" + cs.relid();
+    }
+
+    /**
+     * Statement-level AFTER triggers with transition tables: one INSERT … SELECT per statement
+     * into the buffer, inside the writer's transaction, tagged with the writer's own xid.
+     */
+    private static void createTriggers(Connection c, ChangeSource cs) throws SQLException {
+        String fn = "pgtrickle_changes." + Identifiers.quote(functionName(cs));
+        String insert = "INSERT INTO " + cs.buffer() + " (xid, seq, weight, row) SELECT pg_current_xact_id(),"
+                + " nextval('pgtrickle_changes.trigger_seq'), ";
+        Jdbc.executeRaw(c, "CREATE FUNCTION " + fn + "() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER"
+                + " SET search_path = pg_catalog, pg_temp AS $pgt$\n"
+                + "BEGIN\n"
+                + "  IF TG_OP = 'INSERT' THEN\n"
+                + "    " + insert + "1, to_jsonb(n) FROM pgt_new n;\n"
+                + "  ELSIF TG_OP = 'UPDATE' THEN\n"
+                + "    " + insert + "-1, to_jsonb(o) FROM pgt_old o;\n"
+                + "    " + insert + "1, to_jsonb(n) FROM pgt_new n;\n"
+                + "  ELSIF TG_OP = 'DELETE' THEN\n"
+                + "    " + insert + "-1, to_jsonb(o) FROM pgt_old o;\n"
+                + "  ELSE\n"
+                + "    " + insert + "0, NULL;\n"
+                + "  END IF;\n"
+                + "  RETURN NULL;\n"
+                + "END $pgt$");
+        String table = cs.name().quoted();
+        Jdbc.executeRaw(c, "CREATE TRIGGER " + triggerName("insert") + " AFTER INSERT ON " + table
+                + " REFERENCING NEW TABLE AS pgt_new FOR EACH STATEMENT EXECUTE FUNCTION " + fn + "()");
+        Jdbc.executeRaw(c, "CREATE TRIGGER " + triggerName("update") + " AFTER UPDATE ON " + table
+                + " REFERENCING OLD TABLE AS pgt_old NEW TABLE AS pgt_new FOR EACH STATEMENT EXECUTE FUNCTION " + fn + "()");
+        Jdbc.executeRaw(c, "CREATE TRIGGER " + triggerName("delete") + " AFTER DELETE ON " + table
+                + " REFERENCING OLD TABLE AS pgt_old FOR EACH STATEMENT EXECUTE FUNCTION " + fn + "()");
+        Jdbc.executeRaw(c, "CREATE TRIGGER " + triggerName("truncate") + " AFTER TRUNCATE ON " + table
+                + " FOR EACH STATEMENT EXECUTE FUNCTION " + fn + "()");
+    }
+
+    private static String literal(String text) {
+        return "'" + text.replace("'", "''") + "'";
+    }
+}
