@@ -150,3 +150,49 @@ BEGIN
             EXECUTE FUNCTION pgtrickle._on_sql_drop();
     END IF;
 END $$;
+
+-- pgt_status() gains cdc_mode: how the stream table's sources are captured (WAL, TRIGGER, MIXED,
+-- or NONE when it reads nothing capturable).
+DROP FUNCTION pgtrickle.pgt_status();
+CREATE FUNCTION pgtrickle.pgt_status()
+RETURNS TABLE (name text, status text, refresh_mode text, effective_mode text, schedule text,
+               data_timestamp timestamptz, staleness interval, consecutive_errors integer,
+               last_error text, mode_reason text, cdc_mode text)
+LANGUAGE sql STABLE AS $$
+    WITH latest_request AS (
+        SELECT DISTINCT ON (r.pgt_name) r.*
+          FROM pgtrickle.pgt_requests r
+         ORDER BY r.pgt_name, r.request_id DESC
+    ), st AS (
+        SELECT s.*, quote_ident(s.pgt_schema) || '.' || quote_ident(s.pgt_name) AS canonical,
+               (SELECT CASE WHEN count(DISTINCT c.cdc_mode) = 0 THEN 'NONE'
+                            WHEN count(DISTINCT c.cdc_mode) = 1 THEN min(c.cdc_mode) ELSE 'MIXED' END
+                  FROM pgtrickle.pgt_dependencies d
+                  JOIN pgtrickle.pgt_change_sources c ON c.source_relid = d.source_relid
+                 WHERE d.pgt_id = s.pgt_id) AS cdc
+          FROM pgtrickle.pgt_stream_tables s
+    )
+    SELECT st.canonical, st.status, st.refresh_mode, st.effective_mode,
+           coalesce(st.schedule, 'calculated'), st.data_timestamp,
+           clock_timestamp() - st.data_timestamp, st.consecutive_errors,
+           CASE WHEN lr.state = 'FAILED'
+                 AND (st.last_error_at IS NULL OR lr.completed_at > st.last_error_at) THEN lr.error
+                ELSE st.last_error END,
+           st.mode_reason, st.cdc
+      FROM st LEFT JOIN latest_request lr ON lr.pgt_name = st.canonical
+    UNION ALL
+    SELECT lr.pgt_name, 'FAILED', lr.args ->> 'refresh_mode', NULL, lr.args ->> 'schedule',
+           NULL, NULL, NULL, lr.error, NULL, NULL
+      FROM latest_request lr
+     WHERE lr.state = 'FAILED' AND lr.kind IN ('CREATE', 'CREATE_OR_REPLACE')
+       AND NOT EXISTS (SELECT 1 FROM st WHERE st.canonical = lr.pgt_name)
+    ORDER BY 1
+$$;
+
+-- Whether an engine currently owns this database (holds its advisory lock).
+CREATE FUNCTION pgtrickle.engine_running() RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM pg_locks
+                    WHERE locktype = 'advisory' AND granted AND classid = 1346851842 AND objid = 2 AND objsubid = 2
+                      AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))
+$$;

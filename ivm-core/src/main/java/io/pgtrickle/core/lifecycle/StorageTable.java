@@ -22,8 +22,7 @@ final class StorageTable {
     static void create(Connection c, QualifiedName name, List<Column> columns) throws SQLException {
         String defs = columns.stream().map(Column::definition).collect(Collectors.joining(",\n    "));
         Jdbc.executeRaw(c, "CREATE TABLE " + name.quoted() + " (\n    " + (defs.isEmpty() ? "" : defs + ",\n    ")
-                + ROW_ID + " uuid NOT NULL)");
-        Jdbc.executeRaw(c, "CREATE UNIQUE INDEX ON " + name.quoted() + " (" + ROW_ID + ")");
+                + ROW_ID + " uuid PRIMARY KEY)");
         Jdbc.executeRaw(c, "COMMENT ON TABLE " + name.quoted() + " IS 'pg_trickle stream table; its contents are"
                 + " maintained by the engine, change it with pgtrickle.alter_stream_table'");
     }

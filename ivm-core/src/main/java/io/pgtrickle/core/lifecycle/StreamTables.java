@@ -185,14 +185,14 @@ public final class StreamTables {
             List<StatusRow> rows = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT name, status, refresh_mode, effective_mode,"
                     + " schedule, data_timestamp, extract(epoch FROM staleness)::float8, consecutive_errors,"
-                    + " last_error, mode_reason FROM pgtrickle.pgt_status()");
+                    + " last_error, mode_reason, cdc_mode FROM pgtrickle.pgt_status()");
                  ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     double staleness = rs.getDouble(7);
                     rows.add(new StatusRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
                             rs.getString(5), rs.getObject(6, OffsetDateTime.class),
                             rs.wasNull() ? null : Duration.ofMillis(Math.round(staleness * 1000)),
-                            (Integer) rs.getObject(8), rs.getString(9), rs.getString(10)));
+                            (Integer) rs.getObject(8), rs.getString(9), rs.getString(10), rs.getString(11)));
                 }
             }
             return rows;

@@ -68,6 +68,10 @@ public final class Refresher {
                     result.rowsDeleted(), (System.nanoTime() - start) / 1_000_000);
             return result;
         } catch (SQLException | RuntimeException e) {
+            if (Thread.currentThread().isInterrupted()) {
+                // The engine is stopping: the refresh was abandoned, not failed.
+                throw new PgTrickleException(ErrorCode.INTERNAL, "refresh of " + st.name() + " abandoned: engine stopping", e);
+            }
             String message = (e instanceof SQLException sql ? SqlErrors.describe(sql) : e.getMessage())
                     + sourceChangeContext(c, st);
             recordFailure(c, st, trigger, startedAt, message);

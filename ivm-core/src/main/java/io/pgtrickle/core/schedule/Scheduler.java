@@ -125,12 +125,16 @@ public final class Scheduler implements AutoCloseable {
                 || !now.isBefore(st.lastRefreshAt().toInstant().plus(interval.get()));
     }
 
+    /** Lets a running tick finish (so no refresh is cut off and recorded as failed), then stops. */
     @Override
     public void close() {
-        executor.shutdownNow();
+        executor.shutdown();
         try {
-            executor.awaitTermination(30, TimeUnit.SECONDS);
+            if (!executor.awaitTermination(60, TimeUnit.SECONDS)) {
+                executor.shutdownNow();
+            }
         } catch (InterruptedException e) {
+            executor.shutdownNow();
             Thread.currentThread().interrupt();
         }
     }
