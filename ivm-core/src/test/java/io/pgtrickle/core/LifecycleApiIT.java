@@ -178,6 +178,15 @@ class LifecycleApiIT {
     }
 
     @Test
+    void renamingAnOutputColumnRefillsItsValues() {
+        api.create(StreamTableSpec.of("named", "SELECT id, amount AS a FROM orders"));
+
+        api.alter("named", AlterSpec.none().withQuery("SELECT id, amount AS b FROM orders"));
+
+        assertThat(db.multisetDifference("SELECT id, b FROM named", "SELECT id, amount FROM orders")).isEmpty();
+    }
+
+    @Test
     void streamTablesCanReadStreamTables() {
         api.create(StreamTableSpec.of("per_customer",
                 "SELECT customer_id, sum(amount) AS total FROM orders GROUP BY customer_id"));

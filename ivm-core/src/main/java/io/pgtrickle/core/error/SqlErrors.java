@@ -33,7 +33,8 @@ public final class SqlErrors {
         if (e instanceof PSQLException p && p.getServerErrorMessage() != null) {
             ServerErrorMessage m = p.getServerErrorMessage();
             StringBuilder s = new StringBuilder(m.getMessage());
-            if (m.getDetail() != null) {
+            // A detail naming our internal aliases (__pgt_…) confuses more than it helps.
+            if (m.getDetail() != null && !m.getDetail().contains("__pgt_")) {
                 s.append(" (").append(m.getDetail()).append(')');
             }
             if (m.getHint() != null) {

@@ -30,10 +30,16 @@ final class StorageTable {
     /**
      * Changes the columns of an existing storage table in place (keeping its identity, grants,
      * indexes on kept columns): drops columns the new query no longer has, adds new ones, and
-     * retypes changed ones. Contents are recomputed by the refresh that follows.
+     * retypes changed ones. When any column changed, the rows are removed too, in the same
+     * transaction (readers keep seeing the old contents until it commits): row ids hash the
+     * values only, so a renamed column would otherwise keep its rows and stay empty. The refresh
+     * that follows fills the table again.
      */
     static void migrate(Connection c, QualifiedName name, List<Column> current, List<Column> wanted)
             throws SQLException {
+        if (current.equals(wanted)) {
+            return;
+        }
         Map<String, Column> now = byName(current);
         Map<String, Column> next = byName(wanted);
         for (Column old : current) {
@@ -51,6 +57,7 @@ final class StorageTable {
                         + " USING NULL");
             }
         }
+        Jdbc.executeRaw(c, "DELETE FROM " + name.quoted());
     }
 
     private static Map<String, Column> byName(List<Column> columns) {

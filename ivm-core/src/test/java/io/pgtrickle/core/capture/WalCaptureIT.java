@@ -85,61 +85,20 @@ class WalCaptureIT {
         // "anchor" is never refreshed, so the buffer keeps every change since tracking began.
         api.create(StreamTableSpec.parse("anchor", "SELECT * FROM t", "calculated", null));
         api.create(StreamTableSpec.parse("t_all", "SELECT * FROM t", "calculated", null));
-        AtomicBoolean running = new AtomicBoolean(true);
-        AtomicInteger commits = new AtomicInteger();
-        List<CompletableFuture<Void>> writers = new ArrayList<>();
-        for (int w = 0; w < 4; w++) {
-            int writer = w;
-            writers.add(CompletableFuture.runAsync(() -> write(writer, running, commits)));
-        }
-        try {
+        int commits;
+        try (WriterLoad writers = new WriterLoad(db, 4, 1000)) {
             for (int i = 0; i < 15; i++) {
                 api.refresh("t_all");
                 ZSetInvariant.check(db, "t", "t_all");
             }
-        } finally {
-            running.set(false);
-            CompletableFuture.allOf(writers.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+            commits = writers.commits();
         }
         api.refresh("t_all");
         ZSetInvariant.check(db, "t", "t_all");
 
-        assertThat(commits.get()).isGreaterThan(100);
+        assertThat(commits).isGreaterThan(100);
         assertThat(db.multisetDifference("SELECT * FROM t", "SELECT id, grp, v, note, at FROM t_all")).isEmpty();
         assertThat(db.value("SELECT count(*) > 0 FROM t")).isEqualTo(true);
-    }
-
-    /** Inserts, updates (also of the key) and deletes on the writer's own key range, 1–3 statements a transaction. */
-    private void write(int writer, AtomicBoolean running, AtomicInteger commits) {
-        Random random = new Random(1000 + writer);
-        int base = writer * 1_000_000;
-        int next = 0;
-        try (Connection c = db.connect(); Statement s = c.createStatement()) {
-            c.setAutoCommit(false);
-            while (running.get()) {
-                int statements = 1 + random.nextInt(3);
-                for (int i = 0; i < statements; i++) {
-                    int op = random.nextInt(10);
-                    if (op < 5 || next < 10) {
-                        s.execute("INSERT INTO t VALUES (" + (base + next++) + ", " + random.nextInt(5) + ", "
-                                + (random.nextBoolean() ? "NULL" : random.nextInt(10_000) / 100.0) + ", 'w" + writer
-                                + "', now()), (" + (base + next++) + ", 1, 1, 'dup', NULL)");
-                    } else if (op < 7) {
-                        s.execute("UPDATE t SET v = coalesce(v, 0) + 1, grp = grp + 1 WHERE id = "
-                                + (base + random.nextInt(next)));
-                    } else if (op < 8) {
-                        s.execute("UPDATE t SET id = " + (base + next++) + " WHERE id = " + (base + random.nextInt(next)));
-                    } else {
-                        s.execute("DELETE FROM t WHERE id = " + (base + random.nextInt(next)));
-                    }
-                }
-                c.commit();
-                commits.incrementAndGet();
-                Thread.sleep(random.nextInt(3));
-            }
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     @Test
