@@ -195,6 +195,20 @@ class WalCaptureIT {
     }
 
     @Test
+    void theSlotAdvancesWhenOnlyUntrackedTablesAreWritten() {
+        api.create(StreamTableSpec.parse("t_all", "SELECT * FROM t", "1h", null));
+        db.execute("DROP TABLE IF EXISTS busy", "CREATE TABLE busy (v text)");
+        engine.start();
+        db.execute("INSERT INTO busy SELECT repeat('x', 1000) FROM generate_series(1, 20000)");
+        Object walAfterWrites = db.value("SELECT pg_current_wal_lsn()::text");
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(db.value(
+                "SELECT confirmed_flush_lsn >= '" + walAfterWrites + "'::pg_lsn FROM pgtrickle.slot_health()"))
+                .isEqualTo(true));
+        assertThat(db.value("SELECT count(*) FROM " + buffer("t"))).isEqualTo(0L);
+    }
+
+    @Test
     void theSlotAdvancesWhileStreamTablesAreIdle() {
         api.create(StreamTableSpec.parse("t_all", "SELECT * FROM t", "calculated", null));
         engine.start();
