@@ -195,6 +195,30 @@ class WalCaptureIT {
     }
 
     @Test
+    void aSourceAddedWhileCaptureRunsIsCapturedAndLeavesThePublicationWithItsLastReader() {
+        db.execute("DROP TABLE IF EXISTS late", "CREATE TABLE late (k int PRIMARY KEY, v text)");
+        api.create(StreamTableSpec.parse("t_all", "SELECT * FROM t", "calculated", null));
+        engine.start();
+        db.execute("INSERT INTO t VALUES (1, 1, 1, 'x', NULL)");
+        api.refresh("t_all");
+
+        api.create(StreamTableSpec.parse("late_all", "SELECT * FROM late", "calculated", null));
+        db.execute("INSERT INTO late VALUES (1, 'captured after joining the publication')");
+        api.refresh("late_all");
+
+        assertThat(db.rows("SELECT weight, row ->> 'v' FROM " + buffer("late")))
+                .containsExactly(List.of(1, "captured after joining the publication"));
+        assertThat(db.value("SELECT window_rows FROM pgtrickle.pgt_refresh_history WHERE pgt_name = 'late_all'"
+                + " ORDER BY refresh_id DESC LIMIT 1")).isEqualTo(1L);
+
+        api.drop("late_all");
+        assertThat(db.rows("SELECT tablename FROM pg_publication_tables WHERE pubname = 'pgtrickle_pub' ORDER BY 1"))
+                .as("t_all is read by no stream table, so it is no source").containsExactly(List.of("t"));
+        api.drop("t_all");
+        assertThat(db.value("SELECT count(*) FROM pg_publication_tables WHERE pubname = 'pgtrickle_pub'")).isEqualTo(0L);
+    }
+
+    @Test
     void theSlotAdvancesWhenOnlyUntrackedTablesAreWritten() {
         api.create(StreamTableSpec.parse("t_all", "SELECT * FROM t", "1h", null));
         db.execute("DROP TABLE IF EXISTS busy", "CREATE TABLE busy (v text)");
