@@ -67,33 +67,21 @@ public final class QueryDescriber {
     }
 
     private static List<Column> columns(Connection c) throws SQLException {
-        String sql = """
-                SELECT a.attname, format_type(a.atttypid, a.atttypmod),
-                       CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
-                            THEN quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END
-                  FROM pg_attribute a
-                  JOIN pg_type t ON t.oid = a.atttypid
-                  LEFT JOIN pg_collation co ON co.oid = a.attcollation
-                  LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
-                 WHERE a.attrelid = 'pg_temp.__pgt_probe'::regclass AND a.attnum > 0 AND NOT a.attisdropped
-                 ORDER BY a.attnum""";
-        List<Column> columns = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                Column col = new Column(rs.getString(1), rs.getString(2), rs.getString(3));
-                if (col.name().equals("?column?")) {
-                    throw new PgTrickleException(ErrorCode.INVALID_QUERY, "output column " + (columns.size() + 1)
-                            + " has no name: give the expression an alias (… AS name)");
-                }
-                if (col.name().startsWith("__pgt_")) {
-                    throw new PgTrickleException(ErrorCode.INVALID_QUERY, "output column \"" + col.name()
-                            + "\" uses the reserved prefix __pgt_: rename it");
-                }
-                if (col.type().equals("unknown")) {
-                    throw new PgTrickleException(ErrorCode.INVALID_QUERY, "output column \"" + col.name()
-                            + "\" has no type: cast the literal, e.g. 'x'::text");
-                }
-                columns.add(col);
+        long probe = Jdbc.queryValue(c, Long.class, "SELECT '" + PROBE + "'::regclass::oid::bigint");
+        List<Column> columns = RelationColumns.of(c, probe);
+        for (int i = 0; i < columns.size(); i++) {
+            Column col = columns.get(i);
+            if (col.name().equals("?column?")) {
+                throw new PgTrickleException(ErrorCode.INVALID_QUERY, "output column " + (i + 1)
+                        + " has no name: give the expression an alias (… AS name)");
+            }
+            if (col.name().startsWith("__pgt_")) {
+                throw new PgTrickleException(ErrorCode.INVALID_QUERY, "output column \"" + col.name()
+                        + "\" uses the reserved prefix __pgt_: rename it");
+            }
+            if (col.type().equals("unknown")) {
+                throw new PgTrickleException(ErrorCode.INVALID_QUERY, "output column \"" + col.name()
+                        + "\" has no type: cast the literal, e.g. 'x'::text");
             }
         }
         return columns;
