@@ -26,7 +26,10 @@ abstract class DatabaseCommand implements Callable<Integer> {
     /** Does the work; returns the exit code. */
     abstract int execute(PgTrickleEngine engine, PrintWriter out);
 
-    /** Whether to remind the user that nothing refreshes on schedule when no engine runs. */
+    /**
+     * Whether to remind the user that nothing refreshes on schedule when no engine runs against
+     * the database ({@code pgtrickle.engine_running()}).
+     */
     boolean schedulingMatters() {
         return false;
     }
@@ -36,14 +39,22 @@ abstract class DatabaseCommand implements Callable<Integer> {
         validate();
         try (EngineSession session = connection.open(err())) {
             int exitCode = execute(session.engine(), out());
-            if (session.startedServer() && schedulingMatters()) {
-                err().println("note: no engine is running for " + connection.dataDir + "; stream tables refresh on"
-                        + " schedule while 'pgtrickle run' runs");
+            if (schedulingMatters() && !engineRunning(session)) {
+                err().println("note: " + connection.noEngineRunning());
             }
             return exitCode;
         } finally {
             out().flush();
             err().flush();
+        }
+    }
+
+    /** Whether an engine runs against the database; true when that cannot be told, so no false alarm is raised. */
+    private static boolean engineRunning(EngineSession session) {
+        try {
+            return CaptureHealth.engineRunning(session.engine().dataSource());
+        } catch (RuntimeException e) {
+            return true;
         }
     }
 

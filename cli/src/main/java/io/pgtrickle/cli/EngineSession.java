@@ -32,14 +32,6 @@ final class EngineSession implements AutoCloseable {
         return engine;
     }
 
-    /**
-     * Whether this command started the embedded server itself: then no {@code pgtrickle run} is
-     * serving the data directory, and nothing refreshes stream tables on schedule.
-     */
-    boolean startedServer() {
-        return server != null && server.owned();
-    }
-
     @Override
     public void close() {
         try {

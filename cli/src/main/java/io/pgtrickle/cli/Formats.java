@@ -46,6 +46,29 @@ final class Formats {
         return t == null ? "" : t.atZoneSameInstant(ZoneId.systemDefault()).format(TIMESTAMP);
     }
 
+    /**
+     * A size in bytes the way {@code pg_size_pretty} reads (1024-based): {@code 0 B}, {@code 812 B},
+     * {@code 16 kB}, {@code 1.5 MB}; one decimal below ten units; empty for {@code null}.
+     */
+    static String bytes(Long bytes) {
+        if (bytes == null) {
+            return "";
+        }
+        long b = bytes;
+        if (Math.abs(b) < 1024) {
+            return b + " B";
+        }
+        String[] units = {"kB", "MB", "GB", "TB", "PB"};
+        double value = b;
+        int unit = -1;
+        do {
+            value /= 1024;
+            unit++;
+        } while (Math.abs(value) >= 1023.95 && unit < units.length - 1);
+        return Math.abs(value) < 9.95 ? String.format(Locale.ROOT, "%.1f %s", value, units[unit])
+                : String.format(Locale.ROOT, "%d %s", Math.round(value), units[unit]);
+    }
+
     /** {@code text} cut to {@code max} characters on one line, with "..." when cut; empty for {@code null}. */
     static String abbreviate(String text, int max) {
         if (text == null) {

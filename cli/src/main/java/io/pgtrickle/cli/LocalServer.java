@@ -59,6 +59,16 @@ final class LocalServer implements AutoCloseable {
                 EmbeddedPostgresServer.Options.ephemeral(), "temporary data directory");
     }
 
+    /**
+     * A throw-away server on a free port with a temporary data directory, but durable (fsync on)
+     * like the server of {@code pgtrickle run}, so commit costs are those of a real server (the
+     * capture benchmark's).
+     */
+    static LocalServer startTemporaryDurable(PrintWriter progress) {
+        return start(progress, "starting PostgreSQL 18 on a temporary data directory (fsync on)",
+                new EmbeddedPostgresServer.Options(0, null, true, java.util.Map.of()), "temporary data directory");
+    }
+
     private static LocalServer start(Path dataDir, int port, PrintWriter progress) {
         if (portAnswers(port)) {
             throw new PgTrickleException(ErrorCode.CONNECTION_FAILED, "port " + port + " is in use, but not by a"

@@ -29,7 +29,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
             ""},
         subcommands = {
             RunCommand.class, CreateCommand.class, AlterCommand.class, DropCommand.class, RefreshCommand.class,
-            StatusCommand.class, ExplainCommand.class, DemoCommand.class, CommandLine.HelpCommand.class},
+            StatusCommand.class, ExplainCommand.class, DemoCommand.class, BenchCaptureCommand.class,
+            CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:success",

@@ -13,19 +13,22 @@ class CommandLineTest {
         Cli.Result r = Cli.run("--help");
 
         assertThat(r.exitCode()).isZero();
-        assertThat(r.out()).contains("run", "create", "alter", "drop", "refresh", "status", "explain", "demo")
+        assertThat(r.out()).contains("run", "create", "alter", "drop", "refresh", "status", "explain", "demo",
+                        "bench-capture")
                 .contains("Exit codes:").contains("6   refresh failed");
     }
 
     @Test
     void eachCommandHasHelp() {
-        for (String command : new String[] {"run", "create", "alter", "drop", "refresh", "status", "explain", "demo"}) {
+        for (String command : new String[] {"run", "create", "alter", "drop", "refresh", "status", "explain", "demo",
+            "bench-capture"}) {
             Cli.Result r = Cli.run(command, "--help");
             assertThat(r.exitCode()).as(command).isZero();
             assertThat(r.out()).as(command).contains("Usage: pgtrickle " + command);
         }
         assertThat(Cli.run("create", "--help").out()).contains("--query", "--query-file", "--schedule", "--mode",
-                "--jdbc-url", "--user", "--data-dir", "--port", "PGTRICKLE_PASSWORD");
+                "--jdbc-url", "--user", "--data-dir", "--port", "--slot-name", "PGTRICKLE_SLOT_NAME",
+                "PGTRICKLE_PASSWORD");
     }
 
     @Test
@@ -76,6 +79,14 @@ class CommandLineTest {
         Cli.Result both = Cli.run("run", "--embedded", "--jdbc-url", "jdbc:postgresql://localhost/x");
         assertThat(both.exitCode()).isEqualTo(2);
         assertThat(both.err()).contains("--embedded and --jdbc-url exclude each other");
+    }
+
+    @Test
+    void slotNameMustBeAValidSlotName() {
+        Cli.Result r = Cli.run("status", "--slot-name", "My-Slot", "--jdbc-url", "jdbc:postgresql://localhost:1/x");
+
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).contains("--slot-name must be 1 to 63 lower-case letters, digits or underscores, got: My-Slot");
     }
 
     @Test

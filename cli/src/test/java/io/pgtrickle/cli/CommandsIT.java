@@ -39,10 +39,13 @@ class CommandsIT {
                 "INSERT INTO orders VALUES (1, 1, 10.50), (2, 1, 20.25), (3, 2, 5.00)");
     }
 
+    /** Runs a command against this class's database, with a replication slot of its own (slots are per server). */
     private Cli.Result pgtrickle(String... args) {
-        String[] all = java.util.Arrays.copyOf(args, args.length + 2);
+        String[] all = java.util.Arrays.copyOf(args, args.length + 4);
         all[args.length] = "--jdbc-url";
         all[args.length + 1] = db.jdbcUrl();
+        all[args.length + 2] = "--slot-name";
+        all[args.length + 3] = "pgtrickle_" + db.name();
         return Cli.run(all);
     }
 
@@ -52,7 +55,7 @@ class CommandsIT {
 
         assertThat(r.exitCode()).as(r.toString()).isZero();
         assertThat(r.out()).contains("created stream table public.totals (2 rows)", "schedule      30s",
-                "refresh mode  AUTO -> FULL (differential maintenance is not available in this version)");
+                "refresh mode  AUTO -> DIFFERENTIAL");
         assertThat(db.multisetDifference("SELECT name, total, orders FROM totals", TOTALS)).isEmpty();
     }
 
@@ -65,13 +68,14 @@ class CommandsIT {
         Cli.Result r = pgtrickle("status");
 
         assertThat(r.exitCode()).as(r.toString()).isZero();
-        List<String> lines = r.out().lines().toList();
-        assertThat(lines.get(0)).contains("name", "status", "mode", "effective", "schedule", "data timestamp",
-                "staleness", "errors", "last error");
-        assertThat(lines).hasSize(4);
-        assertThat(lines.get(2)).matches(" public\\.big_spenders +\\| ACTIVE +\\| FULL +\\| FULL +\\| calculated +\\|"
-                + " \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d \\| +[0-9.]+s \\| +0 \\|");
-        assertThat(lines.get(3)).matches(" public\\.totals +\\| ACTIVE +\\| AUTO +\\| FULL +\\| 30s +\\| .*");
+        List<String> lines = r.out().lines().takeWhile(l -> !l.isEmpty()).toList();
+        assertThat(lines.get(0)).isEqualTo("stream tables");
+        assertThat(lines.get(1)).contains("name", "status", "mode", "effective", "schedule", "capture",
+                "data timestamp", "staleness", "errors", "last error");
+        assertThat(lines).hasSize(5);
+        assertThat(lines.get(3)).matches(" public\\.big_spenders +\\| ACTIVE +\\| FULL +\\| FULL +\\| calculated +\\|"
+                + " WAL +\\| \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d \\| +[0-9.]+s \\| +0 \\|");
+        assertThat(lines.get(4)).matches(" public\\.totals +\\| ACTIVE +\\| AUTO +\\| DIFFERENTIAL +\\| 30s +\\| WAL +\\| .*");
     }
 
     @Test
@@ -79,7 +83,8 @@ class CommandsIT {
         Cli.Result r = pgtrickle("status");
 
         assertThat(r.exitCode()).isZero();
-        assertThat(r.out()).startsWith("no stream tables yet");
+        assertThat(r.out()).startsWith("stream tables\nno stream tables yet")
+                .contains("\nchange buffers\n", "\nreplication slot\n");
     }
 
     @Test
@@ -90,7 +95,7 @@ class CommandsIT {
         Cli.Result r = pgtrickle("refresh", "totals");
 
         assertThat(r.exitCode()).as(r.toString()).isZero();
-        assertThat(r.out()).matches("refreshed public\\.totals \\(FULL\\): 1 row inserted, 1 deleted in \\d+ ms\\n");
+        assertThat(r.out()).matches("refreshed public\\.totals \\(DIFFERENTIAL\\): 1 row inserted, 1 deleted in \\d+ ms\\n");
         assertThat(db.value("SELECT total FROM totals WHERE name = 'Bob'")).isEqualTo(new BigDecimal("6.00"));
     }
 
@@ -101,9 +106,9 @@ class CommandsIT {
         Cli.Result r = pgtrickle("explain", "totals");
 
         assertThat(r.exitCode()).as(r.toString()).isZero();
-        assertThat(r.out()).contains("stream table  public.totals", "refresh mode  AUTO -> FULL", "columns",
-                "  total numeric", "sources", "public.customers (TABLE)", "public.orders (TABLE)", "refresh SQL",
-                "MERGE INTO \"public\".\"totals\"");
+        assertThat(r.out()).contains("stream table  public.totals", "refresh mode  AUTO -> DIFFERENTIAL", "columns",
+                "  total numeric", "sources", "public.customers (TABLE)", "public.orders (TABLE)", "strategy",
+                "full refresh SQL", "MERGE INTO \"public\".\"totals\"", "delta SQL");
     }
 
     @Test
@@ -171,7 +176,8 @@ class CommandsIT {
         assertThat(unknownTable.err()).startsWith("error: cannot create stream table public.totals")
                 .contains("relation \"no_such_table\" does not exist");
 
-        Cli.Result differential = pgtrickle("create", "totals", "--query", TOTALS, "--mode", "DIFFERENTIAL");
+        Cli.Result differential = pgtrickle("create", "totals", "--query", "SELECT c.name, o.amount FROM customers c"
+                + " LEFT JOIN orders o ON o.customer_id = c.id", "--mode", "DIFFERENTIAL");
         assertThat(differential.exitCode()).isEqualTo(3);
         assertThat(differential.err()).contains("cannot be maintained differentially");
 

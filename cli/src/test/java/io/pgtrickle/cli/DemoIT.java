@@ -67,7 +67,8 @@ class DemoIT {
     @Test
     void theCascadeWatchGivesUpWithAClearError(TestDatabase db) throws Exception {
         // A catalog without an engine: nothing will ever refresh.
-        io.pgtrickle.core.PgTrickleEngine.open(io.pgtrickle.core.EngineConfig.of(db.jdbcUrl())).close();
+        io.pgtrickle.core.PgTrickleEngine.open(io.pgtrickle.core.EngineConfig.of(db.jdbcUrl())
+                .withSlotName("pgtrickle_" + db.name())).close();
 
         try (Connection c = db.connect()) {
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> CascadeWatch.await(c,

@@ -25,6 +25,18 @@ class FormatsTest {
     }
 
     @Test
+    void bytesReadLikePgSizePretty() {
+        assertThat(Formats.bytes(null)).isEmpty();
+        assertThat(Formats.bytes(0L)).isEqualTo("0 B");
+        assertThat(Formats.bytes(1023L)).isEqualTo("1023 B");
+        assertThat(Formats.bytes(1024L)).isEqualTo("1.0 kB");
+        assertThat(Formats.bytes(16_384L)).isEqualTo("16 kB");
+        assertThat(Formats.bytes(1_572_864L)).isEqualTo("1.5 MB");
+        assertThat(Formats.bytes(1024L * 1024 * 1023 + 1024L * 1000)).isEqualTo("1.0 GB");
+        assertThat(Formats.bytes(5L * 1024 * 1024 * 1024 * 1024)).isEqualTo("5.0 TB");
+    }
+
+    @Test
     void abbreviateKeepsOneLine() {
         assertThat(Formats.abbreviate(null, 10)).isEmpty();
         assertThat(Formats.abbreviate("short", 10)).isEqualTo("short");

@@ -165,6 +165,8 @@ public final class PgTrickleEngine implements AutoCloseable {
         scheduler = new Scheduler(dataSource, catalog, refresher, config.schedulerTick());
         scheduler.addHousekeeping(
                 new SourceChangeHandler(dataSource, catalog, streamTables, capture.sources())::handlePending);
+        // WAL capture starts once the first source is tracked (that creates the slot).
+        scheduler.addHousekeeping(capture::start);
         capture.start();
         listener.start();
         scheduler.start();

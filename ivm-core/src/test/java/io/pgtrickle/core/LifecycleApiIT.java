@@ -65,13 +65,13 @@ class LifecycleApiIT {
                 "SELECT c.name, c.region, sum(o.amount) AS total, max(o.placed_at) AS last_at, count(*) AS n "
                         + "FROM customers c JOIN orders o ON o.customer_id = c.id GROUP BY c.name, c.region"));
 
-        assertThat(st.effectiveMode()).isEqualTo(RefreshMode.FULL);
-        assertThat(st.modeReason()).isNotBlank();
+        assertThat(st.effectiveMode()).isEqualTo(RefreshMode.DIFFERENTIAL);
+        assertThat(st.modeReason()).isNull();
         assertThat(db.rows("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
                 + "WHERE attrelid = 'order_totals'::regclass AND attnum > 0 ORDER BY attnum")).containsExactly(
                 List.of("name", "text"), List.of("region", "text"), List.of("total", "numeric"),
                 List.of("last_at", "timestamp with time zone"), List.of("n", "bigint"),
-                List.of("__pgt_row_id", "uuid"));
+                List.of("__pgt_row_id", "uuid"), List.of("__pgt_h", "uuid"));
         assertThat(db.value("SELECT count(*) FROM pg_index WHERE indrelid = 'order_totals'::regclass AND indisunique"))
                 .isEqualTo(1L);
         assertThat(db.multisetDifference("SELECT name, region, total, last_at, n FROM order_totals",

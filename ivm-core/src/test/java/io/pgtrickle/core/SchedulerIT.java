@@ -108,11 +108,11 @@ class SchedulerIT {
 
         StreamTableRecord suspended = api.require(QualifiedName.parse("fragile_st"));
         assertThat(suspended.consecutiveErrors()).isEqualTo(3);
-        assertThat(suspended.lastError()).contains("relation \"fragile\" does not exist");
+        assertThat(suspended.lastError()).contains("source public.fragile is no longer tracked");
         assertThat(db.rows("SELECT count(*), min(finished_at) < max(started_at) FROM pgtrickle.pgt_refresh_history "
                 + "WHERE pgt_name = 'fragile_st' AND status = 'FAILED'")).containsExactly(List.of(3L, true));
         assertThat(db.value("SELECT last_error FROM pgtrickle.pgt_status() WHERE name = 'public.fragile_st'"))
-                .asString().contains("relation \"fragile\" does not exist");
+                .asString().contains("source public.fragile is no longer tracked");
 
         // The healthy one keeps refreshing.
         db.execute("INSERT INTO events (kind, n) VALUES ('z', 9)");

@@ -68,7 +68,7 @@ class SqlSurfaceIT {
         assertThat(db.multisetDifference("SELECT region, total FROM region_totals", REGION_TOTALS)).isEmpty();
         assertThat(db.rows("SELECT name, status, refresh_mode, effective_mode, schedule, data_timestamp IS NOT NULL, "
                 + "staleness >= '0'::interval, last_error FROM pgtrickle.pgt_status()")).containsExactly(
-                java.util.Arrays.asList("public.region_totals", "ACTIVE", "AUTO", "FULL", "30s", true, true, null));
+                java.util.Arrays.asList("public.region_totals", "ACTIVE", "AUTO", "DIFFERENTIAL", "30s", true, true, null));
         assertThat(db.rows("SELECT state, requested_by::text FROM pgtrickle.pgt_requests"))
                 .containsExactly(List.of("DONE", "postgres"));
     }
@@ -136,8 +136,8 @@ class SqlSurfaceIT {
 
     @Test
     void aRequestThatFailsInTheEngineLeavesItsErrorInStatus() {
-        long id = (Long) db.value("SELECT pgtrickle.create_stream_table('diffy', 'SELECT id FROM sales', "
-                + "refresh_mode => 'DIFFERENTIAL')");
+        long id = (Long) db.value("SELECT pgtrickle.create_stream_table('diffy', 'SELECT id, rank() OVER (ORDER BY amount)"
+                + " AS r FROM sales', refresh_mode => 'DIFFERENTIAL')");
 
         assertThatThrownBy(() -> db.value("SELECT pgtrickle.await_request(?)", id))
                 .hasMessageContaining("cannot be maintained differentially");

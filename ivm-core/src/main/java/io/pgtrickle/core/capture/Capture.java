@@ -25,7 +25,7 @@ public final class Capture implements AutoCloseable {
     private Capture(EngineConfig config, DataSource dataSource, CdcMode mode) {
         this.config = config;
         this.dataSource = dataSource;
-        this.sources = new ChangeSources(mode);
+        this.sources = new ChangeSources(mode, config.slotName());
     }
 
     /** Resolves AUTO against the server and prepares the publication when WAL capture is used. */
@@ -45,7 +45,6 @@ public final class Capture implements AutoCloseable {
                         + ChangeSources.PUBLICATION + "') THEN CREATE PUBLICATION " + ChangeSources.PUBLICATION
                         + "; END IF; END $$");
                 Jdbc.update(c, "UPDATE pgtrickle.pgt_capture_state SET slot_name = ?", config.slotName());
-                WalCapture.ensureSlot(c, config.slotName());
             }
         }
         return new Capture(config, dataSource, mode);
@@ -59,10 +58,22 @@ public final class Capture implements AutoCloseable {
         return sources;
     }
 
-    /** Starts the WAL stream now rather than at the first refresh that needs it. */
+    /**
+     * Starts the WAL stream now rather than at the first refresh that needs it; only when the
+     * slot exists, i.e. once a source has been tracked from the WAL.
+     */
     public synchronized void start() {
-        if (mode() == CdcMode.WAL && wal == null) {
+        if (mode() == CdcMode.WAL && wal == null && slotExists()) {
             wal = WalCapture.start(config, dataSource, sources);
+        }
+    }
+
+    private boolean slotExists() {
+        try (Connection c = dataSource.getConnection()) {
+            return Jdbc.queryValue(c, String.class, "SELECT slot_name::text FROM pg_replication_slots WHERE slot_name = ?",
+                    config.slotName()) != null;
+        } catch (SQLException e) {
+            return false;
         }
     }
 
@@ -76,7 +87,10 @@ public final class Capture implements AutoCloseable {
         }
         WalCapture stream;
         synchronized (this) {
-            start();
+            // Also in a trigger-mode engine: another engine may have tracked these sources from the WAL.
+            if (wal == null) {
+                wal = WalCapture.start(config, dataSource, sources);
+            }
             stream = wal;
         }
         stream.awaitPast(walLsn, config.captureTimeout());

@@ -34,13 +34,30 @@ public final class ChangeSources {
     public static final String PUBLICATION = "pgtrickle_pub";
 
     private final CdcMode mode;
+    private final String slotName;
 
-    /** @param mode the resolved mode for newly tracked sources: WAL or TRIGGER */
-    public ChangeSources(CdcMode mode) {
+    /**
+     * @param mode the resolved mode for newly tracked sources: WAL or TRIGGER
+     * @param slotName the replication slot WAL capture reads
+     */
+    public ChangeSources(CdcMode mode, String slotName) {
         if (mode == CdcMode.AUTO) {
             throw new IllegalArgumentException("resolve AUTO to WAL or TRIGGER first");
         }
         this.mode = mode;
+        this.slotName = slotName;
+    }
+
+    /**
+     * Before tracking from the WAL: creates the replication slot if missing, so changes are
+     * retained from then on. Runs outside any transaction (a slot cannot be created in a
+     * transaction that has written), and only when tracking starts, so merely opening an engine
+     * never leaves a slot holding WAL.
+     */
+    public void prepareTracking(Connection autocommit) throws SQLException {
+        if (mode == CdcMode.WAL) {
+            WalCapture.ensureSlot(autocommit, slotName);
+        }
     }
 
     public CdcMode mode() {

@@ -5,9 +5,13 @@ import io.pgtrickle.core.query.SourceRelation;
 import io.pgtrickle.core.sql.QualifiedName;
 import java.util.List;
 
-/** How a stream table is maintained: modes, the reason for FULL, columns, sources and SQL. */
+/**
+ * How a stream table is maintained: modes, the reason for FULL, columns, sources, the FULL refresh
+ * SQL and, when differential, the strategy and the delta SQL (over every source's window).
+ */
 public record Explanation(QualifiedName name, String query, RefreshMode refreshMode, RefreshMode effectiveMode,
-                          String reason, List<Column> columns, List<SourceRelation> sources, String refreshSql) {
+                          String reason, List<Column> columns, List<SourceRelation> sources, String refreshSql,
+                          String strategy, String deltaSql) {
     /** A human-readable rendering, as {@code pgtrickle explain} prints it. */
     public String render() {
         StringBuilder s = new StringBuilder();
@@ -22,7 +26,13 @@ public record Explanation(QualifiedName name, String query, RefreshMode refreshM
         s.append("sources\n");
         sources.forEach(src -> s.append("  ").append(src.name()).append(" (").append(src.kind()).append(")\n"));
         s.append("defining query\n  ").append(query.strip().replace("\n", "\n  ")).append('\n');
-        s.append("refresh SQL\n  ").append(refreshSql.replace("\n", "\n  ")).append('\n');
+        if (strategy != null) {
+            s.append("strategy      ").append(strategy).append('\n');
+        }
+        s.append("full refresh SQL\n  ").append(refreshSql.replace("\n", "\n  ")).append('\n');
+        if (deltaSql != null) {
+            s.append("delta SQL (every source with changes)\n  ").append(deltaSql.replace("\n", "\n  ")).append('\n');
+        }
         return s.toString();
     }
 }

@@ -15,6 +15,8 @@ import java.util.stream.Collectors;
 /** DDL of the storage table behind a stream table: user columns plus the hidden row id. */
 final class StorageTable {
     static final String ROW_ID = "__pgt_row_id";
+    /** Hash of the row's content, or of its group key for grouped queries; rows sharing it are numbered. */
+    static final String ROW_HASH = "__pgt_h";
 
     private StorageTable() {
     }
@@ -22,7 +24,8 @@ final class StorageTable {
     static void create(Connection c, QualifiedName name, List<Column> columns) throws SQLException {
         String defs = columns.stream().map(Column::definition).collect(Collectors.joining(",\n    "));
         Jdbc.executeRaw(c, "CREATE TABLE " + name.quoted() + " (\n    " + (defs.isEmpty() ? "" : defs + ",\n    ")
-                + ROW_ID + " uuid PRIMARY KEY)");
+                + ROW_ID + " uuid PRIMARY KEY,\n    " + ROW_HASH + " uuid NOT NULL)");
+        Jdbc.executeRaw(c, "CREATE INDEX ON " + name.quoted() + " (" + ROW_HASH + ")");
         Jdbc.executeRaw(c, "COMMENT ON TABLE " + name.quoted() + " IS 'pg_trickle stream table; its contents are"
                 + " maintained by the engine, change it with pgtrickle.alter_stream_table'");
     }

@@ -2,14 +2,16 @@ package io.pgtrickle.core.lifecycle;
 
 import io.pgtrickle.core.capture.ChangeSources;
 import io.pgtrickle.core.catalog.Catalog;
+import io.pgtrickle.core.catalog.Status;
 import io.pgtrickle.core.catalog.StreamTableRecord;
 import io.pgtrickle.core.error.ErrorCode;
 import io.pgtrickle.core.error.PgTrickleException;
 import io.pgtrickle.core.error.SqlErrors;
-import io.pgtrickle.core.query.QueryAnalysis;
+import io.pgtrickle.core.ivm.IvmCompiler;
+import io.pgtrickle.core.ivm.IvmPlan;
+import io.pgtrickle.core.ivm.NotDifferentiable;
 import io.pgtrickle.core.query.QueryDescriber;
 import io.pgtrickle.core.query.QueryDescription;
-import io.pgtrickle.core.query.QueryParser;
 import io.pgtrickle.core.query.SourceRelation;
 import io.pgtrickle.core.query.SqlText;
 import io.pgtrickle.core.refresh.FullRefresh;
@@ -50,7 +52,7 @@ public final class StreamTables {
     private final DataSource dataSource;
     private final Catalog catalog;
     private final QueryDescriber describer = new QueryDescriber();
-    private final QueryParser parser = new QueryParser();
+    private final IvmCompiler compiler = new IvmCompiler();
     private final Refresher refresher;
     private final ChangeSources changeSources;
     private final Duration trackingTimeout;
@@ -112,7 +114,10 @@ public final class StreamTables {
             throw new PgTrickleException(ErrorCode.INVALID_ARGUMENT,
                     "nothing to alter for " + name + ": give a query, schedule, refresh mode or status");
         }
-        return lifecycle("cannot alter stream table " + name, change.query().orElse(null), requester,
+        // Resuming re-attaches the stream table to its sources (they may have been dropped and recreated).
+        String trackQuery = change.query().orElse(change.status().filter(s -> s == Status.ACTIVE).isPresent()
+                ? find(name).map(StreamTableRecord::query).orElse(null) : null);
+        return lifecycle("cannot alter stream table " + name, trackQuery, requester,
                 c -> alterIn(c, catalog.require(c, name), change, requester));
     }
 
@@ -204,8 +209,18 @@ public final class StreamTables {
         return read("cannot explain " + name, c -> {
             StreamTableRecord st = catalog.require(c, name);
             var columns = StorageColumns.of(c, st.relid());
+            IvmPlan plan = null;
+            if (st.effectiveMode() == RefreshMode.DIFFERENTIAL) {
+                try {
+                    plan = compiler.compile(c, st.query(), columns.stream().map(col -> col.name()).toList());
+                } catch (NotDifferentiable e) {
+                    plan = null;
+                }
+            }
             return new Explanation(st.name(), st.query(), st.refreshMode(), st.effectiveMode(), st.modeReason(),
-                    columns, catalog.sources(c, st.id()), FullRefresh.mergeSql(st.name(), columns, st.query()));
+                    columns, catalog.sources(c, st.id()),
+                    FullRefresh.mergeSql(st.name(), columns, st.query(), plan == null ? null : plan.hashedFullQuery()),
+                    plan == null ? null : plan.strategy(), plan == null ? null : plan.deltaSqlForExplain());
         });
     }
 
@@ -225,7 +240,7 @@ public final class StreamTables {
         }
         String query = SqlText.requireSingleStatement(spec.query());
         QueryDescription description = describer.describe(c, query, catalog.streamTableRelids(c), requester);
-        ModeDecision mode = decideMode(spec.refreshMode(), query);
+        ModeDecision mode = decideMode(c, spec.refreshMode(), query, names(description.columns()));
         changeSources.track(c, description.sources());
         StorageTable.create(c, name, description.columns());
         long relid = relid(c, name);
@@ -247,14 +262,19 @@ public final class StreamTables {
         }
         if (change.status().isPresent()) {
             catalog.updateStatus(c, st.id(), change.status().get());
+            if (change.status().get() == Status.ACTIVE && change.query().isEmpty()) {
+                reattach(c, st, requester);
+            }
         }
         if (change.query().isPresent() || change.refreshMode().isPresent()) {
             String query = change.query().map(SqlText::requireSingleStatement).orElse(st.query());
             RefreshMode requested = change.refreshMode().orElse(st.refreshMode());
-            ModeDecision mode = decideMode(requested, query);
             boolean queryChanged = !query.equals(st.query());
+            QueryDescription description = queryChanged
+                    ? describer.describe(c, query, catalog.streamTableRelids(c), requester) : null;
+            ModeDecision mode = decideMode(c, requested, query,
+                    names(queryChanged ? description.columns() : StorageColumns.of(c, st.relid())));
             if (queryChanged) {
-                QueryDescription description = describer.describe(c, query, catalog.streamTableRelids(c), requester);
                 requireNoCycle(c, st, description.sources());
                 StorageTable.migrate(c, st.name(), StorageColumns.of(c, st.relid()), description.columns());
                 changeSources.track(c, description.sources());
@@ -271,6 +291,17 @@ public final class StreamTables {
         StreamTableRecord altered = catalog.findById(c, st.id()).orElseThrow();
         log.info("altered stream table {}", altered.name());
         return altered;
+    }
+
+    /** Re-resolves a stream table's sources, tracks them, and refills it FULL. */
+    private void reattach(Connection c, StreamTableRecord st, String requester) throws SQLException {
+        QueryDescription description = describer.describe(c, st.query(), catalog.streamTableRelids(c), requester);
+        changeSources.track(c, description.sources());
+        StorageTable.migrate(c, st.name(), StorageColumns.of(c, st.relid()), description.columns());
+        catalog.replaceDependencies(c, st.id(), description.sources());
+        changeSources.untrackUnused(c);
+        refresher.refreshInTransaction(c, catalog.findById(c, st.id()).orElseThrow(), RefreshTrigger.ALTER,
+                OffsetDateTime.now());
     }
 
     private void dropIn(Connection c, StreamTableRecord st, boolean cascade) throws SQLException {
@@ -293,19 +324,21 @@ public final class StreamTables {
     }
 
     /** The effective mode for a requested one; DIFFERENTIAL fails when the query cannot have it. */
-    private ModeDecision decideMode(RefreshMode requested, String query) {
+    private ModeDecision decideMode(Connection c, RefreshMode requested, String query, List<String> names)
+            throws SQLException {
         if (requested == RefreshMode.FULL) {
             return new ModeDecision(RefreshMode.FULL, null);
         }
-        QueryAnalysis analysis = parser.analyze(query);
-        if (analysis.differentiable()) {
+        try {
+            compiler.compile(c, query, names);
             return new ModeDecision(RefreshMode.DIFFERENTIAL, null);
+        } catch (NotDifferentiable e) {
+            if (requested == RefreshMode.DIFFERENTIAL) {
+                throw new PgTrickleException(ErrorCode.UNSUPPORTED_QUERY, "the query cannot be maintained differentially: "
+                        + e.getMessage() + "; use refresh mode AUTO or FULL");
+            }
+            return new ModeDecision(RefreshMode.FULL, e.getMessage());
         }
-        if (requested == RefreshMode.DIFFERENTIAL) {
-            throw new PgTrickleException(ErrorCode.UNSUPPORTED_QUERY, "the query cannot be maintained differentially: "
-                    + analysis.reason() + "; use refresh mode AUTO or FULL");
-        }
-        return new ModeDecision(RefreshMode.FULL, analysis.reason());
     }
 
     private record ModeDecision(RefreshMode effective, String reason) {
@@ -343,6 +376,10 @@ public final class StreamTables {
         }
     }
 
+    private static List<String> names(List<io.pgtrickle.core.query.Column> columns) {
+        return columns.stream().map(io.pgtrickle.core.query.Column::name).toList();
+    }
+
     private static Long relid(Connection c, QualifiedName name) throws SQLException {
         return Jdbc.queryValue(c, Long.class, "SELECT to_regclass(?)::oid::bigint", name.quoted());
     }
@@ -378,6 +415,7 @@ public final class StreamTables {
 
     private void startTracking(Connection c, String query, String requester) throws SQLException {
         String text = SqlText.requireSingleStatement(query);
+        changeSources.prepareTracking(c);
         boolean added = Jdbc.inTransaction(c, Connection.TRANSACTION_READ_COMMITTED, tx -> changeSources.track(tx,
                 describer.describe(tx, text, catalog.streamTableRelids(tx), requester).sources()));
         if (added) {

@@ -2,6 +2,16 @@ package io.pgtrickle.core.refresh;
 
 import io.pgtrickle.core.capture.Capture;
 import io.pgtrickle.core.capture.ChangeSource;
+import io.pgtrickle.core.capture.ChangeSources;
+import io.pgtrickle.core.capture.ChangeWindow;
+import io.pgtrickle.core.ivm.DeltaApplier;
+import io.pgtrickle.core.ivm.IvmCompiler;
+import io.pgtrickle.core.ivm.IvmPlan;
+import io.pgtrickle.core.ivm.NotDifferentiable;
+import io.pgtrickle.core.lifecycle.RefreshMode;
+import io.pgtrickle.core.query.Column;
+import java.util.HashMap;
+import java.util.Map;
 import io.pgtrickle.core.catalog.Catalog;
 import io.pgtrickle.core.catalog.StreamTableRecord;
 import io.pgtrickle.core.error.ErrorCode;
@@ -34,6 +44,7 @@ public final class Refresher {
     private final Catalog catalog;
     private final RetryPolicy retryPolicy;
     private final Capture capture;
+    private final IvmCompiler compiler = new IvmCompiler();
 
     public Refresher(DataSource dataSource, Catalog catalog, RetryPolicy retryPolicy, Capture capture) {
         this.dataSource = dataSource;
@@ -97,32 +108,74 @@ public final class Refresher {
             snapshot = rs.getString(1);
             walLsn = rs.getString(2);
         }
-        List<ChangeSource> involved = capture.sources().of(tx,
-                catalog.sources(tx, st.id()).stream().map(SourceRelation::relid).toList());
-        capture.awaitBuffered(involved, walLsn);
-        Long windowRows = null;
-        if (st.frontier() != null) {
-            windowRows = capture.window(tx, involved, snapshot, st.frontier()).rows();
+        List<SourceRelation> dependencies = catalog.sources(tx, st.id());
+        List<ChangeSource> involved = capture.sources().of(tx, dependencies.stream().map(SourceRelation::relid).toList());
+        for (SourceRelation d : dependencies) {
+            if (ChangeSources.capturable(d) && involved.stream().noneMatch(cs -> cs.relid() == d.relid())) {
+                throw new PgTrickleException(ErrorCode.REFRESH_FAILED, "source " + d.name() + " is no longer tracked"
+                        + " (dropped or replaced); once it is back, resume the stream table to re-attach it:"
+                        + " alter_stream_table(name, status => 'ACTIVE')");
+            }
         }
-        RefreshResult result = apply(tx, st, trigger, startedAt, windowRows, start);
+        capture.awaitBuffered(involved, walLsn);
+        ChangeWindow window = st.frontier() == null ? null : capture.window(tx, involved, snapshot, st.frontier());
+        IvmPlan plan = planFor(tx, st);
+        RefreshResult result;
+        if (plan != null && window != null && !window.truncated()) {
+            Map<Long, String> windows = new HashMap<>();
+            window.parts().stream().filter(p -> p.rows() > 0)
+                    .forEach(p -> windows.put(p.source().relid(), p.tempTable()));
+            if (windows.isEmpty()) {
+                // Nothing to apply, but a query broken by a source change must not pass for healthy.
+                Jdbc.call(tx, "SELECT pgtrickle._check_query(?)", st.query());
+            }
+            DeltaApplier.Counts d = DeltaApplier.apply(tx, st.name(), plan, windows);
+            catalog.markRefreshed(tx, st.id());
+            catalog.recordHistory(tx, st, "DIFFERENTIAL", trigger.name(), true, startedAt, d.inserted() + d.updated(),
+                    d.deleted() + d.updated(), window.rows(), null);
+            result = new RefreshResult(st.name(), "DIFFERENTIAL", d.inserted() + d.updated(), d.deleted() + d.updated(),
+                    Duration.ofNanos(System.nanoTime() - start));
+        } else {
+            result = apply(tx, st, trigger, startedAt, window == null ? null : window.rows(), start, plan);
+        }
         capture.cleanup(tx, involved);
         return result;
+    }
+
+    /**
+     * The compiled plan of a differential stream table. One that no longer compiles (a source
+     * became a view, say) is switched to FULL for good, recording why: its rows are then
+     * identified by content, and a later FULL-or-differential flip could not mix the two schemes.
+     */
+    private IvmPlan planFor(Connection tx, StreamTableRecord st) throws SQLException {
+        if (st.effectiveMode() != RefreshMode.DIFFERENTIAL) {
+            return null;
+        }
+        try {
+            return compiler.compile(tx, st.query(), StorageColumns.of(tx, st.relid()).stream().map(Column::name).toList());
+        } catch (NotDifferentiable e) {
+            log.warn("stream table {} can no longer be maintained differentially ({}); it refreshes FULL from now on",
+                    st.name(), e.getMessage());
+            catalog.updateDefinition(tx, st.id(), st.query(), st.refreshMode(), RefreshMode.FULL, e.getMessage());
+            return null;
+        }
     }
 
     /** Populates inside the caller's transaction (create and alter); no window, no failure bookkeeping. */
     public RefreshResult refreshInTransaction(Connection c, StreamTableRecord st, RefreshTrigger trigger,
                                               OffsetDateTime startedAt) throws SQLException {
-        return apply(c, st, trigger, startedAt, null, System.nanoTime());
+        return apply(c, st, trigger, startedAt, null, System.nanoTime(), planFor(c, st));
     }
 
     private RefreshResult apply(Connection c, StreamTableRecord st, RefreshTrigger trigger, OffsetDateTime startedAt,
-                                Long windowRows, long start) throws SQLException {
-        FullRefresh.Counts counts = FullRefresh.apply(c, st.name(), StorageColumns.of(c, st.relid()), st.query());
+                                Long windowRows, long start, IvmPlan plan) throws SQLException {
+        FullRefresh.Counts counts = FullRefresh.apply(c, st.name(), StorageColumns.of(c, st.relid()), st.query(),
+                plan == null ? null : plan.hashedFullQuery());
+        long inserted = counts.inserted() + counts.updated();
+        long deleted = counts.deleted() + counts.updated();
         catalog.markRefreshed(c, st.id());
-        catalog.recordHistory(c, st, "FULL", trigger.name(), true, startedAt, counts.inserted(), counts.deleted(),
-                windowRows, null);
-        return new RefreshResult(st.name(), "FULL", counts.inserted(), counts.deleted(),
-                Duration.ofNanos(System.nanoTime() - start));
+        catalog.recordHistory(c, st, "FULL", trigger.name(), true, startedAt, inserted, deleted, windowRows, null);
+        return new RefreshResult(st.name(), "FULL", inserted, deleted, Duration.ofNanos(System.nanoTime() - start));
     }
 
     /** Names the latest schema change of a source since the last good refresh, if any. */

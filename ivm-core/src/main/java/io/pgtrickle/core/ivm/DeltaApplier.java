@@ -1,0 +1,109 @@
+package io.pgtrickle.core.ivm;
+
+import io.pgtrickle.core.error.ErrorCode;
+import io.pgtrickle.core.error.PgTrickleException;
+import io.pgtrickle.core.sql.Identifiers;
+import io.pgtrickle.core.sql.Jdbc;
+import io.pgtrickle.core.sql.QualifiedName;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/** Applies a compiled plan's delta for one change window to the storage table, in the refresh transaction. */
+public final class DeltaApplier {
+    private DeltaApplier() {
+    }
+
+    /** Rows inserted, updated and deleted. */
+    public record Counts(long inserted, long updated, long deleted) {
+    }
+
+    /**
+     * @param windows the window table (in pg_temp) of every source with changes in this window
+     */
+    public static Counts apply(Connection c, QualifiedName table, IvmPlan plan, Map<Long, String> windows)
+            throws SQLException {
+        if (windows.isEmpty()) {
+            return new Counts(0, 0, 0);
+        }
+        return plan.grouped() ? rescanGroups(c, table, plan, windows) : applyMultiset(c, table, plan, windows);
+    }
+
+    private static String columns(IvmPlan plan, String qualifier) {
+        return plan.names().stream().map(n -> (qualifier == null ? "" : qualifier + ".") + Identifiers.quote(n))
+                .collect(Collectors.joining(", "));
+    }
+
+    /**
+     * Select–project–join: the net change per distinct row (by content hash); rows with hash h
+     * are numbered 1…k, so removing n drops the top n and adding n appends k+1…k+n.
+     */
+    private static Counts applyMultiset(Connection c, QualifiedName table, IvmPlan plan, Map<Long, String> windows)
+            throws SQLException {
+        String cols = columns(plan, null);
+        String d = columns(plan, "__pgt_d");
+        Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_delta ON COMMIT DROP AS SELECT md5(row(" + d + ")::text)::uuid AS __pgt_h, "
+                + d + ", __pgt_d.__w FROM (\n" + plan.outputDelta(windows) + "\n) AS __pgt_d");
+        Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_net ON COMMIT DROP AS"
+                + " SELECT n.__pgt_h, n.n, coalesce(k.k, 0) AS k FROM"
+                + " (SELECT __pgt_h, sum(__w) AS n FROM __pgt_delta GROUP BY __pgt_h HAVING sum(__w) <> 0) n"
+                + " LEFT JOIN (SELECT __pgt_h, count(*) AS k FROM " + table.quoted() + " WHERE __pgt_h IN"
+                + " (SELECT __pgt_h FROM __pgt_delta) GROUP BY __pgt_h) k USING (__pgt_h)");
+        Long negative = Jdbc.queryValue(c, Long.class, "SELECT count(*) FROM __pgt_net WHERE k + n < 0");
+        if (negative != null && negative > 0) {
+            throw new PgTrickleException(ErrorCode.INTERNAL, "the delta of " + table + " would remove rows it does not"
+                    + " have (" + negative + " distinct rows); refresh it FULL to repair");
+        }
+        long deleted;
+        try (Statement s = c.createStatement()) {
+            deleted = s.executeUpdate("DELETE FROM " + table.quoted() + " t USING (SELECT md5(__pgt_h::text || ':' || j)::uuid"
+                    + " AS rid FROM __pgt_net, generate_series(k + n + 1, k) j WHERE n < 0) x WHERE t.__pgt_row_id = x.rid");
+        }
+        long inserted;
+        try (Statement s = c.createStatement()) {
+            inserted = s.executeUpdate("INSERT INTO " + table.quoted() + " (" + cols + ", __pgt_row_id, __pgt_h)"
+                    + " SELECT " + columns(plan, "r") + ", md5(net.__pgt_h::text || ':' || j)::uuid, net.__pgt_h"
+                    + " FROM __pgt_net net"
+                    + " JOIN (SELECT DISTINCT ON (__pgt_h) * FROM __pgt_delta ORDER BY __pgt_h) r USING (__pgt_h),"
+                    + " generate_series(net.k + 1, net.k + net.n) j WHERE net.n > 0");
+        }
+        return new Counts(inserted, 0, deleted);
+    }
+
+    /** Grouped: recompute the groups the changes touch and MERGE only rows that differ. */
+    private static Counts rescanGroups(Connection c, QualifiedName table, IvmPlan plan, Map<Long, String> windows)
+            throws SQLException {
+        Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_keys ON COMMIT DROP AS\n" + plan.touchedKeys(windows));
+        String cols = columns(plan, null);
+        String set = plan.names().stream().map(n -> Identifiers.quote(n) + " = __pgt_s." + Identifiers.quote(n))
+                .collect(Collectors.joining(", "));
+        String keyHash = plan.groupKeys().isEmpty() ? "md5(row()::text)::uuid" : plan.keyHash("__pgt_kk");
+        String merge = "MERGE INTO " + table.quoted() + " AS __pgt_t USING (\n"
+                + "  SELECT md5(__pgt_kk.__pgt_kh::text || ':1')::uuid AS __pgt_rid, __pgt_kk.__pgt_kh, __pgt_r.*\n"
+                + "    FROM (SELECT DISTINCT " + keyHash + " AS __pgt_kh FROM pg_temp.__pgt_keys __pgt_kk) __pgt_kk\n"
+                + "    LEFT JOIN (" + plan.recomputeTouched("__pgt_keys") + ") __pgt_r ON __pgt_r.__pgt_h = __pgt_kk.__pgt_kh\n"
+                + ") AS __pgt_s ON __pgt_t.__pgt_row_id = __pgt_s.__pgt_rid\n"
+                + "WHEN MATCHED AND __pgt_s.__pgt_h IS NULL THEN DELETE\n"
+                + "WHEN MATCHED AND row(" + columns(plan, "__pgt_t") + ")::text IS DISTINCT FROM row("
+                + columns(plan, "__pgt_s") + ")::text THEN UPDATE SET " + set + "\n"
+                + "WHEN NOT MATCHED AND __pgt_s.__pgt_h IS NOT NULL THEN INSERT (" + cols + ", __pgt_row_id, __pgt_h)"
+                + " VALUES (" + columns(plan, "__pgt_s") + ", __pgt_s.__pgt_rid, __pgt_s.__pgt_h)\n"
+                + "RETURNING merge_action()";
+        long inserted = 0;
+        long updated = 0;
+        long deleted = 0;
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(merge)) {
+            while (rs.next()) {
+                switch (rs.getString(1)) {
+                    case "INSERT" -> inserted++;
+                    case "UPDATE" -> updated++;
+                    default -> deleted++;
+                }
+            }
+        }
+        return new Counts(inserted, updated, deleted);
+    }
+}
