@@ -68,6 +68,16 @@ public final class Capture implements AutoCloseable {
         }
     }
 
+    /** Whether another process streams the slot (a running engine): then wait on its progress. */
+    private boolean slotActiveElsewhere() {
+        try (Connection c = dataSource.getConnection()) {
+            return Boolean.TRUE.equals(Jdbc.queryValue(c, Boolean.class,
+                    "SELECT active FROM pg_replication_slots WHERE slot_name = ?", config.slotName()));
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
     private boolean slotExists() {
         try (Connection c = dataSource.getConnection()) {
             return Jdbc.queryValue(c, String.class, "SELECT slot_name::text FROM pg_replication_slots WHERE slot_name = ?",
@@ -87,13 +97,21 @@ public final class Capture implements AutoCloseable {
         }
         WalCapture stream;
         synchronized (this) {
-            // Also in a trigger-mode engine: another engine may have tracked these sources from the WAL.
-            if (wal == null) {
-                wal = WalCapture.start(config, dataSource, sources);
+            if (wal == null && slotActiveElsewhere()) {
+                stream = null;
+            } else {
+                // Also in a trigger-mode engine: another engine may have tracked these sources from the WAL.
+                if (wal == null) {
+                    wal = WalCapture.start(config, dataSource, sources);
+                }
+                stream = wal;
             }
-            stream = wal;
         }
-        stream.awaitPast(walLsn, config.captureTimeout());
+        if (stream == null) {
+            WalCapture.awaitPastRemote(dataSource, walLsn, config.captureTimeout());
+        } else {
+            stream.awaitPast(walLsn, config.captureTimeout());
+        }
     }
 
     public ChangeWindow window(Connection tx, List<ChangeSource> involved, String snapshot, String previousFrontier)

@@ -33,11 +33,11 @@ import org.slf4j.LoggerFactory;
 final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChangeEvent<SourceRecord>> {
     private static final Logger log = LoggerFactory.getLogger(ChangeIngester.class);
     static final String MARKER_PREFIX = "pgtrickle";
+    static final String HEARTBEAT = "heartbeat";
 
     private final DataSource dataSource;
     private final ChangeSources sources;
     private final Consumer<String> markerSeen;
-    private Map<QualifiedName, ChangeSource> tracked = Map.of();
 
     ChangeIngester(DataSource dataSource, ChangeSources sources, Consumer<String> markerSeen) {
         this.dataSource = dataSource;
@@ -94,7 +94,7 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
             }
         }
         try {
-            write(rows, lastLsn, records.size());
+            write(rows, lastLsn, records.size(), markers);
         } catch (SQLException e) {
             throw new IllegalStateException("cannot write change buffers: " + e.getMessage(), e);
         }
@@ -123,18 +123,42 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
         return Long.toHexString(lsn >>> 32).toUpperCase() + "/" + Long.toHexString(lsn & 0xFFFFFFFFL).toUpperCase();
     }
 
-    private void write(Map<QualifiedName, List<BufferRow>> rows, long lastLsn, int events) throws SQLException {
-        if (rows.isEmpty() && lastLsn < 0) {
+    private void write(Map<QualifiedName, List<BufferRow>> rows, long lastLsn, int events, List<String> markers)
+            throws SQLException {
+        List<String> tokens = markers.stream().filter(m -> !m.equals(HEARTBEAT)).toList();
+        if (rows.isEmpty() && lastLsn < 0 && tokens.isEmpty()) {
             return;
         }
         try (Connection c = dataSource.getConnection()) {
             Jdbc.inTransaction(c, Connection.TRANSACTION_READ_COMMITTED, tx -> {
                 String xmax = Jdbc.queryValue(tx, String.class, "SELECT pg_snapshot_xmax(pg_current_snapshot())::text");
+                Map<QualifiedName, ChangeSource> tracked = new HashMap<>();
+                sources.all(tx).forEach(cs -> tracked.put(cs.name(), cs));
                 for (var entry : rows.entrySet()) {
-                    ChangeSource target = trackedSource(tx, entry.getKey());
-                    if (target != null) {
-                        insert(tx, target, entry.getValue(), Long.parseLong(xmax));
+                    ChangeSource target = tracked.get(entry.getKey());
+                    if (target == null || target.mode() != CdcMode.WAL) {
+                        continue;
                     }
+                    var savepoint = tx.setSavepoint();
+                    try {
+                        insert(tx, target, entry.getValue(), Long.parseLong(xmax));
+                        tx.releaseSavepoint(savepoint);
+                    } catch (SQLException e) {
+                        if (!"42P01".equals(e.getSQLState())) {
+                            throw e;
+                        }
+                        // Tracking stopped meanwhile and the buffer is gone: these changes concern nobody.
+                        tx.rollback(savepoint);
+                    }
+                }
+                if (!tokens.isEmpty()) {
+                    // Seen markers, for processes waiting without a WAL stream of their own.
+                    try (PreparedStatement ps = tx.prepareStatement("INSERT INTO pgtrickle.pgt_capture_markers (token)"
+                            + " SELECT unnest(?::text[]) ON CONFLICT DO NOTHING")) {
+                        ps.setArray(1, tx.createArrayOf("text", tokens.toArray()));
+                        ps.executeUpdate();
+                    }
+                    Jdbc.update(tx, "DELETE FROM pgtrickle.pgt_capture_markers WHERE seen_at < clock_timestamp() - interval '10 minutes'");
                 }
                 if (lastLsn >= 0) {
                     Jdbc.update(tx, "UPDATE pgtrickle.pgt_capture_state SET last_event_lsn = ?::pg_lsn,"
@@ -144,17 +168,6 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
                 return null;
             });
         }
-    }
-
-    private ChangeSource trackedSource(Connection c, QualifiedName table) throws SQLException {
-        ChangeSource s = tracked.get(table);
-        if (s == null) {
-            Map<QualifiedName, ChangeSource> fresh = new HashMap<>();
-            sources.all(c).forEach(cs -> fresh.put(cs.name(), cs));
-            tracked = fresh;
-            s = fresh.get(table);
-        }
-        return s != null && s.mode() == CdcMode.WAL ? s : null;
     }
 
     private static void insert(Connection c, ChangeSource target, List<BufferRow> rows, long xmax) throws SQLException {

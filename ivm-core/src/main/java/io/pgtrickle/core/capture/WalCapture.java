@@ -142,6 +142,31 @@ final class WalCapture implements AutoCloseable {
         }
     }
 
+    /**
+     * The barrier for a process whose WAL is streamed by another engine: emits a marker and waits
+     * until that engine's ingester has recorded it in {@code pgtrickle.pgt_capture_markers}.
+     */
+    static void awaitPastRemote(javax.sql.DataSource dataSource, String walLsn, Duration timeout) {
+        String token = UUID.randomUUID().toString();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (Connection c = dataSource.getConnection()) {
+            Jdbc.call(c, "SELECT pg_logical_emit_message(true, ?, ?)", ChangeIngester.MARKER_PREFIX, token);
+            while (Jdbc.queryValue(c, String.class, "SELECT token FROM pgtrickle.pgt_capture_markers WHERE token = ?",
+                    token) == null) {
+                if (System.nanoTime() > deadline) {
+                    throw new PgTrickleException(ErrorCode.REFRESH_FAILED, "the running engine's change capture has not"
+                            + " caught up with WAL position " + walLsn + " within " + timeout.toSeconds() + "s");
+                }
+                Thread.sleep(10);
+            }
+        } catch (SQLException e) {
+            throw new PgTrickleException(ErrorCode.REFRESH_FAILED, "cannot wait for change capture: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PgTrickleException(ErrorCode.INTERNAL, "interrupted while waiting for change capture");
+        }
+    }
+
     private Properties properties() {
         Properties url = Driver.parseURL(config.jdbcUrl(), null);
         if (url == null) {
@@ -177,7 +202,8 @@ final class WalCapture implements AutoCloseable {
         // which flows through and lets the slot's confirmed position advance.
         p.setProperty("heartbeat.interval.ms", "5000");
         p.setProperty("heartbeat.action.query",
-                "SELECT pg_logical_emit_message(false, '" + ChangeIngester.MARKER_PREFIX + "', 'heartbeat')");
+                "SELECT pg_logical_emit_message(false, '" + ChangeIngester.MARKER_PREFIX + "', '"
+                        + ChangeIngester.HEARTBEAT + "')");
         p.setProperty("message.prefix.include.list", ChangeIngester.MARKER_PREFIX);
         p.setProperty("decimal.handling.mode", "string");
         p.setProperty("interval.handling.mode", "string");

@@ -219,6 +219,27 @@ class WalCaptureIT {
     }
 
     @Test
+    void anotherProcessRefreshesThroughTheRunningEnginesCapture() {
+        api.create(StreamTableSpec.parse("t_all", "SELECT * FROM t", "calculated", null));
+        engine.start();
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+                assertThat(db.value("SELECT active FROM pgtrickle.slot_health()")).isEqualTo(true));
+
+        try (PgTrickleEngine oneShot = EngineFixture.open(db)) {
+            db.execute("INSERT INTO t VALUES (1, 1, 1, 'seen by the running engine', NULL)");
+            long started = System.nanoTime();
+            oneShot.streamTables().refresh("t_all");
+
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+        }
+        assertThat(db.rows("SELECT note FROM t_all")).containsExactly(List.of("seen by the running engine"));
+        assertThat(db.value("SELECT window_rows FROM pgtrickle.pgt_refresh_history WHERE pgt_name = 't_all'"
+                + " ORDER BY refresh_id DESC LIMIT 1")).isEqualTo(1L);
+        assertThat(db.value("SELECT count(*) FROM pgtrickle.pgt_capture_markers"))
+                .as("the one-shot engine waited on the running engine's marker record").isEqualTo(1L);
+    }
+
+    @Test
     void theSlotAdvancesWhenOnlyUntrackedTablesAreWritten() {
         api.create(StreamTableSpec.parse("t_all", "SELECT * FROM t", "1h", null));
         db.execute("DROP TABLE IF EXISTS busy", "CREATE TABLE busy (v text)");
