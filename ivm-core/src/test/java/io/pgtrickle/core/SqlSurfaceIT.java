@@ -155,6 +155,19 @@ class SqlSurfaceIT {
     }
 
     @Test
+    void explainStreamTableSaysHowAndWhy() {
+        request("SELECT pgtrickle.create_stream_table('region_totals', $$" + REGION_TOTALS + "$$)");
+        request("SELECT pgtrickle.create_stream_table('ranked', $$SELECT id, rank() OVER (ORDER BY amount) AS r FROM sales$$)");
+
+        assertThat((String) db.value("SELECT pgtrickle.explain_stream_table('region_totals')"))
+                .contains("refresh mode  AUTO -> DIFFERENTIAL").contains("group rescan")
+                .contains("public.sales (TABLE)").contains("delta SQL");
+        assertThat((String) db.value("SELECT pgtrickle.explain_stream_table('ranked')"))
+                .contains("AUTO -> FULL").contains("why           window functions (OVER) have no delta rule yet");
+        assertThat(db.value("SELECT pgtrickle.explain_stream_table('ghost')")).isNull();
+    }
+
+    @Test
     void aRoleThatCannotReadTheSourcesCannotDefineAStreamTableOverThem() {
         db.execute("DROP ROLE IF EXISTS outsider", "CREATE ROLE outsider",
                 "GRANT USAGE ON SCHEMA pgtrickle TO outsider",

@@ -122,8 +122,13 @@ public final class Catalog {
     public void updateDefinition(Connection c, long id, String query, RefreshMode refreshMode,
                                  RefreshMode effectiveMode, String modeReason) throws SQLException {
         Jdbc.update(c, "UPDATE pgtrickle.pgt_stream_tables SET defining_query = ?, refresh_mode = ?,"
-                + " effective_mode = ?, mode_reason = ?, updated_at = now() WHERE pgt_id = ?",
+                + " effective_mode = ?, mode_reason = ?, explanation = NULL, updated_at = now() WHERE pgt_id = ?",
                 query, refreshMode.name(), effectiveMode.name(), modeReason, id);
+    }
+
+    /** Stores the rendered explanation that {@code pgtrickle.explain_stream_table} returns. */
+    public void storeExplanation(Connection c, long id, String explanation) throws SQLException {
+        Jdbc.update(c, "UPDATE pgtrickle.pgt_stream_tables SET explanation = ? WHERE pgt_id = ?", explanation, id);
     }
 
     public void updateSchedule(Connection c, long id, Schedule schedule) throws SQLException {

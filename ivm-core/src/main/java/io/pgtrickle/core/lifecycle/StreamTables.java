@@ -158,6 +158,7 @@ public final class StreamTables {
             }
             StorageTable.migrate(c, st.name(), current, description.columns());
             refresher.refreshInTransaction(c, st, RefreshTrigger.ALTER, OffsetDateTime.now());
+            storeExplanation(c, st.id());
             return true;
         });
     }
@@ -206,8 +207,11 @@ public final class StreamTables {
 
     /** How {@code name} is maintained, and the SQL a refresh runs. */
     public Explanation explain(QualifiedName name) {
-        return read("cannot explain " + name, c -> {
-            StreamTableRecord st = catalog.require(c, name);
+        return read("cannot explain " + name, c -> explainIn(c, catalog.require(c, name)));
+    }
+
+    private Explanation explainIn(Connection c, StreamTableRecord st) throws SQLException {
+        {
             var columns = StorageColumns.of(c, st.relid());
             IvmPlan plan = null;
             if (st.effectiveMode() == RefreshMode.DIFFERENTIAL) {
@@ -221,7 +225,13 @@ public final class StreamTables {
                     columns, catalog.sources(c, st.id()),
                     FullRefresh.mergeSql(st.name(), columns, st.query(), plan == null ? null : plan.hashedFullQuery()),
                     plan == null ? null : plan.strategy(), plan == null ? null : plan.deltaSqlForExplain());
-        });
+        }
+    }
+
+    /** Renders and stores the explanation of a stream table whose definition just changed. */
+    private void storeExplanation(Connection c, long id) throws SQLException {
+        StreamTableRecord st = catalog.findById(c, id).orElseThrow();
+        catalog.storeExplanation(c, id, explainIn(c, st).render());
     }
 
     private StreamTableRecord createIn(Connection c, StreamTableSpec spec, String requester) throws SQLException {
@@ -252,6 +262,7 @@ public final class StreamTables {
         catalog.replaceDependencies(c, id, description.sources());
         refresher.refreshInTransaction(c, catalog.findById(c, id).orElseThrow(), RefreshTrigger.CREATE,
                 OffsetDateTime.now());
+        storeExplanation(c, id);
         return catalog.findById(c, id).orElseThrow();
     }
 
@@ -288,6 +299,7 @@ public final class StreamTables {
                         OffsetDateTime.now());
             }
         }
+        storeExplanation(c, st.id());
         StreamTableRecord altered = catalog.findById(c, st.id()).orElseThrow();
         log.info("altered stream table {}", altered.name());
         return altered;
