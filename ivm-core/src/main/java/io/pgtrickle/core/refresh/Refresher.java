@@ -121,7 +121,7 @@ public final class Refresher {
         ChangeWindow window = st.frontier() == null ? null : capture.window(tx, involved, snapshot, st.frontier());
         IvmPlan plan = planFor(tx, st);
         RefreshResult result;
-        if (plan != null && window != null && !window.truncated()) {
+        if (plan != null && window != null && !window.truncated() && !fullIsCheaper(tx, st, window)) {
             Map<Long, String> windows = new HashMap<>();
             window.parts().stream().filter(p -> p.rows() > 0)
                     .forEach(p -> windows.put(p.source().relid(), p.tempTable()));
@@ -160,6 +160,27 @@ public final class Refresher {
             return null;
         }
     }
+
+    /**
+     * AUTO's per-refresh choice: when the window holds more changes than a fraction of the sources'
+     * rows, recomputing is cheaper than differentiating (the delta joins every change against the
+     * other tables). DIFFERENTIAL asked for explicitly is never overridden.
+     */
+    private boolean fullIsCheaper(Connection tx, StreamTableRecord st, ChangeWindow window) throws SQLException {
+        if (st.refreshMode() != RefreshMode.AUTO || window.rows() == 0) {
+            return false;
+        }
+        Double sourceRows = Jdbc.queryValue(tx, Double.class, "SELECT sum(greatest(c.reltuples, 0))::float8"
+                + " FROM pgtrickle.pgt_dependencies d JOIN pg_class c ON c.oid = d.source_relid WHERE d.pgt_id = ?", st.id());
+        boolean cheaper = sourceRows != null && sourceRows > 0 && window.rows() > FULL_REFRESH_CHANGE_RATIO * sourceRows;
+        if (cheaper) {
+            log.debug("{}: {} changes against ~{} source rows, refreshing FULL", st.name(), window.rows(), sourceRows);
+        }
+        return cheaper;
+    }
+
+    /** Above this ratio of changed rows to source rows, AUTO refreshes FULL. */
+    static final double FULL_REFRESH_CHANGE_RATIO = 0.25;
 
     /** Populates inside the caller's transaction (create and alter); no window, no failure bookkeeping. */
     public RefreshResult refreshInTransaction(Connection c, StreamTableRecord st, RefreshTrigger trigger,

@@ -94,6 +94,23 @@ class SingleRowChangeIT {
     }
 
     @Test
+    void autoRefreshesFullWhenMostOfTheSourceChanged() {
+        db.execute("ANALYZE emp");
+        api.create(StreamTableSpec.parse("auto_totals", "SELECT dept_id, sum(salary) AS total FROM emp GROUP BY dept_id",
+                "calculated", "AUTO"));
+        api.create(StreamTableSpec.parse("diff_totals", "SELECT dept_id, sum(salary) AS total FROM emp GROUP BY dept_id",
+                "calculated", "DIFFERENTIAL"));
+        db.execute("UPDATE emp SET salary = salary + 1 WHERE id <= 600");
+
+        assertThat(api.refresh("auto_totals").action()).isEqualTo("FULL");
+        assertThat(api.refresh("diff_totals").action()).as("explicit DIFFERENTIAL is kept").isEqualTo("DIFFERENTIAL");
+        assertThat(db.multisetDifference("SELECT dept_id, total FROM auto_totals", "SELECT dept_id, total FROM diff_totals"))
+                .isEmpty();
+        db.execute("UPDATE emp SET salary = salary + 1 WHERE id = 1");
+        assertThat(api.refresh("auto_totals").action()).isEqualTo("DIFFERENTIAL");
+    }
+
+    @Test
     void distinctAndGlobalAggregatesTouchOnlyWhatChanged() {
         api.create(StreamTableSpec.parse("depts_in_use", "SELECT DISTINCT dept_id FROM emp", "calculated", null));
         api.create(StreamTableSpec.parse("payroll", "SELECT sum(salary) AS total FROM emp", "calculated", null));
