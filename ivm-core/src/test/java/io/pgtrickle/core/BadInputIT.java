@@ -48,9 +48,7 @@ class BadInputIT {
 
     @BeforeEach
     void schema() {
-        for (StreamTableRecord st : api.list()) {
-            api.find(st.name()).ifPresent(still -> api.drop(still.name(), true));
-        }
+        EngineFixture.dropAllStreamTables(api);
         db.execute("DROP TABLE IF EXISTS items, plain CASCADE",
                 "CREATE TABLE items (id int PRIMARY KEY, kind text, price int)",
                 "INSERT INTO items VALUES (1, 'a', 10), (2, 'b', 20), (3, 'a', 30)",

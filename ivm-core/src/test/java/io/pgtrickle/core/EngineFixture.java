@@ -1,5 +1,6 @@
 package io.pgtrickle.core;
 
+import io.pgtrickle.core.lifecycle.StreamTables;
 import io.pgtrickle.core.refresh.RetryPolicy;
 import io.pgtrickle.testing.TestDatabase;
 import java.time.Duration;
@@ -17,6 +18,11 @@ public final class EngineFixture {
                 .withSlotName("pgtrickle_" + db.name())
                 .withCaptureTimeout(Duration.ofSeconds(20))
                 .withTrackingTimeout(Duration.ofSeconds(20));
+    }
+
+    /** Drops every stream table (readers first, by cascade), so each test starts from an empty catalog. */
+    public static void dropAllStreamTables(StreamTables api) {
+        api.list().forEach(st -> api.find(st.name()).ifPresent(still -> api.drop(still.name(), true)));
     }
 
     public static PgTrickleEngine open(TestDatabase db) {

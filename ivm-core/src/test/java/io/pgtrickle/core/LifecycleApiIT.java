@@ -47,9 +47,7 @@ class LifecycleApiIT {
 
     @BeforeEach
     void schema() {
-        for (StreamTableRecord st : api.list()) {
-            api.find(st.name()).ifPresent(still -> api.drop(still.name(), true));
-        }
+        EngineFixture.dropAllStreamTables(api);
         db.execute("TRUNCATE pgtrickle.pgt_refresh_history",
                 "DROP TABLE IF EXISTS orders, customers CASCADE",
                 "CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL, region text)",

@@ -37,7 +37,7 @@ class SchedulerIT {
     void setUp() {
         engine = EngineFixture.open(db);
         api = engine.streamTables();
-        api.list().forEach(st -> api.find(st.name()).ifPresent(s -> api.drop(s.name(), true)));
+        EngineFixture.dropAllStreamTables(api);
         db.execute("TRUNCATE pgtrickle.pgt_refresh_history",
                 "DROP TABLE IF EXISTS events, fragile CASCADE",
                 "CREATE TABLE events (id serial PRIMARY KEY, kind text NOT NULL, n int NOT NULL)",

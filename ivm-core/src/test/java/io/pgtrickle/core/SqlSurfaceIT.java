@@ -39,8 +39,7 @@ class SqlSurfaceIT {
 
     @BeforeEach
     void schema() {
-        engine.streamTables().list().forEach(st ->
-                engine.streamTables().find(st.name()).ifPresent(s -> engine.streamTables().drop(s.name(), true)));
+        EngineFixture.dropAllStreamTables(engine.streamTables());
         db.execute("TRUNCATE pgtrickle.pgt_refresh_history, pgtrickle.pgt_requests RESTART IDENTITY",
                 "DROP TABLE IF EXISTS sales CASCADE",
                 "CREATE TABLE sales (id int PRIMARY KEY, region text NOT NULL, amount int NOT NULL)",

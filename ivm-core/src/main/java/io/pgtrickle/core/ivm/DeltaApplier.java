@@ -95,12 +95,13 @@ public final class DeltaApplier {
         long inserted = 0;
         long updated = 0;
         long deleted = 0;
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(merge)) {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("WITH __pgt_m AS (" + merge
+                + " AS __pgt_action) SELECT __pgt_action, count(*) FROM __pgt_m GROUP BY 1")) {
             while (rs.next()) {
                 switch (rs.getString(1)) {
-                    case "INSERT" -> inserted++;
-                    case "UPDATE" -> updated++;
-                    default -> deleted++;
+                    case "INSERT" -> inserted = rs.getLong(2);
+                    case "UPDATE" -> updated = rs.getLong(2);
+                    default -> deleted = rs.getLong(2);
                 }
             }
         }

@@ -63,13 +63,15 @@ public final class FullRefresh {
         long inserted = 0;
         long updated = 0;
         long deleted = 0;
+        // Counted inside PostgreSQL: a large refresh sends three numbers, not a row per change.
         try (Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery(mergeSql(table, columns, query, hashedQuery))) {
+             ResultSet rs = s.executeQuery("WITH __pgt_m AS (" + mergeSql(table, columns, query, hashedQuery)
+                     + " AS __pgt_action) SELECT __pgt_action, count(*) FROM __pgt_m GROUP BY 1")) {
             while (rs.next()) {
                 switch (rs.getString(1)) {
-                    case "INSERT" -> inserted++;
-                    case "UPDATE" -> updated++;
-                    default -> deleted++;
+                    case "INSERT" -> inserted = rs.getLong(2);
+                    case "UPDATE" -> updated = rs.getLong(2);
+                    default -> deleted = rs.getLong(2);
                 }
             }
         }

@@ -41,7 +41,7 @@ class SourceSchemaChangeIT {
     void start() {
         engine = EngineFixture.open(db);
         api = engine.streamTables();
-        api.list().forEach(st -> api.find(st.name()).ifPresent(s -> api.drop(s.name(), true)));
+        EngineFixture.dropAllStreamTables(api);
         db.execute("DROP TABLE IF EXISTS t, u CASCADE",
                 "CREATE TABLE t (id int PRIMARY KEY, a int, b text)",
                 "CREATE TABLE u (id int PRIMARY KEY, x int)",

@@ -39,7 +39,7 @@ class TriggerCaptureIT {
     void open() {
         engine = PgTrickleEngine.open(EngineFixture.config(db).withCdcMode(CdcMode.TRIGGER));
         api = engine.streamTables();
-        api.list().forEach(st -> api.find(st.name()).ifPresent(s -> api.drop(s.name(), true)));
+        EngineFixture.dropAllStreamTables(api);
         db.execute("DROP TABLE IF EXISTS t CASCADE",
                 "CREATE TABLE t (id int PRIMARY KEY, grp int NOT NULL, v numeric(12,2), note text, at timestamptz)");
     }

@@ -41,7 +41,7 @@ class WalCaptureIT {
     void open() {
         engine = PgTrickleEngine.open(EngineFixture.config(db).withCdcMode(CdcMode.WAL));
         api = engine.streamTables();
-        api.list().forEach(st -> api.find(st.name()).ifPresent(s -> api.drop(s.name(), true)));
+        EngineFixture.dropAllStreamTables(api);
         db.execute("DROP TABLE IF EXISTS t, big, keyless CASCADE",
                 "CREATE TABLE t (id int PRIMARY KEY, grp int NOT NULL, v numeric(12,2), note text, at timestamptz)");
     }

@@ -43,7 +43,7 @@ class SingleRowChangeIT {
 
     @BeforeEach
     void data() {
-        api.list().forEach(st -> api.find(st.name()).ifPresent(s -> api.drop(s.name(), true)));
+        EngineFixture.dropAllStreamTables(api);
         db.execute("DROP TABLE IF EXISTS emp, dept CASCADE",
                 "CREATE TABLE dept (id int PRIMARY KEY, name text NOT NULL)",
                 "CREATE TABLE emp (id int PRIMARY KEY, dept_id int NOT NULL, salary int NOT NULL)",
