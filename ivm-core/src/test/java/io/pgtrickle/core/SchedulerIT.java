@@ -90,8 +90,10 @@ class SchedulerIT {
 
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
                 assertThat(db.rows("SELECT score, total FROM report")).containsExactly(List.of(30L, new java.math.BigDecimal("106"))));
+        // Layers created a few milliseconds apart may first come due in different ticks, but each
+        // layer's first scheduled refresh follows the one below it.
         List<List<Object>> order = db.rows("SELECT pgt_name FROM pgtrickle.pgt_refresh_history "
-                + "WHERE trigger = 'SCHEDULE' ORDER BY refresh_id LIMIT 3");
+                + "WHERE trigger = 'SCHEDULE' GROUP BY pgt_name ORDER BY min(refresh_id)");
         assertThat(order).containsExactly(List.of("per_kind"), List.of("kinds"), List.of("report"));
     }
 
