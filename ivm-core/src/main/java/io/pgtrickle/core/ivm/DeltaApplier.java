@@ -46,10 +46,10 @@ public final class DeltaApplier {
         String cols = columns(plan, null);
         String d = columns(plan, "__pgt_d");
         Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_delta ON COMMIT DROP AS SELECT md5(row(" + d + ")::text)::uuid AS __pgt_h, "
-                + d + ", __pgt_d.__w FROM (\n" + plan.outputDelta(windows) + "\n) AS __pgt_d");
+                + d + ", __pgt_d.__pgt_w FROM (\n" + plan.outputDelta(windows) + "\n) AS __pgt_d");
         Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_net ON COMMIT DROP AS"
                 + " SELECT n.__pgt_h, n.n, coalesce(k.k, 0) AS k FROM"
-                + " (SELECT __pgt_h, sum(__w) AS n FROM __pgt_delta GROUP BY __pgt_h HAVING sum(__w) <> 0) n"
+                + " (SELECT __pgt_h, sum(__pgt_w) AS n FROM __pgt_delta GROUP BY __pgt_h HAVING sum(__pgt_w) <> 0) n"
                 + " LEFT JOIN (SELECT __pgt_h, count(*) AS k FROM " + table.quoted() + " WHERE __pgt_h IN"
                 + " (SELECT __pgt_h FROM __pgt_delta) GROUP BY __pgt_h) k USING (__pgt_h)");
         Long negative = Jdbc.queryValue(c, Long.class, "SELECT count(*) FROM __pgt_net WHERE k + n < 0");

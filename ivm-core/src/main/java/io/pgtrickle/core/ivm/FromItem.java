@@ -31,14 +31,14 @@ public record FromItem(int index, long relid, QualifiedName table, String alias,
 
     /** The window's changes of this table, decoded into its row type, with their weights. */
     String delta(String windowTable) {
-        return "(SELECT (jsonb_populate_record(NULL::" + table.quoted() + ", __pgt_c.row)).*, __pgt_c.weight::bigint AS __w"
+        return "(SELECT (jsonb_populate_record(NULL::" + table.quoted() + ", __pgt_c.row)).*, __pgt_c.weight::bigint AS __pgt_w"
                 + " FROM pg_temp." + Identifiers.quote(windowTable) + " __pgt_c WHERE __pgt_c.weight <> 0) AS " + quotedAlias();
     }
 
     /** The table as it was at the previous frontier: now, minus this window's changes. */
     String previous(String windowTable) {
-        return "(SELECT " + columnList(null) + ", 1::bigint AS __w FROM " + table.quoted()
-                + " UNION ALL SELECT " + columnList("__pgt_p") + ", -__pgt_p.__w FROM "
+        return "(SELECT " + columnList(null) + ", 1::bigint AS __pgt_w FROM " + table.quoted()
+                + " UNION ALL SELECT " + columnList("__pgt_p") + ", -__pgt_p.__pgt_w FROM "
                 + delta(windowTable).replaceFirst(" AS " + java.util.regex.Pattern.quote(quotedAlias()) + "$", " AS __pgt_p")
                 + ") AS " + quotedAlias();
     }

@@ -83,7 +83,7 @@ public record IvmPlan(FromTree from, List<FromItem> items, List<String> select, 
     /**
      * The telescoping delta terms for tables with changes: for table i, tables before it as they
      * were, table i's changes, tables after it as they are. Each term selects {@code projection}
-     * and, when {@code weighted}, the product of the weights as {@code __w}.
+     * and, when {@code weighted}, the product of the weights as {@code __pgt_w}.
      *
      * @param windows window table per relid, for relids with changes
      */
@@ -104,8 +104,8 @@ public record IvmPlan(FromTree from, List<FromItem> items, List<String> select, 
             String weight = items.stream()
                     .filter(item -> item.index() < changed.index() && windows.containsKey(item.relid())
                             || item.index() == changed.index())
-                    .map(item -> item.quotedAlias() + ".__w").collect(Collectors.joining(" * "));
-            terms.add("SELECT " + projection + (weighted ? ", " + weight + " AS __w" : "") + " FROM " + fromClause
+                    .map(item -> item.quotedAlias() + ".__pgt_w").collect(Collectors.joining(" * "));
+            terms.add("SELECT " + projection + (weighted ? ", " + weight + " AS __pgt_w" : "") + " FROM " + fromClause
                     + (where == null ? "" : " WHERE " + where));
         }
         return terms;

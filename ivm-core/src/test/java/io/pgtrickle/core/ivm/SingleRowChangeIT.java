@@ -111,6 +111,19 @@ class SingleRowChangeIT {
     }
 
     @Test
+    void userColumnsNamedLikeInternalOnesDoNotCollide() {
+        db.execute("DROP TABLE IF EXISTS odd", "CREATE TABLE odd (id int PRIMARY KEY, __w int, weight int)",
+                "INSERT INTO odd VALUES (1, 10, 100), (2, 20, 200)");
+        api.create(StreamTableSpec.parse("odd_pairs", "SELECT a.id, a.__w + b.weight AS s FROM odd a JOIN odd b"
+                + " ON a.id <> b.id", "calculated", "DIFFERENTIAL"));
+        db.execute("UPDATE odd SET __w = 11 WHERE id = 1", "INSERT INTO odd VALUES (3, 30, 300)");
+
+        assertThat(api.refresh("odd_pairs").action()).isEqualTo("DIFFERENTIAL");
+        assertThat(db.multisetDifference("SELECT id, s FROM odd_pairs",
+                "SELECT a.id, a.__w + b.weight FROM odd a JOIN odd b ON a.id <> b.id")).isEmpty();
+    }
+
+    @Test
     void distinctAndGlobalAggregatesTouchOnlyWhatChanged() {
         api.create(StreamTableSpec.parse("depts_in_use", "SELECT DISTINCT dept_id FROM emp", "calculated", null));
         api.create(StreamTableSpec.parse("payroll", "SELECT sum(salary) AS total FROM emp", "calculated", null));
