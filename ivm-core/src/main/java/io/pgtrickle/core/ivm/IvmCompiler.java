@@ -92,6 +92,11 @@ public final class IvmCompiler {
             groupKeys.addAll(selectSql);
         }
         boolean grouped = distinct || aggregates || groupBy != null;
+        if (from.hasOuterJoin() && !grouped) {
+            // Grouped plans only need the touched groups, which outer joins do not obscure; a row
+            // delta through an outer join needs the NULL-padding transitions (not built yet).
+            throw new NotDifferentiable("LEFT/RIGHT OUTER JOIN without GROUP BY or DISTINCT has no delta rule yet");
+        }
         return new IvmPlan(from, items, selectSql, names, select.getWhere() == null ? null : sql(select.getWhere()),
                 groupKeys, grouped, distinct, groupBy, select.getHaving() == null ? null : sql(select.getHaving()));
     }
@@ -162,8 +167,8 @@ public final class IvmCompiler {
         }
         if (node instanceof SqlJoin join) {
             JoinType type = join.getJoinType();
-            if (type == JoinType.LEFT || type == JoinType.RIGHT || type == JoinType.FULL) {
-                throw new NotDifferentiable(type + " OUTER JOIN has no delta rule yet");
+            if (type == JoinType.FULL) {
+                throw new NotDifferentiable("FULL OUTER JOIN has no delta rule yet");
             }
             if (join.isNatural() || join.getConditionType() == JoinConditionType.USING) {
                 throw new NotDifferentiable("NATURAL JOIN / JOIN … USING have no delta rule yet");
@@ -171,7 +176,9 @@ public final class IvmCompiler {
             FromTree left = fromTree(c, join.getLeft(), items);
             FromTree right = fromTree(c, join.getRight(), items);
             String condition = join.getConditionType() == JoinConditionType.ON ? sql(join.getCondition()) : null;
-            return new FromTree.Join(left, right, condition);
+            FromTree.JoinKind kind = type == JoinType.LEFT ? FromTree.JoinKind.LEFT
+                    : type == JoinType.RIGHT ? FromTree.JoinKind.RIGHT : FromTree.JoinKind.INNER;
+            return new FromTree.Join(left, right, kind, condition);
         }
         SqlNode table = node;
         String alias = null;

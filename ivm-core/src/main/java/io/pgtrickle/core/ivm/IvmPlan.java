@@ -100,7 +100,7 @@ public record IvmPlan(FromTree from, List<FromItem> items, List<String> select, 
                     return w == null ? item.current() : item.previous(w);
                 }
                 return item.index() == changed.index() ? item.delta(w) : item.current();
-            });
+            }, changed.index());
             String weight = items.stream()
                     .filter(item -> item.index() < changed.index() && windows.containsKey(item.relid())
                             || item.index() == changed.index())

@@ -55,6 +55,14 @@ class DifferentialHarnessIT {
         SHAPES.put("group_by_ordinal_expression", "SELECT upper(name) AS u, count(*) AS n FROM emp GROUP BY 1");
         SHAPES.put("count_distinct_filter", "SELECT dept_id, count(DISTINCT bonus) AS nb,"
                 + " count(*) FILTER (WHERE salary > 100) AS rich FROM emp GROUP BY dept_id");
+        SHAPES.put("left_join_group", "SELECT d.id, d.name, count(e.id) AS n, coalesce(sum(e.salary), 0) AS total,"
+                + " coalesce(avg(e.salary), 0) AS mean FROM dept d LEFT JOIN emp e ON e.dept_id = d.id GROUP BY d.id, d.name");
+        SHAPES.put("right_join_group_by_null_side", "SELECT e.dept_id, count(*) AS n, count(d.id) AS matched"
+                + " FROM dept d RIGHT JOIN emp e ON e.dept_id = d.id GROUP BY e.dept_id");
+        SHAPES.put("left_join_distinct", "SELECT DISTINCT d.region, e.bonus FROM dept d LEFT JOIN emp e ON e.dept_id = d.id");
+        SHAPES.put("left_then_inner_join_group", "SELECT d.region, count(m.id) AS managers, max(m.salary) AS top"
+                + " FROM dept d LEFT JOIN emp m ON m.id = d.manager_id JOIN dept d2 ON d2.id = d.id"
+                + " WHERE d2.name <> 'x' GROUP BY d.region");
         SHAPES.put("casts_coalesce_ilike", "SELECT id, coalesce(bonus, 0)::numeric(12,2) AS b FROM emp WHERE name ILIKE 'a%'");
     }
 

@@ -44,6 +44,6 @@ class ReadmeSupportedSqlIT {
                 }
             }
         }
-        assertThat(checked).isEqualTo(13);
+        assertThat(checked).isEqualTo(14);
     }
 }
