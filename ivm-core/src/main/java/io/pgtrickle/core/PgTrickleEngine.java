@@ -135,11 +135,6 @@ public final class PgTrickleEngine implements AutoCloseable {
         return capture;
     }
 
-    /** The scheduler, once started; tests may drive it tick by tick. */
-    public Scheduler scheduler() {
-        return scheduler;
-    }
-
     /**
      * Starts scheduling and serving SQL requests.
      *

@@ -3,7 +3,6 @@ package io.pgtrickle.core.ivm;
 import io.pgtrickle.core.query.QueryParser;
 import io.pgtrickle.core.query.RelationColumns;
 import io.pgtrickle.core.sql.Identifiers;
-import io.pgtrickle.core.sql.Jdbc;
 import io.pgtrickle.core.sql.QualifiedName;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -195,15 +194,19 @@ public final class IvmCompiler {
                     : table.getKind() + " in FROM has no delta rule yet");
         }
         String text = String.join(".", id.names.stream().map(Identifiers::quote).toList());
-        Long relid = Jdbc.queryValue(c, Long.class, "SELECT to_regclass(?)::oid::bigint", text);
-        String kind = relid == null ? null : Jdbc.queryValue(c, String.class,
-                "SELECT relkind::text FROM pg_class WHERE oid = ?::oid", relid);
-        if (relid == null || !("r".equals(kind) || "p".equals(kind))) {
-            throw new NotDifferentiable(id + " is not a table whose changes can be captured (a view, CTE or function)");
+        long relid;
+        QualifiedName name;
+        try (var ps = c.prepareStatement("SELECT cl.oid::bigint, cl.relkind::text, n.nspname, cl.relname"
+                + " FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace WHERE cl.oid = to_regclass(?)")) {
+            ps.setString(1, text);
+            try (var rs = ps.executeQuery()) {
+                if (!rs.next() || !("r".equals(rs.getString(2)) || "p".equals(rs.getString(2)))) {
+                    throw new NotDifferentiable(id + " is not a table whose changes can be captured (a view, CTE or function)");
+                }
+                relid = rs.getLong(1);
+                name = new QualifiedName(rs.getString(3), rs.getString(4));
+            }
         }
-        QualifiedName name = new QualifiedName(Jdbc.queryValue(c, String.class,
-                "SELECT relnamespace::regnamespace::text FROM pg_class WHERE oid = ?::oid", relid).replace("\"", ""),
-                Jdbc.queryValue(c, String.class, "SELECT relname::text FROM pg_class WHERE oid = ?::oid", relid));
         List<String> columns = RelationColumns.of(c, relid).stream().map(col -> col.name()).toList();
         FromItem item = new FromItem(items.size(), relid, name, alias != null ? alias : id.names.get(id.names.size() - 1),
                 columns);

@@ -119,7 +119,8 @@ public final class Refresher {
         }
         capture.awaitBuffered(involved, walLsn);
         ChangeWindow window = st.frontier() == null ? null : capture.window(tx, involved, snapshot, st.frontier());
-        IvmPlan plan = planFor(tx, st);
+        List<Column> columns = StorageColumns.of(tx, st.relid());
+        IvmPlan plan = planFor(tx, st, columns);
         RefreshResult result;
         if (plan != null && window != null && !window.truncated() && !fullIsCheaper(tx, st, window)) {
             Map<Long, String> windows = new HashMap<>();
@@ -136,7 +137,7 @@ public final class Refresher {
             result = new RefreshResult(st.name(), "DIFFERENTIAL", d.inserted() + d.updated(), d.deleted() + d.updated(),
                     Duration.ofNanos(System.nanoTime() - start));
         } else {
-            result = apply(tx, st, trigger, startedAt, window == null ? null : window.rows(), start, plan);
+            result = apply(tx, st, trigger, startedAt, window == null ? null : window.rows(), start, plan, columns);
         }
         capture.cleanup(tx, involved);
         return result;
@@ -147,12 +148,12 @@ public final class Refresher {
      * became a view, say) is switched to FULL for good, recording why: its rows are then
      * identified by content, and a later FULL-or-differential flip could not mix the two schemes.
      */
-    private IvmPlan planFor(Connection tx, StreamTableRecord st) throws SQLException {
+    private IvmPlan planFor(Connection tx, StreamTableRecord st, List<Column> columns) throws SQLException {
         if (st.effectiveMode() != RefreshMode.DIFFERENTIAL) {
             return null;
         }
         try {
-            return compiler.compile(tx, st.query(), StorageColumns.of(tx, st.relid()).stream().map(Column::name).toList());
+            return compiler.compile(tx, st.query(), columns.stream().map(Column::name).toList());
         } catch (NotDifferentiable e) {
             log.warn("stream table {} can no longer be maintained differentially ({}); it refreshes FULL from now on",
                     st.name(), e.getMessage());
@@ -185,12 +186,13 @@ public final class Refresher {
     /** Populates inside the caller's transaction (create and alter); no window, no failure bookkeeping. */
     public RefreshResult refreshInTransaction(Connection c, StreamTableRecord st, RefreshTrigger trigger,
                                               OffsetDateTime startedAt) throws SQLException {
-        return apply(c, st, trigger, startedAt, null, System.nanoTime(), planFor(c, st));
+        List<Column> columns = StorageColumns.of(c, st.relid());
+        return apply(c, st, trigger, startedAt, null, System.nanoTime(), planFor(c, st, columns), columns);
     }
 
     private RefreshResult apply(Connection c, StreamTableRecord st, RefreshTrigger trigger, OffsetDateTime startedAt,
-                                Long windowRows, long start, IvmPlan plan) throws SQLException {
-        FullRefresh.Counts counts = FullRefresh.apply(c, st.name(), StorageColumns.of(c, st.relid()), st.query(),
+                                Long windowRows, long start, IvmPlan plan, List<Column> columns) throws SQLException {
+        FullRefresh.Counts counts = FullRefresh.apply(c, st.name(), columns, st.query(),
                 plan == null ? null : plan.hashedFullQuery());
         long inserted = counts.inserted() + counts.updated();
         long deleted = counts.deleted() + counts.updated();
