@@ -9,6 +9,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
@@ -24,12 +25,63 @@ public final class DeltaApplier {
     /**
      * @param windows the window table (in pg_temp) of every source with changes in this window
      */
-    public static Counts apply(Connection c, QualifiedName table, IvmPlan plan, Map<Long, String> windows)
-            throws SQLException {
+    public static Counts apply(Connection c, QualifiedName table, long storageRelid, IvmPlan plan,
+                               Map<Long, String> windows) throws SQLException {
         if (windows.isEmpty()) {
             return new Counts(0, 0, 0);
         }
-        return plan.grouped() ? rescanGroups(c, table, plan, windows) : applyMultiset(c, table, plan, windows);
+        DeltaContext ctx = new DeltaContext(windows);
+        if (plan instanceof SelectPlan select && select.aggregates() != null) {
+            return applyAggregates(c, table, storageRelid, select, ctx);
+        }
+        return plan instanceof SelectPlan select && select.keyed() ? rescanGroups(c, table, select, ctx)
+                : applyMultiset(c, table, plan, ctx);
+    }
+
+    /** Whether a differential refresh can run now (an algebraic plan needs its state table, built by FULL). */
+    public static boolean ready(Connection c, long storageRelid, IvmPlan plan) throws SQLException {
+        return !(plan instanceof SelectPlan select && select.aggregates() != null)
+                || select.aggregates().exists(c, storageRelid);
+    }
+
+    /** After a FULL refresh: rebuilds what an algebraic plan keeps besides the rows. */
+    public static void afterFullRefresh(Connection c, long storageRelid, IvmPlan plan) throws SQLException {
+        if (plan instanceof SelectPlan select && select.aggregates() != null) {
+            select.aggregates().rebuild(c, select, storageRelid);
+        } else {
+            AggregateState.dropAll(c, storageRelid);
+        }
+    }
+
+    /** Algebraic aggregates: add the weighted changes to the group states, then re-emit the touched groups. */
+    private static Counts applyAggregates(Connection c, QualifiedName table, long storageRelid, SelectPlan plan,
+                                          DeltaContext ctx) throws SQLException {
+        AggregateState a = plan.aggregates();
+        List<String> terms = plan.weightedTerms(ctx, a.deltaProjection(), true);
+        if (terms.isEmpty()) {
+            return new Counts(0, 0, 0);
+        }
+        String state = a.qualified(storageRelid);
+        Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_agg_delta ON COMMIT DROP AS "
+                + ctx.wrap("SELECT * FROM (" + String.join("\nUNION ALL\n", terms) + ") __pgt_u"));
+        Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_agg_net ON COMMIT DROP AS " + a.netDeltaSql("__pgt_agg_delta"));
+        Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_agg_rescan ON COMMIT DROP AS SELECT __pgt_n.* FROM __pgt_agg_net __pgt_n"
+                + " JOIN " + state + " __pgt_s ON __pgt_s.__pgt_kh = __pgt_n.__pgt_kh WHERE " + a.extremumMayHaveLeft());
+        Jdbc.executeRaw(c, a.mergeSql(state, "__pgt_agg_net"));
+        Long negative = Jdbc.queryValue(c, Long.class, "SELECT count(*) FROM " + state + " WHERE __pgt_count < 0"
+                + " AND __pgt_kh IN (SELECT __pgt_kh FROM __pgt_agg_net)");
+        if (negative != null && negative > 0) {
+            throw new PgTrickleException(ErrorCode.INTERNAL, "the delta of " + table + " would leave " + negative
+                    + " groups with a negative row count; refresh it FULL to repair");
+        }
+        if (!a.global()) {
+            Jdbc.executeRaw(c, "DELETE FROM " + state + " WHERE __pgt_count = 0 AND __pgt_kh IN (SELECT __pgt_kh FROM __pgt_agg_net)");
+        }
+        Jdbc.executeRaw(c, "DELETE FROM " + state + " WHERE __pgt_kh IN (SELECT __pgt_kh FROM __pgt_agg_rescan)");
+        Jdbc.executeRaw(c, "INSERT INTO " + state + " SELECT * FROM (" + a.restrictedStateSql(plan, "__pgt_agg_rescan")
+                + ") __pgt_r WHERE EXISTS (SELECT 1 FROM __pgt_agg_rescan)");
+        return mergeGroups(c, table, plan, "SELECT __pgt_kh FROM __pgt_agg_net",
+                a.outputSql(state, plan.names(), "__pgt_agg_net"));
     }
 
     private static String columns(IvmPlan plan, String qualifier) {
@@ -41,12 +93,16 @@ public final class DeltaApplier {
      * Select–project–join: the net change per distinct row (by content hash); rows with hash h
      * are numbered 1…k, so removing n drops the top n and adding n appends k+1…k+n.
      */
-    private static Counts applyMultiset(Connection c, QualifiedName table, IvmPlan plan, Map<Long, String> windows)
+    private static Counts applyMultiset(Connection c, QualifiedName table, IvmPlan plan, DeltaContext ctx)
             throws SQLException {
+        String delta = plan.delta(ctx);
+        if (delta == null) {
+            return new Counts(0, 0, 0);
+        }
         String cols = columns(plan, null);
         String d = columns(plan, "__pgt_d");
-        Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_delta ON COMMIT DROP AS SELECT md5(row(" + d + ")::text)::uuid AS __pgt_h, "
-                + d + ", __pgt_d.__pgt_w FROM (\n" + plan.outputDelta(windows) + "\n) AS __pgt_d");
+        Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_delta ON COMMIT DROP AS " + ctx.wrap("SELECT md5(row(" + d
+                + ")::text)::uuid AS __pgt_h, " + d + ", __pgt_d.__pgt_w FROM (\n" + delta + "\n) AS __pgt_d"));
         Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_net ON COMMIT DROP AS"
                 + " SELECT n.__pgt_h, n.n, coalesce(k.k, 0) AS k FROM"
                 + " (SELECT __pgt_h, sum(__pgt_w) AS n FROM __pgt_delta GROUP BY __pgt_h HAVING sum(__pgt_w) <> 0) n"
@@ -59,32 +115,44 @@ public final class DeltaApplier {
         }
         long deleted;
         try (Statement s = c.createStatement()) {
-            deleted = s.executeUpdate("DELETE FROM " + table.quoted() + " t USING (SELECT md5(__pgt_h::text || ':' || j)::uuid"
-                    + " AS rid FROM __pgt_net, generate_series(k + n + 1, k) j WHERE n < 0) x WHERE t.__pgt_row_id = x.rid");
+            deleted = s.executeUpdate("DELETE FROM " + table.quoted() + " t USING (SELECT md5(__pgt_h::text || ':' || __pgt_j)::uuid"
+                    + " AS rid FROM __pgt_net, generate_series(k + n + 1, k) __pgt_j WHERE n < 0) x WHERE t.__pgt_row_id = x.rid");
         }
         long inserted;
         try (Statement s = c.createStatement()) {
             inserted = s.executeUpdate("INSERT INTO " + table.quoted() + " (" + cols + ", __pgt_row_id, __pgt_h)"
-                    + " SELECT " + columns(plan, "r") + ", md5(net.__pgt_h::text || ':' || j)::uuid, net.__pgt_h"
+                    + " SELECT " + columns(plan, "r") + ", md5(net.__pgt_h::text || ':' || __pgt_j)::uuid, net.__pgt_h"
                     + " FROM __pgt_net net"
                     + " JOIN (SELECT DISTINCT ON (__pgt_h) * FROM __pgt_delta ORDER BY __pgt_h) r USING (__pgt_h),"
-                    + " generate_series(net.k + 1, net.k + net.n) j WHERE net.n > 0");
+                    + " generate_series(net.k + 1, net.k + net.n) __pgt_j WHERE net.n > 0");
         }
         return new Counts(inserted, 0, deleted);
     }
 
     /** Grouped: recompute the groups the changes touch and MERGE only rows that differ. */
-    private static Counts rescanGroups(Connection c, QualifiedName table, IvmPlan plan, Map<Long, String> windows)
+    private static Counts rescanGroups(Connection c, QualifiedName table, SelectPlan plan, DeltaContext ctx)
             throws SQLException {
-        Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_keys ON COMMIT DROP AS\n" + plan.touchedKeys(windows));
+        Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_keys ON COMMIT DROP AS\n" + ctx.wrap(plan.touchedKeys(ctx)));
+        Jdbc.executeRaw(c, "ANALYZE pg_temp.__pgt_keys");
+        String keyHash = plan.groupKeys().isEmpty() ? "md5(row()::text)::uuid" : plan.keyHash("__pgt_kk");
+        return mergeGroups(c, table, plan, "SELECT DISTINCT " + keyHash + " AS __pgt_kh FROM pg_temp.__pgt_keys __pgt_kk",
+                plan.recompute("pg_temp.__pgt_keys", FromItem::current, plan.select(), plan.where(), plan.having(), true));
+    }
+
+    /**
+     * MERGEs the groups whose key hashes {@code hashes} selects: {@code rows} (user columns and
+     * {@code __pgt_h}) holds their rows now; a touched group without a row is deleted, and rows
+     * whose values did not change are not rewritten.
+     */
+    private static Counts mergeGroups(Connection c, QualifiedName table, SelectPlan plan, String hashes, String rows)
+            throws SQLException {
         String cols = columns(plan, null);
         String set = plan.names().stream().map(n -> Identifiers.quote(n) + " = __pgt_s." + Identifiers.quote(n))
                 .collect(Collectors.joining(", "));
-        String keyHash = plan.groupKeys().isEmpty() ? "md5(row()::text)::uuid" : plan.keyHash("__pgt_kk");
         String merge = "MERGE INTO " + table.quoted() + " AS __pgt_t USING (\n"
                 + "  SELECT md5(__pgt_kk.__pgt_kh::text || ':1')::uuid AS __pgt_rid, __pgt_kk.__pgt_kh, __pgt_r.*\n"
-                + "    FROM (SELECT DISTINCT " + keyHash + " AS __pgt_kh FROM pg_temp.__pgt_keys __pgt_kk) __pgt_kk\n"
-                + "    LEFT JOIN (" + plan.recomputeTouched("__pgt_keys") + ") __pgt_r ON __pgt_r.__pgt_h = __pgt_kk.__pgt_kh\n"
+                + "    FROM (" + hashes + ") __pgt_kk\n"
+                + "    LEFT JOIN (" + rows + ") __pgt_r ON __pgt_r.__pgt_h = __pgt_kk.__pgt_kh\n"
                 + ") AS __pgt_s ON __pgt_t.__pgt_row_id = __pgt_s.__pgt_rid\n"
                 + "WHEN MATCHED AND __pgt_s.__pgt_h IS NULL THEN DELETE\n"
                 + "WHEN MATCHED AND row(" + columns(plan, "__pgt_t") + ")::text IS DISTINCT FROM row("

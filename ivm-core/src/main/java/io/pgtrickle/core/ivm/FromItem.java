@@ -1,45 +1,93 @@
 package io.pgtrickle.core.ivm;
 
 import io.pgtrickle.core.sql.Identifiers;
-import io.pgtrickle.core.sql.QualifiedName;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * A table in a defining query's FROM clause, under the alias the query uses for it.
+ * An item of a defining query's FROM clause under the alias the query uses for it: a table, or a
+ * subquery (a derived table or an inlined CTE) compiled into its own plan. Outer joins are
+ * differentiated as unions of inner joins in which a side may be {@code nulled}: replaced by one
+ * row of NULLs.
  *
  * @param index position in the FROM clause, left to right
- * @param relid the relation
- * @param table its name
  * @param alias the alias expressions use (the table name when none is given)
  * @param columns its column names, in order
+ * @param table the table, or null for a subquery
+ * @param derived the subquery's plan, or null for a table
+ * @param nulled whether this item stands for one row of NULLs
  */
-public record FromItem(int index, long relid, QualifiedName table, String alias, List<String> columns) {
+public record FromItem(int index, String alias, List<String> columns, BaseTable table, IvmPlan derived, boolean nulled) {
+    public FromItem {
+        columns = List.copyOf(columns);
+    }
+
+    static FromItem table(int index, String alias, BaseTable table) {
+        return new FromItem(index, alias, table.columns(), table, null, false);
+    }
+
+    static FromItem derived(int index, String alias, IvmPlan plan) {
+        return new FromItem(index, alias, plan.names(), null, plan, false);
+    }
+
+    FromItem asNulled() {
+        return new FromItem(index, alias, columns, table, derived, true);
+    }
+
     String quotedAlias() {
         return Identifiers.quote(alias);
     }
 
-    String columnList(String qualifier) {
+    /** The base tables this item reads. */
+    Set<Long> relids() {
+        return nulled ? Set.of() : table != null ? Set.of(table.relid()) : derived.relids();
+    }
+
+    boolean changed(DeltaContext ctx) {
+        return ctx.changedAny(relids());
+    }
+
+    private String columnList(String qualifier) {
         return columns.stream().map(c -> (qualifier == null ? "" : qualifier + ".") + Identifiers.quote(c))
                 .collect(Collectors.joining(", "));
     }
 
-    /** The table as it is now (in the refresh snapshot); its rows weigh 1. */
+    /** The rows as they are now (in the refresh snapshot); they weigh 1. */
     String current() {
-        return table.quoted() + " AS " + quotedAlias();
+        if (nulled) {
+            return "(SELECT __pgt_n.* FROM (SELECT 1) __pgt_one LEFT JOIN " + (table != null ? table.name().quoted()
+                    : "(" + derived.currentSql() + ")") + " __pgt_n ON false) AS " + quotedAlias();
+        }
+        return table != null ? table.name().quoted() + " AS " + quotedAlias() : "(" + derived.currentSql() + ") AS " + quotedAlias();
     }
 
-    /** The window's changes of this table, decoded into its row type, with their weights. */
-    String delta(String windowTable) {
-        return "(SELECT (jsonb_populate_record(NULL::" + table.quoted() + ", __pgt_c.row)).*, __pgt_c.weight::bigint AS __pgt_w"
-                + " FROM pg_temp." + Identifiers.quote(windowTable) + " __pgt_c WHERE __pgt_c.weight <> 0) AS " + quotedAlias();
+    /** The window's changes of this item, with their weights ({@code __pgt_w}). */
+    String delta(DeltaContext ctx) {
+        return "(" + (table != null ? ctx.changes(table) : derived.delta(ctx)) + ") AS " + quotedAlias();
     }
 
-    /** The table as it was at the previous frontier: now, minus this window's changes. */
-    String previous(String windowTable) {
-        return "(SELECT " + columnList(null) + ", 1::bigint AS __pgt_w FROM " + table.quoted()
-                + " UNION ALL SELECT " + columnList("__pgt_p") + ", -__pgt_p.__pgt_w FROM "
-                + delta(windowTable).replaceFirst(" AS " + java.util.regex.Pattern.quote(quotedAlias()) + "$", " AS __pgt_p")
-                + ") AS " + quotedAlias();
+    /** The rows as they were at the previous frontier, as a Z-set: now, minus this window's changes. */
+    String previous(DeltaContext ctx) {
+        String now = table != null ? table.name().quoted() : "(" + derived.currentSql() + ") __pgt_n";
+        return "(SELECT " + columnList(null) + ", 1::bigint AS __pgt_w FROM " + now
+                + " UNION ALL SELECT " + columnList("__pgt_p") + ", -__pgt_p.__pgt_w FROM ("
+                + (table != null ? ctx.changes(table) : derived.delta(ctx)) + ") AS __pgt_p) AS " + quotedAlias();
+    }
+
+    /** The rows exactly as they were at the previous frontier (a multiset, for non-linear operators). */
+    String old(DeltaContext ctx) {
+        if (!changed(ctx)) {
+            return current();
+        }
+        if (table != null) {
+            return ctx.old(table) + " AS " + quotedAlias();
+        }
+        String cols = columnList(null);
+        String z = ctx.cte("__pgt_oldz", "SELECT " + cols + ", sum(__pgt_w) AS __pgt_w FROM (SELECT " + cols
+                + ", 1::bigint AS __pgt_w FROM (" + derived.currentSql() + ") __pgt_n UNION ALL SELECT " + cols
+                + ", -__pgt_w FROM (" + derived.delta(ctx) + ") __pgt_p) __pgt_u GROUP BY " + cols);
+        return "(SELECT " + columnList("__pgt_z") + " FROM " + z + " __pgt_z, generate_series(1, __pgt_z.__pgt_w)) AS "
+                + quotedAlias();
     }
 }

@@ -7,7 +7,10 @@ import io.pgtrickle.core.sql.QualifiedName;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Set;
 import org.apache.calcite.sql.JoinConditionType;
@@ -23,7 +26,11 @@ import org.apache.calcite.sql.SqlNode;
 import org.apache.calcite.sql.SqlNodeList;
 import org.apache.calcite.sql.SqlOrderBy;
 import org.apache.calcite.sql.SqlSelect;
-import org.apache.calcite.sql.dialect.PostgresqlSqlDialect;
+import org.apache.calcite.sql.SqlSetOperator;
+import org.apache.calcite.sql.SqlWith;
+import org.apache.calcite.sql.SqlWithItem;
+import org.apache.calcite.sql.fun.SqlStdOperatorTable;
+import org.apache.calcite.sql.parser.SqlParserPos;
 import org.apache.calcite.sql.parser.SqlParseException;
 import org.apache.calcite.sql.util.SqlBasicVisitor;
 
@@ -52,23 +59,60 @@ public final class IvmCompiler {
             String first = e.getMessage() == null ? "" : e.getMessage().lines().findFirst().orElse("");
             throw new NotDifferentiable("the IVM compiler cannot parse the query (" + first + ")");
         }
+        node = inlineCommonTableExpressions(node);
+        Map<List<String>, BaseTable> tables = resolveTables(c, node);
+        IvmPlan plan = compileQuery(c, node, names, tables);
+        if (plan.names().size() != names.size()) {
+            throw new NotDifferentiable("the select list does not match the stream table's columns");
+        }
+        return plan;
+    }
+
+    /** A query: a SELECT, a set operation, or either under ORDER BY (which means nothing to a table). */
+    private IvmPlan compileQuery(Connection c, SqlNode node, List<String> names, Map<List<String>, BaseTable> tables)
+            throws NotDifferentiable, SQLException {
         if (node instanceof SqlOrderBy order) {
             if (order.fetch != null || order.offset != null) {
                 throw new NotDifferentiable("ORDER BY … LIMIT/OFFSET (top-k) has no delta rule yet");
             }
-            node = order.query; // row order means nothing to a table
+            if (order.query instanceof SqlSelect select && !QueryParser.distinctOn(select).isEmpty()) {
+                // DISTINCT ON keeps the first row of each key in this order: the order is part of the result.
+                return compileSelect(c, select, names, tables, order.orderList.getList().stream().map(SqlTrees::sql)
+                        .collect(java.util.stream.Collectors.joining(", ")));
+            }
+            return compileQuery(c, order.query, names, tables);
         }
-        if (!(node instanceof SqlSelect select)) {
-            throw new NotDifferentiable(describe(node) + " has no delta rule yet");
+        if (node instanceof SqlWith) {
+            return compileQuery(c, inlineCommonTableExpressions(node), names, tables);
         }
+        if (node instanceof SqlSelect select) {
+            return compileSelect(c, select, names, tables, null);
+        }
+        if (node instanceof SqlBasicCall call && call.getOperator() instanceof SqlSetOperator op) {
+            SetOpPlan.Kind kind = switch (call.getKind()) {
+                case UNION -> SetOpPlan.Kind.UNION;
+                case INTERSECT -> SetOpPlan.Kind.INTERSECT;
+                case EXCEPT -> SetOpPlan.Kind.EXCEPT;
+                default -> throw new NotDifferentiable(call.getKind() + " has no delta rule yet");
+            };
+            IvmPlan left = compileQuery(c, call.operand(0), names, tables);
+            IvmPlan right = compileQuery(c, call.operand(1), names, tables);
+            return new SetOpPlan(kind, op.isAll(), left, right, names);
+        }
+        throw new NotDifferentiable(describe(node) + " has no delta rule yet");
+    }
+
+    private SelectPlan compileSelect(Connection c, SqlSelect select, List<String> names,
+                                     Map<List<String>, BaseTable> tables, String orderBy)
+            throws NotDifferentiable, SQLException {
         rejectUnsupportedExpressions(select);
         List<FromItem> items = new ArrayList<>();
-        FromTree from = fromTree(c, select.getFrom(), items);
+        FromTree from = fromTree(c, select.getFrom(), items, tables);
         List<SqlNode> outputs = expandSelectList(select.getSelectList(), items);
         if (outputs.size() != names.size()) {
             throw new NotDifferentiable("the select list does not match the stream table's columns");
         }
-        List<String> selectSql = outputs.stream().map(IvmCompiler::sql).toList();
+        List<String> selectSql = outputs.stream().map(SqlTrees::sql).toList();
         boolean distinct = select.isDistinct();
         boolean aggregates = hasAggregate(c, select.getSelectList()) || select.getHaving() != null;
         SqlNodeList group = select.getGroup();
@@ -82,22 +126,143 @@ public final class IvmCompiler {
         }
         List<String> groupKeys = new ArrayList<>();
         String groupBy = null;
+        List<SqlNode> distinctOn = QueryParser.distinctOn(select);
+        if (!distinctOn.isEmpty() && (group != null || aggregates)) {
+            throw new NotDifferentiable("DISTINCT ON with GROUP BY or aggregates has no delta rule yet");
+        }
+        for (SqlNode on : distinctOn) {
+            groupKeys.add(SqlTrees.sql(resolveGroupItem(on, select.getSelectList(), outputs, items)));
+        }
         if (group != null && !group.isEmpty()) {
             for (SqlNode g : group) {
-                groupKeys.add(sql(resolveGroupItem(g, select.getSelectList(), outputs, items)));
+                SqlNode key = resolveGroupItem(g, select.getSelectList(), outputs, items);
+                if (!Subquery.in(key, tables).isEmpty()) {
+                    throw new NotDifferentiable("a subquery in GROUP BY has no delta rule yet");
+                }
+                groupKeys.add(SqlTrees.sql(key));
             }
-            groupBy = String.join(", ", group.stream().map(IvmCompiler::sql).toList());
+            groupBy = String.join(", ", group.stream().map(SqlTrees::sql).toList());
         } else if (distinct) {
             groupKeys.addAll(selectSql);
         }
-        boolean grouped = distinct || aggregates || groupBy != null;
-        if (from.hasOuterJoin() && !grouped) {
-            // Grouped plans only need the touched groups, which outer joins do not obscure; a row
-            // delta through an outer join needs the NULL-padding transitions (not built yet).
-            throw new NotDifferentiable("LEFT/RIGHT OUTER JOIN without GROUP BY or DISTINCT has no delta rule yet");
+        boolean grouped = distinct || aggregates || groupBy != null || !distinctOn.isEmpty();
+        if (distinct && !Subquery.in(new SqlNodeList(outputs, SqlParserPos.ZERO), tables).isEmpty()) {
+            throw new NotDifferentiable("a subquery in a SELECT DISTINCT list has no delta rule yet");
         }
-        return new IvmPlan(from, items, selectSql, names, select.getWhere() == null ? null : sql(select.getWhere()),
-                groupKeys, grouped, distinct, groupBy, select.getHaving() == null ? null : sql(select.getHaving()));
+        List<Subquery> outputSubqueries = new ArrayList<>(Subquery.in(new SqlNodeList(outputs, SqlParserPos.ZERO), tables));
+        outputSubqueries.addAll(Subquery.in(select.getHaving(), tables));
+        if (countOuterJoins(from) > MAX_OUTER_JOINS) {
+            throw new NotDifferentiable("more than " + MAX_OUTER_JOINS + " outer joins in one SELECT have no delta rule yet");
+        }
+        AggregateState algebraic = null;
+        if (aggregates && !distinct && distinctOn.isEmpty() && outputSubqueries.isEmpty()) {
+            List<SqlNode> keyNodes = new ArrayList<>();
+            if (group != null) {
+                for (SqlNode g : group) {
+                    keyNodes.add(resolveGroupItem(g, select.getSelectList(), outputs, items));
+                }
+            }
+            algebraic = AggregateState.analyze(c, outputs, keyNodes, select.getHaving(), from.render(FromItem::current));
+        }
+        return new SelectPlan(from, selectSql, names, select.getWhere() == null ? null : SqlTrees.sql(select.getWhere()),
+                groupKeys, grouped, distinct, distinctOn.isEmpty() ? null : String.join(", ", groupKeys),
+                distinctOn.isEmpty() ? null : orderBy, groupBy, select.getHaving() == null ? null : SqlTrees.sql(select.getHaving()),
+                tables, Subquery.in(select.getWhere(), tables), outputSubqueries, algebraic);
+    }
+
+    /** Outer joins multiply into 2^n inner-join branches; past a few, FULL refresh is the better deal. */
+    private static final int MAX_OUTER_JOINS = 4;
+
+    private static int countOuterJoins(FromTree tree) {
+        if (!(tree instanceof FromTree.Join j)) {
+            return 0;
+        }
+        return (j.kind() == FromTree.JoinKind.INNER ? 0 : 1) + countOuterJoins(j.left()) + countOuterJoins(j.right());
+    }
+
+    /**
+     * Non-recursive WITH: each CTE is inlined where FROM names it, as a subquery under the CTE's
+     * name, so it is differentiated like any subquery in FROM.
+     */
+    private static SqlNode inlineCommonTableExpressions(SqlNode node) throws NotDifferentiable {
+        if (!(node instanceof SqlWith with)) {
+            return node;
+        }
+        Map<String, SqlNode> ctes = new LinkedHashMap<>();
+        for (SqlNode n : with.withList) {
+            SqlWithItem item = (SqlWithItem) n;
+            if (item.recursive != null && item.recursive.booleanValue()) {
+                throw new NotDifferentiable("WITH RECURSIVE has no delta rule yet");
+            }
+            SqlNode body = inline(item.query, ctes);
+            if (item.columnList != null && !item.columnList.isEmpty()) {
+                List<SqlNode> operands = new ArrayList<>(List.of(body, new SqlIdentifier(item.name.getSimple(), SqlParserPos.ZERO)));
+                operands.addAll(item.columnList.getList());
+                ctes.put(item.name.getSimple(), SqlStdOperatorTable.AS.createCall(SqlParserPos.ZERO, operands));
+            } else {
+                ctes.put(item.name.getSimple(), SqlTrees.as(body, item.name.getSimple()));
+            }
+        }
+        return inline(inlineCommonTableExpressions(with.body), ctes);
+    }
+
+    private static SqlNode inline(SqlNode query, Map<String, SqlNode> ctes) {
+        if (ctes.isEmpty()) {
+            return query;
+        }
+        SqlTrees.forEachFrom(query, from -> inlineFrom(from, ctes));
+        return query;
+    }
+
+    private static SqlNode inlineFrom(SqlNode from, Map<String, SqlNode> ctes) {
+        if (from instanceof SqlJoin join) {
+            join.setLeft(inlineFrom(join.getLeft(), ctes));
+            join.setRight(inlineFrom(join.getRight(), ctes));
+            return join;
+        }
+        if (from instanceof SqlIdentifier id && id.isSimple() && ctes.containsKey(id.getSimple())) {
+            return ctes.get(id.getSimple());
+        }
+        if (from != null && from.getKind() == SqlKind.AS && ((SqlCall) from).operand(0) instanceof SqlIdentifier id
+                && id.isSimple() && ctes.containsKey(id.getSimple())) {
+            SqlCall cte = (SqlCall) ctes.get(id.getSimple());
+            List<SqlNode> operands = new ArrayList<>(cte.getOperandList());
+            operands.set(1, ((SqlCall) from).operand(1));
+            if (((SqlCall) from).operandCount() > 2) {
+                return from; // column aliases on a CTE reference: left for the compiler to reject
+            }
+            return SqlStdOperatorTable.AS.createCall(SqlParserPos.ZERO, operands);
+        }
+        return from;
+    }
+
+    /** Every table named in a FROM clause anywhere in the query, resolved by PostgreSQL (search path included). */
+    private static Map<List<String>, BaseTable> resolveTables(Connection c, SqlNode node) throws NotDifferentiable, SQLException {
+        Map<List<String>, BaseTable> tables = new HashMap<>();
+        for (SqlIdentifier id : SqlTrees.tables(node)) {
+            if (tables.containsKey(id.names)) {
+                continue;
+            }
+            String text = String.join(".", id.names.stream().map(Identifiers::quote).toList());
+            try (var ps = c.prepareStatement("SELECT cl.oid::bigint, cl.relkind::text, n.nspname, cl.relname"
+                    + " FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace WHERE cl.oid = to_regclass(?)")) {
+                ps.setString(1, text);
+                try (var rs = ps.executeQuery()) {
+                    if (!rs.next() || !("r".equals(rs.getString(2)) || "p".equals(rs.getString(2)))) {
+                        throw new NotDifferentiable(id + " is not a table whose changes can be captured (a view,"
+                                + " a CTE inside a subquery, or a function)");
+                    }
+                    long relid = rs.getLong(1);
+                    QualifiedName name = new QualifiedName(rs.getString(3), rs.getString(4));
+                    List<String> columns = RelationColumns.of(c, relid).stream().map(col -> col.name()).toList();
+                    BaseTable table = new BaseTable(relid, name, columns);
+                    tables.put(id.names, table);
+                    // The compiler's own SQL names tables in full; those references must resolve too.
+                    tables.putIfAbsent(List.of(name.schema(), name.name()), table);
+                }
+            }
+        }
+        return tables;
     }
 
     private static String describe(SqlNode node) {
@@ -111,11 +276,7 @@ public final class IvmCompiler {
         };
     }
 
-    private static String sql(SqlNode node) {
-        return node.toSqlString(PostgresqlSqlDialect.DEFAULT).getSql();
-    }
-
-    /** Subqueries, window functions and volatile functions have no delta rule yet. */
+    /** Window functions and volatile functions have no delta rule yet. */
     private static void rejectUnsupportedExpressions(SqlSelect select) throws NotDifferentiable {
         List<SqlNode> parts = new ArrayList<>();
         parts.add(select.getSelectList());
@@ -127,11 +288,12 @@ public final class IvmCompiler {
             @Override
             public Void visit(SqlCall call) {
                 if (problem[0] == null) {
-                    if (call instanceof SqlSelect || call.getKind() == SqlKind.EXISTS || call.getKind() == SqlKind.IN
-                            && call.operand(1) instanceof SqlSelect) {
-                        problem[0] = "a subquery in an expression has no delta rule yet";
+                    if (call instanceof SqlWith) {
+                        problem[0] = "WITH inside a subquery expression has no delta rule yet";
                     } else if (call.getKind() == SqlKind.OVER) {
                         problem[0] = "window functions (OVER) have no delta rule yet";
+                    } else if (call.getKind() == SqlKind.LATERAL) {
+                        problem[0] = "LATERAL has no delta rule yet";
                     } else if (call.getOperator() instanceof SqlFunction f
                             && VOLATILE.contains(f.getName().toLowerCase(Locale.ROOT))) {
                         problem[0] = "the volatile function " + f.getName().toLowerCase(Locale.ROOT)
@@ -160,58 +322,72 @@ public final class IvmCompiler {
         }
     }
 
-    private FromTree fromTree(Connection c, SqlNode node, List<FromItem> items) throws NotDifferentiable, SQLException {
+    private FromTree fromTree(Connection c, SqlNode node, List<FromItem> items, Map<List<String>, BaseTable> tables)
+            throws NotDifferentiable, SQLException {
         if (node == null) {
             throw new NotDifferentiable("a query without FROM has nothing to maintain");
         }
         if (node instanceof SqlJoin join) {
             JoinType type = join.getJoinType();
-            if (type == JoinType.FULL) {
-                throw new NotDifferentiable("FULL OUTER JOIN has no delta rule yet");
-            }
             if (join.isNatural() || join.getConditionType() == JoinConditionType.USING) {
                 throw new NotDifferentiable("NATURAL JOIN / JOIN … USING have no delta rule yet");
             }
-            FromTree left = fromTree(c, join.getLeft(), items);
-            FromTree right = fromTree(c, join.getRight(), items);
-            String condition = join.getConditionType() == JoinConditionType.ON ? sql(join.getCondition()) : null;
-            FromTree.JoinKind kind = type == JoinType.LEFT ? FromTree.JoinKind.LEFT
-                    : type == JoinType.RIGHT ? FromTree.JoinKind.RIGHT : FromTree.JoinKind.INNER;
+            FromTree left = fromTree(c, join.getLeft(), items, tables);
+            FromTree right = fromTree(c, join.getRight(), items, tables);
+            String condition = join.getConditionType() == JoinConditionType.ON ? SqlTrees.sql(join.getCondition()) : null;
+            if (condition != null && !Subquery.in(join.getCondition(), tables).isEmpty()) {
+                throw new NotDifferentiable("a subquery in a JOIN … ON condition has no delta rule yet");
+            }
+            FromTree.JoinKind kind = switch (type) {
+                case LEFT -> FromTree.JoinKind.LEFT;
+                case RIGHT -> FromTree.JoinKind.RIGHT;
+                case FULL -> FromTree.JoinKind.FULL;
+                default -> FromTree.JoinKind.INNER;
+            };
+            if (kind != FromTree.JoinKind.INNER && condition == null) {
+                throw new NotDifferentiable("an outer join without ON has no delta rule yet");
+            }
             return new FromTree.Join(left, right, kind, condition);
         }
-        SqlNode table = node;
+        SqlNode target = node;
         String alias = null;
+        List<String> columnAliases = List.of();
         if (node.getKind() == SqlKind.AS) {
             SqlBasicCall as = (SqlBasicCall) node;
-            if (as.operandCount() > 2) {
-                throw new NotDifferentiable("column aliases on a FROM item have no delta rule yet");
-            }
-            table = as.operand(0);
+            target = as.operand(0);
             alias = ((SqlIdentifier) as.operand(1)).getSimple();
+            columnAliases = as.getOperandList().subList(2, as.operandCount()).stream()
+                    .map(n -> ((SqlIdentifier) n).getSimple()).toList();
         }
-        if (!(table instanceof SqlIdentifier id)) {
-            throw new NotDifferentiable(table.getKind() == SqlKind.SELECT ? "subqueries in FROM have no delta rule yet"
-                    : table.getKind() + " in FROM has no delta rule yet");
-        }
-        String text = String.join(".", id.names.stream().map(Identifiers::quote).toList());
-        long relid;
-        QualifiedName name;
-        try (var ps = c.prepareStatement("SELECT cl.oid::bigint, cl.relkind::text, n.nspname, cl.relname"
-                + " FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace WHERE cl.oid = to_regclass(?)")) {
-            ps.setString(1, text);
-            try (var rs = ps.executeQuery()) {
-                if (!rs.next() || !("r".equals(rs.getString(2)) || "p".equals(rs.getString(2)))) {
-                    throw new NotDifferentiable(id + " is not a table whose changes can be captured (a view, CTE or function)");
-                }
-                relid = rs.getLong(1);
-                name = new QualifiedName(rs.getString(3), rs.getString(4));
+        if (target instanceof SqlIdentifier id) {
+            if (!columnAliases.isEmpty()) {
+                throw new NotDifferentiable("column aliases on a FROM table have no delta rule yet");
             }
+            BaseTable table = tables.get(id.names);
+            FromItem item = FromItem.table(items.size(), alias != null ? alias : id.names.get(id.names.size() - 1), table);
+            items.add(item);
+            return new FromTree.Item(item);
         }
-        List<String> columns = RelationColumns.of(c, relid).stream().map(col -> col.name()).toList();
-        FromItem item = new FromItem(items.size(), relid, name, alias != null ? alias : id.names.get(id.names.size() - 1),
-                columns);
-        items.add(item);
-        return new FromTree.Table(item);
+        if (SqlTrees.isQuery(target) && alias != null) {
+            List<String> subNames = columnAliases.isEmpty() ? outputNames(c, target) : columnAliases;
+            IvmPlan sub = compileQuery(c, target, subNames, tables);
+            FromItem item = FromItem.derived(items.size(), alias, sub);
+            items.add(item);
+            return new FromTree.Item(item);
+        }
+        throw new NotDifferentiable(target.getKind() + " in FROM has no delta rule yet");
+    }
+
+    /** The column names PostgreSQL gives a subquery's outputs. */
+    private static List<String> outputNames(Connection c, SqlNode query) throws SQLException {
+        try (var ps = c.prepareStatement("SELECT * FROM (" + SqlTrees.sql(query) + ") __pgt_x LIMIT 0")) {
+            var md = ps.getMetaData();
+            List<String> out = new ArrayList<>();
+            for (int i = 1; i <= md.getColumnCount(); i++) {
+                out.add(md.getColumnLabel(i));
+            }
+            return out;
+        }
     }
 
     /** The select list with {@code *} and {@code alias.*} spelled out as PostgreSQL would. */
@@ -263,11 +439,14 @@ public final class IvmCompiler {
     }
 
     /** Whether the list calls an aggregate; PostgreSQL decides (Babel leaves its own aggregates unresolved). */
-    private static boolean hasAggregate(Connection c, SqlNodeList list) throws SQLException {
+    static boolean hasAggregate(Connection c, SqlNodeList list) throws SQLException {
         List<String> functions = new ArrayList<>();
         list.accept(new SqlBasicVisitor<Void>() {
             @Override
             public Void visit(SqlCall call) {
+                if (SqlTrees.isQuery(call)) {
+                    return null; // a subquery's aggregates are its own
+                }
                 if (call.getOperator().isAggregator() && call.getKind() != SqlKind.OVER) {
                     functions.add("count");
                 } else if (call.getOperator() instanceof SqlFunction f) {

@@ -7,6 +7,7 @@ import io.pgtrickle.core.catalog.StreamTableRecord;
 import io.pgtrickle.core.error.ErrorCode;
 import io.pgtrickle.core.error.PgTrickleException;
 import io.pgtrickle.core.error.SqlErrors;
+import io.pgtrickle.core.ivm.AggregateState;
 import io.pgtrickle.core.ivm.IvmCompiler;
 import io.pgtrickle.core.ivm.IvmPlan;
 import io.pgtrickle.core.ivm.NotDifferentiable;
@@ -330,6 +331,7 @@ public final class StreamTables {
                 dropIn(c, still.get(), true);
             }
         }
+        AggregateState.dropAll(c, st.relid());
         Jdbc.executeRaw(c, "DROP TABLE IF EXISTS " + st.name().quoted());
         catalog.delete(c, st.id());
         log.info("dropped stream table {}", st.name());

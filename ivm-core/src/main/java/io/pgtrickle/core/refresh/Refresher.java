@@ -122,7 +122,8 @@ public final class Refresher {
         List<Column> columns = StorageColumns.of(tx, st.relid());
         IvmPlan plan = planFor(tx, st, columns);
         RefreshResult result;
-        if (plan != null && window != null && !window.truncated() && !fullIsCheaper(tx, st, window)) {
+        if (plan != null && window != null && !window.truncated() && DeltaApplier.ready(tx, st.relid(), plan)
+                && !fullIsCheaper(tx, st, window)) {
             Map<Long, String> windows = new HashMap<>();
             window.parts().stream().filter(p -> p.rows() > 0)
                     .forEach(p -> windows.put(p.source().relid(), p.tempTable()));
@@ -130,7 +131,7 @@ public final class Refresher {
                 // Nothing to apply, but a query broken by a source change must not pass for healthy.
                 Jdbc.call(tx, "SELECT pgtrickle._check_query(?)", st.query());
             }
-            DeltaApplier.Counts d = DeltaApplier.apply(tx, st.name(), plan, windows);
+            DeltaApplier.Counts d = DeltaApplier.apply(tx, st.name(), st.relid(), plan, windows);
             catalog.markRefreshed(tx, st.id());
             catalog.recordHistory(tx, st, "DIFFERENTIAL", trigger.name(), true, startedAt, d.inserted() + d.updated(),
                     d.deleted() + d.updated(), window.rows(), null);
@@ -194,6 +195,7 @@ public final class Refresher {
                                 Long windowRows, long start, IvmPlan plan, List<Column> columns) throws SQLException {
         FullRefresh.Counts counts = FullRefresh.apply(c, st.name(), columns, st.query(),
                 plan == null ? null : plan.hashedFullQuery());
+        DeltaApplier.afterFullRefresh(c, st.relid(), plan);
         long inserted = counts.inserted() + counts.updated();
         long deleted = counts.deleted() + counts.updated();
         catalog.markRefreshed(c, st.id());

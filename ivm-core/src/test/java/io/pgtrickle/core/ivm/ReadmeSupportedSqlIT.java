@@ -44,6 +44,6 @@ class ReadmeSupportedSqlIT {
                 }
             }
         }
-        assertThat(checked).isEqualTo(14);
+        assertThat(checked).isEqualTo(17);
     }
 }

@@ -131,4 +131,83 @@ class SingleRowChangeIT {
         assertThat(rowsRewrittenBy("depts_in_use", "UPDATE emp SET salary = 7 WHERE id = 8", r)).isZero();
         assertThat(rowsRewrittenBy("payroll", "UPDATE emp SET salary = 7 WHERE id = 9", r)).isEqualTo(1);
     }
+
+    @Test
+    void outerJoinsTouchOnlyTheRowsWhoseMatchChanged() {
+        db.execute("INSERT INTO dept VALUES (21, 'empty')");
+        api.create(StreamTableSpec.parse("dept_staff", "SELECT d.id, e.id AS emp_id FROM dept d LEFT JOIN emp e"
+                + " ON e.dept_id = d.id", "calculated", "DIFFERENTIAL"));
+        api.create(StreamTableSpec.parse("all_pairs", "SELECT d.name, e.id AS emp_id FROM dept d FULL JOIN emp e"
+                + " ON e.dept_id = d.id", "calculated", "DIFFERENTIAL"));
+        RefreshResult[] r = new RefreshResult[1];
+        // The first employee of department 21 replaces its NULL-padded row: one row out, one in.
+        assertThat(rowsRewrittenBy("dept_staff", "UPDATE emp SET dept_id = 21 WHERE id = 10", r)).isEqualTo(1);
+        assertThat(r[0].rowsDeleted()).isEqualTo(2); // the padded row and the employee's old pairing
+        api.refresh("all_pairs");
+        assertThat(rowsRewrittenBy("all_pairs", "UPDATE emp SET salary = 0 WHERE id = 11", r)).isZero();
+        assertThat(rowsRewrittenBy("all_pairs", "DELETE FROM dept WHERE id = 21", r)).isEqualTo(1);
+    }
+
+    @Test
+    void subqueriesInWhereTouchOnlyTheOuterRowsTheyFlip() {
+        api.create(StreamTableSpec.parse("staffed", "SELECT d.id FROM dept d WHERE EXISTS (SELECT 1 FROM emp e"
+                + " WHERE e.dept_id = d.id AND e.salary > 1500)", "calculated", "DIFFERENTIAL"));
+        api.create(StreamTableSpec.parse("not_top", "SELECT e.id FROM emp e WHERE e.dept_id NOT IN (SELECT id FROM dept"
+                + " WHERE name = 'top')", "calculated", "DIFFERENTIAL"));
+        api.create(StreamTableSpec.parse("heads", "SELECT d.id, (SELECT max(e.salary) FROM emp e WHERE e.dept_id = d.id)"
+                + " AS top FROM dept d", "calculated", "DIFFERENTIAL"));
+        RefreshResult[] r = new RefreshResult[1];
+        assertThat(rowsRewrittenBy("staffed", "UPDATE emp SET salary = 2000 WHERE id = 3", r)).isEqualTo(1);
+        assertThat(rowsRewrittenBy("not_top", "UPDATE dept SET name = 'top' WHERE id = 4", r)).isZero();
+        assertThat(r[0].rowsDeleted()).isEqualTo(50);
+        api.refresh("heads"); // takes in the changes above: only department 4's top moved
+        assertThat(db.value("SELECT top FROM heads WHERE id = 4")).isEqualTo(2000);
+        assertThat(rowsRewrittenBy("heads", "UPDATE emp SET salary = 5000 WHERE id = 7", r)).isEqualTo(1);
+    }
+
+    @Test
+    void subqueriesInFromAndCtesTouchOnlyTheAffectedRows() {
+        api.create(StreamTableSpec.parse("big_depts", "SELECT s.dept_id, s.n FROM (SELECT dept_id, count(*) AS n"
+                + " FROM emp GROUP BY dept_id) s WHERE s.n >= 50", "calculated", "DIFFERENTIAL"));
+        api.create(StreamTableSpec.parse("cte_pay", "WITH pay AS (SELECT id, dept_id, salary * 12 AS yearly FROM emp)"
+                + " SELECT p.id, d.name, p.yearly FROM pay p JOIN dept d ON d.id = p.dept_id", "calculated", "DIFFERENTIAL"));
+        RefreshResult[] r = new RefreshResult[1];
+        assertThat(rowsRewrittenBy("big_depts", "DELETE FROM emp WHERE id = 20", r)).isZero(); // dept 1 drops to 49
+        assertThat(r[0].rowsDeleted()).isEqualTo(1);
+        assertThat(rowsRewrittenBy("cte_pay", "UPDATE emp SET salary = 1 WHERE id = 30", r)).isEqualTo(1);
+    }
+
+    @Test
+    void setOperationsTouchOnlyTheRowsWhoseMultiplicityChanged() {
+        api.create(StreamTableSpec.parse("ids", "SELECT dept_id AS id FROM emp UNION SELECT id FROM dept",
+                "calculated", "DIFFERENTIAL"));
+        api.create(StreamTableSpec.parse("unstaffed", "SELECT id FROM dept EXCEPT SELECT dept_id FROM emp",
+                "calculated", "DIFFERENTIAL"));
+        RefreshResult[] r = new RefreshResult[1];
+        assertThat(rowsRewrittenBy("ids", "UPDATE emp SET dept_id = 99 WHERE id = 40", r)).isEqualTo(1);
+        assertThat(rowsRewrittenBy("unstaffed", "INSERT INTO dept VALUES (22, 'new')", r)).isEqualTo(1);
+        assertThat(db.value("SELECT count(*) FROM unstaffed")).isEqualTo(1L);
+    }
+
+    @Test
+    void distinctOnTouchesOnlyTheChangedKey() {
+        api.create(StreamTableSpec.parse("best_paid", "SELECT DISTINCT ON (dept_id) dept_id, id, salary FROM emp"
+                + " ORDER BY dept_id, salary DESC, id", "calculated", "DIFFERENTIAL"));
+        RefreshResult[] r = new RefreshResult[1];
+        assertThat(rowsRewrittenBy("best_paid", "UPDATE emp SET salary = 9999 WHERE id = 41", r)).isEqualTo(1);
+        assertThat(db.value("SELECT id FROM best_paid WHERE dept_id = 2")).isEqualTo(41);
+    }
+
+    @Test
+    void algebraicAggregatesKeepTheirStateAcrossRefreshesThatChangeNoOutput() {
+        api.create(StreamTableSpec.parse("dept_count", "SELECT count(*) AS depts, sum(total) AS total FROM"
+                + " (SELECT dept_id, sum(salary) AS total FROM emp GROUP BY dept_id) s WHERE dept_id > 10",
+                "calculated", "DIFFERENTIAL"));
+        RefreshResult[] r = new RefreshResult[1];
+        // Department 1 is filtered out: the delta of the outer aggregate is empty.
+        assertThat(rowsRewrittenBy("dept_count", "UPDATE emp SET salary = salary + 1 WHERE id = 20", r)).isZero();
+        assertThat(rowsRewrittenBy("dept_count", "UPDATE emp SET salary = salary + 5000 WHERE id = 39", r)).isEqualTo(1);
+        assertThat(db.multisetDifference("SELECT depts, total FROM dept_count", "SELECT count(*), sum(total) FROM"
+                + " (SELECT dept_id, sum(salary) AS total FROM emp GROUP BY dept_id) s WHERE dept_id > 10")).isEmpty();
+    }
 }

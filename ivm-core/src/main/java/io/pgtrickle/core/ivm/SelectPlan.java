@@ -1,0 +1,277 @@
+package io.pgtrickle.core.ivm;
+
+import io.pgtrickle.core.sql.Identifiers;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+/**
+ * One SELECT compiled for differential maintenance: FROM items (tables, subqueries) combined by
+ * inner and outer joins, a filter that may hold subqueries, output expressions, and optionally
+ * grouping (GROUP BY, aggregates, DISTINCT). Expressions are the user's own, unparsed for
+ * PostgreSQL, and always evaluated under the aliases the query gives its FROM items — the delta
+ * queries only swap what those aliases stand for.
+ *
+ * @param from the FROM items and joins
+ * @param select output expressions (SQL), one per column
+ * @param names the column names, in order
+ * @param where the WHERE condition, or null
+ * @param groupKeys group key expressions, when grouped (empty for one global group)
+ * @param grouped whether the query aggregates or is DISTINCT
+ * @param distinct SELECT DISTINCT
+ * @param distinctOn the expressions of SELECT DISTINCT ON, or null (they are the group keys)
+ * @param orderBy the ORDER BY that picks DISTINCT ON's row, or null
+ * @param groupBy the GROUP BY clause text, or null
+ * @param having the HAVING condition, or null
+ * @param tables every table the query reads, by the identifier it is written with
+ * @param filterSubqueries the subqueries of WHERE
+ * @param outputSubqueries the subqueries of the select list and HAVING
+ * @param aggregates the algebraic form of the aggregates, or null when groups are rescanned
+ */
+public record SelectPlan(FromTree from, List<String> select, List<String> names, String where,
+                         List<String> groupKeys, boolean grouped, boolean distinct, String distinctOn, String orderBy,
+                         String groupBy, String having,
+                         Map<List<String>, BaseTable> tables, List<Subquery> filterSubqueries,
+                         List<Subquery> outputSubqueries, AggregateState aggregates) implements IvmPlan {
+
+    @Override
+    public Set<Long> relids() {
+        Set<Long> out = new HashSet<>();
+        from.items().forEach(i -> out.addAll(i.relids()));
+        filterSubqueries.forEach(s -> out.addAll(s.relids()));
+        outputSubqueries.forEach(s -> out.addAll(s.relids()));
+        return out;
+    }
+
+    @Override
+    public boolean keyed() {
+        return grouped;
+    }
+
+    @Override
+    public String strategy() {
+        StringBuilder s = new StringBuilder(aggregates != null ? aggregates.describe() : grouped
+                ? "group rescan: recompute only the groups the changes touch, MERGE the rows that differ"
+                : "select-project-join delta: Σ over FROM items of (earlier items as before, this item's changes,"
+                        + " later items as now), applied as a multiset");
+        if (from.hasOuterJoin()) {
+            s.append("; outer joins as inner joins plus NULL-padded rows without a match");
+        }
+        if (!filterSubqueries.isEmpty() || !outputSubqueries.isEmpty()) {
+            s.append("; subqueries: rows whose subquery result may have changed are re-evaluated before and after");
+        }
+        for (FromItem item : from.items()) {
+            if (item.derived() != null) {
+                s.append("\n  subquery ").append(item.alias()).append(": ").append(item.derived().strategy());
+            }
+        }
+        return s.toString();
+    }
+
+    @Override
+    public String deltaSqlForExplain() {
+        DeltaContext ctx = DeltaContext.allChanged(relids());
+        return ctx.wrap(grouped ? "-- groups touched:\n" + touchedKeys(ctx) : delta(ctx));
+    }
+
+    private String selectList(List<String> expressions) {
+        return IntStream.range(0, expressions.size())
+                .mapToObj(i -> expressions.get(i) + " AS " + Identifiers.quote(names.get(i)))
+                .collect(Collectors.joining(", "));
+    }
+
+    private String groupHash() {
+        return "md5(row(" + String.join(", ", groupKeys) + ")::text)::uuid";
+    }
+
+    private String selectHead() {
+        return "SELECT " + (distinct ? "DISTINCT " : distinctOn != null ? "DISTINCT ON (" + distinctOn + ") " : "");
+    }
+
+    @Override
+    public String currentSql() {
+        return selectHead() + selectList(select) + " FROM " + from.render(FromItem::current) + clauses(where, having, "");
+    }
+
+    @Override
+    public String hashedFullQuery() {
+        if (!grouped) {
+            return null;
+        }
+        return selectHead() + selectList(select) + ", " + groupHash() + " AS __pgt_h FROM "
+                + from.render(FromItem::current) + clauses(where, having, "");
+    }
+
+    private String clauses(String filter, String havingCondition, String extraCondition) {
+        StringBuilder s = new StringBuilder();
+        String condition = and(filter, extraCondition.isEmpty() ? null : extraCondition);
+        if (condition != null) {
+            s.append(" WHERE ").append(condition);
+        }
+        if (groupBy != null) {
+            s.append(" GROUP BY ").append(groupBy);
+        }
+        if (havingCondition != null) {
+            s.append(" HAVING ").append(havingCondition);
+        }
+        if (orderBy != null) {
+            s.append(" ORDER BY ").append(orderBy);
+        }
+        return s.toString();
+    }
+
+    private static String and(String a, String b) {
+        return a == null ? b : b == null ? a : "(" + a + ") AND (" + b + ")";
+    }
+
+    private static String and(List<String> conditions) {
+        String out = null;
+        for (String c : conditions) {
+            out = and(out, c);
+        }
+        return out;
+    }
+
+    @Override
+    public String delta(DeltaContext ctx) {
+        if (!ctx.changedAny(relids())) {
+            return null;
+        }
+        if (!grouped) {
+            return String.join("\nUNION ALL\n", weightedTerms(ctx, selectList(select), true));
+        }
+        // A grouped subquery changes by its touched groups: their rows before, negated, and after.
+        String keys = ctx.cte("__pgt_keys", touchedKeys(ctx));
+        Function<String, String> before = sql -> sql == null ? null : SqlTrees.asBefore(sql, tables, ctx);
+        String now = recompute(keys, FromItem::current, select, where, having, false);
+        String then = recompute(keys, item -> item.old(ctx), select.stream().map(before).toList(), before.apply(where),
+                before.apply(having), false);
+        String cols = names.stream().map(Identifiers::quote).collect(Collectors.joining(", "));
+        return "SELECT " + cols + ", 1::bigint AS __pgt_w FROM (" + now + ") __pgt_a UNION ALL SELECT " + cols
+                + ", -1::bigint FROM (" + then + ") __pgt_b";
+    }
+
+    /**
+     * The delta terms of every inner-join branch, each selecting {@code projection} and, when
+     * {@code weighted}, the product of weights as {@code __pgt_w}. For FROM item i with changes:
+     * earlier items as before, item i's changes, later items as now (subqueries read as now).
+     * Then, when a subquery's tables changed: every outer row (FROM as before) the change may flip,
+     * once as now (+) and once as before (−).
+     */
+    List<String> weightedTerms(DeltaContext ctx, String projection, boolean weighted) {
+        List<String> terms = new ArrayList<>();
+        for (FromTree.Branch branch : from.innerBranches()) {
+            List<FromItem> items = branch.tree().items();
+            String filter = and(where, and(branch.predicates()));
+            for (FromItem changed : items) {
+                if (!changed.changed(ctx)) {
+                    continue;
+                }
+                String fromClause = branch.tree().render(item -> item.index() < changed.index()
+                        ? (item.changed(ctx) ? item.previous(ctx) : item.current())
+                        : item.index() == changed.index() ? item.delta(ctx) : item.current());
+                String weight = items.stream()
+                        .filter(item -> item.index() < changed.index() && item.changed(ctx) || item.index() == changed.index())
+                        .map(item -> item.quotedAlias() + ".__pgt_w").collect(Collectors.joining(" * "));
+                terms.add("SELECT " + projection + (weighted ? ", " + weight + " AS __pgt_w" : "") + " FROM " + fromClause
+                        + (filter == null ? "" : " WHERE " + filter));
+            }
+            List<Subquery> subqueries = new ArrayList<>(filterSubqueries);
+            subqueries.addAll(outputSubqueries);
+            subqueries.addAll(unmatchedSubqueries(branch));
+            String touched = Subquery.touchAll(subqueries, ctx);
+            if ("false".equals(touched)) {
+                continue;
+            }
+            String fromClause = branch.tree().render(item -> item.changed(ctx) ? item.previous(ctx) : item.current());
+            String weight = items.stream().filter(item -> item.changed(ctx)).map(item -> item.quotedAlias() + ".__pgt_w")
+                    .collect(Collectors.joining(" * "));
+            weight = weight.isEmpty() ? "1::bigint" : weight;
+            String now = "coalesce(" + (filter == null ? "true" : filter) + ", false)";
+            String then = "coalesce(" + (filter == null ? "true" : SqlTrees.asBefore(filter, tables, ctx)) + ", false)";
+            String scope = touched == null ? "" : touched + " AND ";
+            if (!weighted) {
+                terms.add("SELECT " + projection + " FROM " + fromClause + " WHERE " + scope + now + " <> " + then);
+            } else if (outputSubqueries.isEmpty()) {
+                terms.add("SELECT " + projection + ", " + weight + " * (" + now + "::int - " + then + "::int) AS __pgt_w FROM "
+                        + fromClause + " WHERE " + scope + now + " <> " + then);
+            } else {
+                String beforeProjection = selectList(select.stream().map(e -> SqlTrees.asBefore(e, tables, ctx)).toList());
+                terms.add("SELECT " + projection + ", " + weight + " AS __pgt_w FROM " + fromClause + " WHERE " + scope + now);
+                terms.add("SELECT " + beforeProjection + ", -(" + weight + ") AS __pgt_w FROM " + fromClause + " WHERE "
+                        + scope + then);
+            }
+        }
+        return terms;
+    }
+
+    /** The NOT EXISTS subqueries of a branch's NULL-padded sides, one per padded side. */
+    private List<Subquery> unmatchedSubqueries(FromTree.Branch branch) {
+        List<Subquery> out = new ArrayList<>();
+        for (String predicate : branch.predicates()) {
+            out.addAll(Subquery.in(SqlTrees.parseExpression(predicate), tables));
+        }
+        return out;
+    }
+
+    /** The group keys the changes touch (grouped plans), as columns __pgt_k0 or __pgt_k1 … */
+    String touchedKeys(DeltaContext ctx) {
+        String projection = groupKeys.isEmpty() ? "1 AS __pgt_k0"
+                : IntStream.range(0, groupKeys.size()).mapToObj(i -> groupKeys.get(i) + " AS __pgt_k" + (i + 1))
+                        .collect(Collectors.joining(", "));
+        List<String> terms = new ArrayList<>(weightedTerms(ctx, projection, false));
+        if (outputSubqueries.stream().anyMatch(s -> ctx.changedAny(s.relids()))) {
+            // HAVING or an output depends on a subquery that changed: every group may have changed.
+            terms.add("SELECT " + projection + " FROM " + from.render(FromItem::current) + (where == null ? "" : " WHERE " + where));
+        }
+        return String.join("\nUNION\n", terms);
+    }
+
+    /**
+     * The grouped query restricted to the groups in {@code keys}, with {@code __pgt_h}: the
+     * groups without a NULL key by an IN semi-join (index- and hash-friendly), those with a NULL
+     * key by IS NOT DISTINCT FROM — a branch PostgreSQL skips when no key holds a NULL.
+     */
+    String recompute(String keys, Function<FromItem, String> render, List<String> outputs, String filter,
+                     String havingCondition, boolean withHash) {
+        String head = selectHead() + selectList(outputs) + (withHash ? ", " + groupHash() + " AS __pgt_h" : "")
+                + " FROM " + from.render(render);
+        if (groupKeys.isEmpty()) {
+            return head + clauses(filter, havingCondition, "");
+        }
+        List<String> restrictions = keyRestrictions(keys);
+        return "(" + head + clauses(filter, havingCondition, restrictions.get(0)) + ")\nUNION ALL\n(" + head
+                + clauses(filter, havingCondition, restrictions.get(1)) + ")";
+    }
+
+    /**
+     * The two conditions that keep the source rows of the groups in {@code keys} (columns
+     * __pgt_k1 …): those without a NULL key by an IN semi-join, those with one by IS NOT DISTINCT
+     * FROM, behind a one-time check that some key holds a NULL.
+     */
+    List<String> keyRestrictions(String keys) {
+        String exprs = groupKeys.stream().map(k -> "(" + k + ")").collect(Collectors.joining(", "));
+        String keyCols = IntStream.rangeClosed(1, groupKeys.size()).mapToObj(i -> "__pgt_k" + i).collect(Collectors.joining(", "));
+        String nonNull = "(" + exprs + ") IN (SELECT " + keyCols + " FROM " + keys + ")";
+        String anyNullExpr = groupKeys.stream().map(k -> "(" + k + ") IS NULL").collect(Collectors.joining(" OR "));
+        String anyNullKey = IntStream.rangeClosed(1, groupKeys.size()).mapToObj(i -> "__pgt_k" + i + " IS NULL")
+                .collect(Collectors.joining(" OR "));
+        String match = IntStream.range(0, groupKeys.size())
+                .mapToObj(i -> "__pgt_kn.__pgt_k" + (i + 1) + " IS NOT DISTINCT FROM (" + groupKeys.get(i) + ")")
+                .collect(Collectors.joining(" AND "));
+        String withNull = "(" + anyNullExpr + ") AND EXISTS (SELECT 1 FROM " + keys + " WHERE " + anyNullKey + ")"
+                + " AND EXISTS (SELECT 1 FROM " + keys + " __pgt_kn WHERE " + match + ")";
+        return List.of(nonNull, withNull);
+    }
+
+    /** The hash of a touched group's key, over the keys table's columns. */
+    String keyHash(String alias) {
+        return "md5(row(" + IntStream.range(0, groupKeys.size()).mapToObj(i -> alias + ".__pgt_k" + (i + 1))
+                .collect(Collectors.joining(", ")) + ")::text)::uuid";
+    }
+}

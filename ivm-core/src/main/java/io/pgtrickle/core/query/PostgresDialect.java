@@ -1,0 +1,167 @@
+package io.pgtrickle.core.query;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.calcite.sql.SqlBasicTypeNameSpec;
+import org.apache.calcite.sql.SqlCall;
+import org.apache.calcite.sql.SqlCharStringLiteral;
+import org.apache.calcite.sql.SqlDataTypeSpec;
+import org.apache.calcite.sql.SqlIdentifier;
+import org.apache.calcite.sql.SqlKind;
+import org.apache.calcite.sql.SqlNode;
+import org.apache.calcite.sql.SqlNodeList;
+import org.apache.calcite.sql.SqlOperator;
+import org.apache.calcite.sql.SqlSelect;
+import org.apache.calcite.sql.SqlSelectOperator;
+import org.apache.calcite.sql.SqlSpecialOperator;
+import org.apache.calcite.sql.SqlUserDefinedTypeNameSpec;
+import org.apache.calcite.sql.SqlWriter;
+import org.apache.calcite.sql.dialect.PostgresqlSqlDialect;
+import org.apache.calcite.sql.parser.SqlParserPos;
+import org.apache.calcite.sql.type.SqlTypeName;
+
+/**
+ * Calcite's PostgreSQL dialect with the corrections {@link QueryParser#toPostgres} needs: the
+ * typed literals and {@code DISTINCT ON} printed as PostgreSQL syntax again, string literals without
+ * Calcite's charset prefix, and table functions without Calcite's {@code TABLE(…)} wrapper. The
+ * infix operators and verbatim type names defined here print correctly in any dialect.
+ */
+final class PostgresDialect extends PostgresqlSqlDialect {
+    static final PostgresDialect INSTANCE = new PostgresDialect();
+
+    private static final Map<String, SqlOperator> INFIX = new ConcurrentHashMap<>();
+    private static final SqlOperator DISTINCT_ON = new DistinctOnOperator();
+
+    private PostgresDialect() {
+        super(PostgresqlSqlDialect.DEFAULT_CONTEXT);
+    }
+
+    /** The binary operator {@code symbol} (e.g. {@code ->>}, {@code AT TIME ZONE}), printed infix. */
+    static SqlOperator infix(String symbol) {
+        return INFIX.computeIfAbsent(symbol, InfixOperator::new);
+    }
+
+    @Override
+    public void quoteStringLiteral(StringBuilder buf, String charsetName, String val) {
+        // E'' keeps backslashes literal whatever standard_conforming_strings says.
+        if (val.indexOf('\\') >= 0) {
+            buf.append("E'").append(val.replace("\\", "\\\\").replace("'", "''")).append('\'');
+        } else {
+            buf.append('\'').append(val.replace("'", "''")).append('\'');
+        }
+    }
+
+    @Override
+    public void unparseCall(SqlWriter writer, SqlCall call, int leftPrec, int rightPrec) {
+        if (call instanceof SqlSelect select) {
+            List<SqlNode> on = QueryParser.distinctOn(select);
+            if (!on.isEmpty()) {
+                SqlSelect withKeyword = new SqlSelect(select.getParserPosition(),
+                        SqlNodeList.of(DISTINCT_ON.createCall(select.getParserPosition(), on)), select.getSelectList(),
+                        select.getFrom(), select.getWhere(), select.getGroup(), select.getHaving(),
+                        select.getWindowList(), select.getQualify(), select.getOrderList(), select.getOffset(),
+                        select.getFetch(), select.getHints());
+                SqlSelectOperator.INSTANCE.unparse(writer, withKeyword, leftPrec, rightPrec);
+                return;
+            }
+        }
+        if (call.getKind() == SqlKind.CAST && unparseCast(writer, call)) {
+            return;
+        }
+        if (call.getKind() == SqlKind.COLLECTION_TABLE && call.operandCount() == 1) {
+            call.operand(0).unparse(writer, 0, 0);
+            return;
+        }
+        super.unparseCall(writer, call, leftPrec, rightPrec);
+    }
+
+    /** Typed literals print as written ({@code interval '5 minutes'}); Calcite's DOUBLE as PostgreSQL's name. */
+    private static boolean unparseCast(SqlWriter writer, SqlCall call) {
+        if (call.operandCount() != 2 || !(call.operand(1) instanceof SqlDataTypeSpec spec)) {
+            return false;
+        }
+        if (spec.getTypeNameSpec() instanceof VerbatimTypeNameSpec verbatim && verbatim.typedLiteral()
+                && call.operand(0) instanceof SqlCharStringLiteral) {
+            writer.literal(verbatim.text());
+            call.operand(0).unparse(writer, 0, 0);
+            return true;
+        }
+        if (spec.getTypeNameSpec() instanceof SqlBasicTypeNameSpec basic && basic.getTypeName().isSimple()
+                && SqlTypeName.DOUBLE.name().equals(basic.getTypeName().getSimple())) {
+            SqlWriter.Frame frame = writer.startFunCall("CAST");
+            call.operand(0).unparse(writer, 0, 0);
+            writer.sep("AS");
+            writer.literal("double precision"); // Calcite's DOUBLE is no PostgreSQL type
+            writer.endFunCall(frame);
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * A type name kept exactly as the query wrote it ({@code text[]}, {@code double precision},
+     * {@code numeric(10, 2)}), so any dialect prints it unchanged. {@code typedLiteral} marks a cast
+     * that was written {@code type 'string'}.
+     */
+    static final class VerbatimTypeNameSpec extends SqlUserDefinedTypeNameSpec {
+        private final String text;
+        private final boolean typedLiteral;
+
+        VerbatimTypeNameSpec(String text, boolean typedLiteral, SqlParserPos pos) {
+            super(new SqlIdentifier(text, pos), pos);
+            this.text = text;
+            this.typedLiteral = typedLiteral;
+        }
+
+        String text() {
+            return text;
+        }
+
+        boolean typedLiteral() {
+            return typedLiteral;
+        }
+
+        @Override
+        public void unparse(SqlWriter writer, int leftPrec, int rightPrec) {
+            writer.literal(text);
+        }
+    }
+
+    /** A PostgreSQL binary operator Calcite has no parser rule for; always printed parenthesised. */
+    private static final class InfixOperator extends SqlSpecialOperator {
+        InfixOperator(String symbol) {
+            super(symbol, SqlKind.OTHER, 98, true, null, null, null);
+        }
+
+        @Override
+        public void unparse(SqlWriter writer, SqlCall call, int leftPrec, int rightPrec) {
+            // With always-use-parentheses the caller already wraps this call.
+            SqlWriter.Frame frame = writer.isAlwaysUseParentheses()
+                    ? writer.startList(SqlWriter.FrameTypeEnum.SIMPLE)
+                    : writer.startList("(", ")");
+            call.operand(0).unparse(writer, 99, 99);
+            writer.sep(getName());
+            call.operand(1).unparse(writer, 99, 99);
+            writer.endList(frame);
+        }
+    }
+
+    /** The select keyword {@code DISTINCT ON (…)}; exists only while a select is printed. */
+    private static final class DistinctOnOperator extends SqlSpecialOperator {
+        DistinctOnOperator() {
+            super("DISTINCT ON", SqlKind.OTHER_FUNCTION);
+        }
+
+        @Override
+        public void unparse(SqlWriter writer, SqlCall call, int leftPrec, int rightPrec) {
+            writer.keyword("DISTINCT ON");
+            SqlWriter.Frame frame = writer.startList(SqlWriter.FrameTypeEnum.SIMPLE, "(", ")");
+            for (SqlNode e : call.getOperandList()) {
+                writer.sep(",");
+                e.unparse(writer, 0, 0);
+            }
+            writer.endList(frame);
+        }
+    }
+}
