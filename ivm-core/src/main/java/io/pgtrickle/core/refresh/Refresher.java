@@ -164,9 +164,8 @@ public final class Refresher {
     }
 
     /**
-     * AUTO's per-refresh choice: when the window holds more changes than a fraction of the sources'
-     * rows, recomputing is cheaper than differentiating (the delta joins every change against the
-     * other tables). DIFFERENTIAL asked for explicitly is never overridden.
+     * AUTO's per-refresh choice, by {@link RefreshCostModel}: measured timings when there are
+     * some, else the share of changed rows. DIFFERENTIAL asked for explicitly is never overridden.
      */
     private boolean fullIsCheaper(Connection tx, StreamTableRecord st, ChangeWindow window) throws SQLException {
         if (st.refreshMode() != RefreshMode.AUTO || window.rows() == 0) {
@@ -174,15 +173,13 @@ public final class Refresher {
         }
         Double sourceRows = Jdbc.queryValue(tx, Double.class, "SELECT sum(greatest(c.reltuples, 0))::float8"
                 + " FROM pgtrickle.pgt_dependencies d JOIN pg_class c ON c.oid = d.source_relid WHERE d.pgt_id = ?", st.id());
-        boolean cheaper = sourceRows != null && sourceRows > 0 && window.rows() > FULL_REFRESH_CHANGE_RATIO * sourceRows;
-        if (cheaper) {
-            log.debug("{}: {} changes against ~{} source rows, refreshing FULL", st.name(), window.rows(), sourceRows);
+        RefreshCostModel.Decision d = RefreshCostModel.decide(RefreshCostModel.load(tx, st.id()), window.rows(),
+                sourceRows == null ? 0 : sourceRows);
+        if (d.full()) {
+            log.debug("{}: refreshing FULL: {}", st.name(), d.reason());
         }
-        return cheaper;
+        return d.full();
     }
-
-    /** Above this ratio of changed rows to source rows, AUTO refreshes FULL. */
-    static final double FULL_REFRESH_CHANGE_RATIO = 0.25;
 
     /** Populates inside the caller's transaction (create and alter); no window, no failure bookkeeping. */
     public RefreshResult refreshInTransaction(Connection c, StreamTableRecord st, RefreshTrigger trigger,
