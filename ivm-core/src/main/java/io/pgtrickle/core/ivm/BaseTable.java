@@ -11,10 +11,12 @@ import java.util.stream.Collectors;
  * @param relid the relation
  * @param name its qualified name
  * @param columns its column names, in order
+ * @param primaryKey its primary key columns, or empty when it has none
  */
-public record BaseTable(long relid, QualifiedName name, List<String> columns) {
+public record BaseTable(long relid, QualifiedName name, List<String> columns, List<String> primaryKey) {
     public BaseTable {
         columns = List.copyOf(columns);
+        primaryKey = List.copyOf(primaryKey);
     }
 
     String columnList(String qualifier) {

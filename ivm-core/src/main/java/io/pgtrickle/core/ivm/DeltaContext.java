@@ -45,17 +45,34 @@ public final class DeltaContext {
 
     /**
      * The name of a CTE holding {@code table} exactly as it was at the previous frontier, as a
-     * multiset: now, plus what the window deleted, minus what it inserted.
+     * multiset. With a primary key: the rows now whose key the window did not change, plus the
+     * images the window removed (its net per row content) — conditions on the table reach its
+     * indexes. Without one: now, plus what the window deleted, minus what it inserted (EXCEPT ALL).
      */
     String old(BaseTable table) {
         String name = "__pgt_old_" + table.relid();
-        if (!ctes.containsKey(name)) {
-            String images = "SELECT (jsonb_populate_record(NULL::" + table.name().quoted() + ", __pgt_c.row)).* FROM pg_temp."
-                    + Identifiers.quote(windows.get(table.relid())) + " __pgt_c WHERE __pgt_c.weight ";
-            ctes.put(name, "SELECT " + table.columnList(null) + " FROM " + table.name().quoted()
-                    + " UNION ALL " + images + "< 0 EXCEPT ALL " + images + "> 0");
-            inlined.add(name); // let PostgreSQL push the caller's conditions into it
+        if (ctes.containsKey(name)) {
+            return name;
         }
+        String window = "pg_temp." + Identifiers.quote(windows.get(table.relid()));
+        String type = table.name().quoted();
+        String body;
+        if (!table.primaryKey().isEmpty()) {
+            String net = cte("__pgt_net_" + table.relid(), "SELECT __pgt_r.*, __pgt_c.__pgt_n FROM (SELECT row, sum(weight)"
+                    + " AS __pgt_n FROM " + window + " WHERE weight <> 0 GROUP BY row HAVING sum(weight) <> 0) __pgt_c,"
+                    + " jsonb_populate_record(NULL::" + type + ", __pgt_c.row) __pgt_r");
+            String key = table.primaryKey().stream().map(Identifiers::quote).collect(java.util.stream.Collectors.joining(", "));
+            body = "SELECT " + table.columnList(null) + " FROM " + type + " WHERE (" + key + ") NOT IN (SELECT " + key
+                    + " FROM " + net + ") UNION ALL SELECT " + table.columnList(null) + " FROM " + net + ", generate_series(1,"
+                    + " -__pgt_n) WHERE __pgt_n < 0";
+        } else {
+            String images = "SELECT (jsonb_populate_record(NULL::" + type + ", __pgt_c.row)).* FROM " + window
+                    + " __pgt_c WHERE __pgt_c.weight ";
+            body = "SELECT " + table.columnList(null) + " FROM " + type + " UNION ALL " + images + "< 0 EXCEPT ALL "
+                    + images + "> 0";
+        }
+        ctes.put(name, body);
+        inlined.add(name); // let PostgreSQL push the caller's conditions into it
         return name;
     }
 

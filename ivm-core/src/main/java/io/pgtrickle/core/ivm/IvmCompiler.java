@@ -255,7 +255,7 @@ public final class IvmCompiler {
                     long relid = rs.getLong(1);
                     QualifiedName name = new QualifiedName(rs.getString(3), rs.getString(4));
                     List<String> columns = RelationColumns.of(c, relid).stream().map(col -> col.name()).toList();
-                    BaseTable table = new BaseTable(relid, name, columns);
+                    BaseTable table = new BaseTable(relid, name, columns, primaryKey(c, relid));
                     tables.put(id.names, table);
                     // The compiler's own SQL names tables in full; those references must resolve too.
                     tables.putIfAbsent(List.of(name.schema(), name.name()), table);
@@ -263,6 +263,21 @@ public final class IvmCompiler {
             }
         }
         return tables;
+    }
+
+    private static List<String> primaryKey(Connection c, long relid) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (var ps = c.prepareStatement("SELECT a.attname FROM pg_index i, unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, n)"
+                + " JOIN pg_attribute a ON a.attnum = k.attnum WHERE i.indrelid = ? AND i.indisprimary"
+                + " AND a.attrelid = i.indrelid ORDER BY k.n")) {
+            ps.setLong(1, relid);
+            try (var rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+        }
+        return out;
     }
 
     private static String describe(SqlNode node) {
