@@ -104,29 +104,30 @@ public final class DeltaApplier {
         Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_delta ON COMMIT DROP AS " + ctx.wrap("SELECT md5(row(" + d
                 + ")::text)::uuid AS __pgt_h, " + d + ", __pgt_d.__pgt_w FROM (\n" + delta + "\n) AS __pgt_d"));
         Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_net ON COMMIT DROP AS"
-                + " SELECT n.__pgt_h, n.n, coalesce(k.k, 0) AS k FROM"
-                + " (SELECT __pgt_h, sum(__pgt_w) AS n FROM __pgt_delta GROUP BY __pgt_h HAVING sum(__pgt_w) <> 0) n"
-                + " LEFT JOIN (SELECT __pgt_h, count(*) AS k FROM " + table.quoted() + " WHERE __pgt_h IN"
+                + " SELECT n.__pgt_h, n.__pgt_n, coalesce(k.__pgt_k, 0) AS __pgt_k FROM"
+                + " (SELECT __pgt_h, sum(__pgt_w) AS __pgt_n FROM __pgt_delta GROUP BY __pgt_h HAVING sum(__pgt_w) <> 0) n"
+                + " LEFT JOIN (SELECT __pgt_h, count(*) AS __pgt_k FROM " + table.quoted() + " WHERE __pgt_h IN"
                 + " (SELECT __pgt_h FROM __pgt_delta) GROUP BY __pgt_h) k USING (__pgt_h)");
-        Long negative = Jdbc.queryValue(c, Long.class, "SELECT count(*) FROM __pgt_net WHERE k + n < 0");
+        Long negative = Jdbc.queryValue(c, Long.class, "SELECT count(*) FROM __pgt_net WHERE __pgt_k + __pgt_n < 0");
         if (negative != null && negative > 0) {
             throw new PgTrickleException(ErrorCode.INTERNAL, "the delta of " + table + " would remove rows it does not"
                     + " have (" + negative + " distinct rows); refresh it FULL to repair");
         }
-        long deleted;
-        try (Statement s = c.createStatement()) {
-            deleted = s.executeUpdate("DELETE FROM " + table.quoted() + " t USING (SELECT md5(__pgt_h::text || ':' || __pgt_j)::uuid"
-                    + " AS rid FROM __pgt_net, generate_series(k + n + 1, k) __pgt_j WHERE n < 0) x WHERE t.__pgt_row_id = x.rid");
-        }
-        long inserted;
-        try (Statement s = c.createStatement()) {
-            inserted = s.executeUpdate("INSERT INTO " + table.quoted() + " (" + cols + ", __pgt_row_id, __pgt_h)"
-                    + " SELECT " + columns(plan, "r") + ", md5(net.__pgt_h::text || ':' || __pgt_j)::uuid, net.__pgt_h"
-                    + " FROM __pgt_net net"
-                    + " JOIN (SELECT DISTINCT ON (__pgt_h) * FROM __pgt_delta ORDER BY __pgt_h) r USING (__pgt_h),"
-                    + " generate_series(net.k + 1, net.k + net.n) __pgt_j WHERE net.n > 0");
-        }
-        return new Counts(inserted, 0, deleted);
+        // One MERGE: occurrences k+1 … k+n of a row come in, occurrences k+n+1 … k go.
+        String source = "SELECT md5(net.__pgt_h::text || ':' || __pgt_j)::uuid AS __pgt_rid, net.__pgt_h, true AS __pgt_in, "
+                + columns(plan, "r") + " FROM __pgt_net net"
+                + " JOIN (SELECT DISTINCT ON (__pgt_h) * FROM __pgt_delta ORDER BY __pgt_h) r USING (__pgt_h),"
+                + " generate_series(net.__pgt_k + 1, net.__pgt_k + net.__pgt_n) __pgt_j WHERE net.__pgt_n > 0"
+                + "\nUNION ALL\nSELECT md5(__pgt_h::text || ':' || __pgt_j)::uuid, __pgt_h, false"
+                + plan.names().stream().map(n -> ", NULL").collect(Collectors.joining())
+                + " FROM __pgt_net, generate_series(__pgt_k + __pgt_n + 1, __pgt_k) __pgt_j WHERE __pgt_n < 0";
+        String merge = "MERGE INTO " + table.quoted() + " AS __pgt_t USING (" + source + ") AS __pgt_s"
+                + " ON __pgt_t.__pgt_row_id = __pgt_s.__pgt_rid\n"
+                + "WHEN MATCHED AND NOT __pgt_s.__pgt_in THEN DELETE\n"
+                + "WHEN NOT MATCHED AND __pgt_s.__pgt_in THEN INSERT (" + cols + ", __pgt_row_id, __pgt_h)"
+                + " VALUES (" + columns(plan, "__pgt_s") + ", __pgt_s.__pgt_rid, __pgt_s.__pgt_h)\n"
+                + "RETURNING merge_action()";
+        return countMerge(c, merge);
     }
 
     /** Grouped: recompute the groups the changes touch and MERGE only rows that differ. */
@@ -160,6 +161,11 @@ public final class DeltaApplier {
                 + "WHEN NOT MATCHED AND __pgt_s.__pgt_h IS NOT NULL THEN INSERT (" + cols + ", __pgt_row_id, __pgt_h)"
                 + " VALUES (" + columns(plan, "__pgt_s") + ", __pgt_s.__pgt_rid, __pgt_s.__pgt_h)\n"
                 + "RETURNING merge_action()";
+        return countMerge(c, merge);
+    }
+
+    /** Runs a MERGE … RETURNING merge_action(), counting its actions inside PostgreSQL. */
+    private static Counts countMerge(Connection c, String merge) throws SQLException {
         long inserted = 0;
         long updated = 0;
         long deleted = 0;
