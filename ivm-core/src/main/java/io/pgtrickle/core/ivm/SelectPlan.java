@@ -55,22 +55,50 @@ public record SelectPlan(FromTree from, List<String> select, List<String> names,
 
     @Override
     public String strategy() {
-        StringBuilder s = new StringBuilder(aggregates != null ? aggregates.describe() : grouped
-                ? "group rescan: recompute only the groups the changes touch, MERGE the rows that differ"
-                : "select-project-join delta: Σ over FROM items of (earlier items as before, this item's changes,"
-                        + " later items as now), applied as a multiset");
-        if (from.hasOuterJoin()) {
-            s.append("; outer joins as inner joins plus NULL-padded rows without a match");
+        StringBuilder s = new StringBuilder();
+        String keys = String.join(", ", groupKeys);
+        if (aggregates != null) {
+            s.append("aggregate by (").append(keys).append(")  [").append(aggregates.describe()).append("]\n");
+        } else if (distinctOn != null) {
+            s.append("distinct on (").append(keys).append(")  [recompute the keys the changes touch, MERGE the rows that differ]\n");
+        } else if (grouped) {
+            s.append(distinct ? "distinct" : "aggregate by (" + keys + ")")
+                    .append("  [group rescan: recompute the groups the changes touch, MERGE the rows that differ]\n");
+        } else {
+            s.append("project  [row deltas, applied as a multiset by content hash]\n");
         }
-        if (!filterSubqueries.isEmpty() || !outputSubqueries.isEmpty()) {
-            s.append("; subqueries: rows whose subquery result may have changed are re-evaluated before and after");
+        StringBuilder inner = new StringBuilder();
+        if (where != null) {
+            inner.append("filter ").append(where);
+            inner.append(filterSubqueries.isEmpty() ? "  [row by row]\n"
+                    : "  [subqueries: outer rows whose result a change may flip are re-evaluated before and after"
+                            + (filterSubqueries.stream().allMatch(q -> q.table() != null) ? ", narrowed by correlation"
+                            : "") + "]\n");
         }
-        for (FromItem item : from.items()) {
-            if (item.derived() != null) {
-                s.append("\n  subquery ").append(item.alias()).append(": ").append(item.derived().strategy());
+        if (!outputSubqueries.isEmpty()) {
+            inner.append("subqueries in outputs  [rows they may change are re-emitted before (−) and after (+)]\n");
+        }
+        inner.append(treeOf(from));
+        s.append(inner.toString().indent(2));
+        return s.toString().stripTrailing();
+    }
+
+    private static String treeOf(FromTree tree) {
+        if (tree instanceof FromTree.Item i) {
+            FromItem item = i.item();
+            if (item.table() != null) {
+                return "scan " + item.table().name() + " AS " + item.alias() + "  [delta: its change window]\n";
             }
+            return "subquery AS " + item.alias() + "  [delta: its plan's delta]\n" + item.derived().strategy().indent(2);
         }
-        return s.toString();
+        FromTree.Join j = (FromTree.Join) tree;
+        String head = j.condition() == null ? "cross join  [Σ changes of one side × the other, before/after]"
+                : switch (j.kind()) {
+                    case INNER -> "join ON " + j.condition() + "  [Σ changes of one side × the other, before/after]";
+                    case LEFT, RIGHT, FULL -> j.kind().name().toLowerCase(java.util.Locale.ROOT) + " join ON " + j.condition()
+                            + "  [inner-join delta + NULL-padded rows where NOT EXISTS a match]";
+                };
+        return head + "\n" + (treeOf(j.left()) + treeOf(j.right())).indent(2);
     }
 
     @Override

@@ -78,10 +78,10 @@ public record SetOpPlan(Kind kind, boolean all, IvmPlan left, IvmPlan right, Lis
 
     @Override
     public String strategy() {
-        return (kind == Kind.UNION && all ? "UNION ALL: the sides' deltas concatenated"
-                : keyword() + ": per changed row, its count on each side now and before; the result changes when the"
-                        + " operator's multiplicity does")
-                + "\n  left: " + left.strategy().replace("\n", "\n  ") + "\n  right: " + right.strategy().replace("\n", "\n  ");
+        String head = keyword().toLowerCase(java.util.Locale.ROOT) + (kind == Kind.UNION && all
+                ? "  [the sides' deltas concatenated]"
+                : "  [per changed row, its count on each side now and before; emit the change of the result's count]");
+        return head + "\n" + (left.strategy() + "\n" + right.strategy()).indent(2).stripTrailing();
     }
 
     @Override

@@ -27,7 +27,7 @@ public record Explanation(QualifiedName name, String query, RefreshMode refreshM
         sources.forEach(src -> s.append("  ").append(src.name()).append(" (").append(src.kind()).append(")\n"));
         s.append("defining query\n  ").append(query.strip().replace("\n", "\n  ")).append('\n');
         if (strategy != null) {
-            s.append("strategy      ").append(strategy).append('\n');
+            s.append("operator tree (strategy per operator)\n").append(strategy.indent(2));
         }
         s.append("full refresh SQL\n  ").append(refreshSql.replace("\n", "\n  ")).append('\n');
         if (deltaSql != null) {
