@@ -72,7 +72,7 @@ public record SelectPlan(FromTree from, List<String> select, List<String> names,
             inner.append("filter ").append(where);
             inner.append(filterSubqueries.isEmpty() ? "  [row by row]\n"
                     : "  [subqueries: outer rows whose result a change may flip are re-evaluated before and after"
-                            + (filterSubqueries.stream().allMatch(q -> q.table() != null) ? ", narrowed by correlation"
+                            + (filterSubqueries.stream().allMatch(Subquery::narrowable) ? ", narrowed by correlation"
                             : "") + "]\n");
         }
         if (!outputSubqueries.isEmpty()) {

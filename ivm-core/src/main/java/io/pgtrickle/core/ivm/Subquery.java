@@ -6,7 +6,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.calcite.sql.SqlCall;
+import org.apache.calcite.sql.JoinConditionType;
+import org.apache.calcite.sql.JoinType;
 import org.apache.calcite.sql.SqlIdentifier;
+import org.apache.calcite.sql.SqlJoin;
 import org.apache.calcite.sql.SqlKind;
 import org.apache.calcite.sql.SqlNode;
 import org.apache.calcite.sql.SqlSelect;
@@ -18,26 +21,50 @@ import org.apache.calcite.sql.util.SqlBasicVisitor;
  * query; which rows, the {@code touch} condition narrows down when it can.
  *
  * @param relids the tables it reads
- * @param table its only table, when it reads exactly one table and has no nested subquery (else null)
- * @param alias the alias of that table inside the subquery
- * @param condition a condition over that table (under {@code alias}) and the outer query that
- *     every changed row able to flip the expression satisfies
+ * @param items its tables under their aliases, when it is a plain inner join of tables with no
+ *     grouping and no nested subquery (else empty: any outer row may flip)
+ * @param condition its WHERE and ON conditions, over {@code items} and the outer query: a changed row
+ *     able to flip the expression for an outer row satisfies it together with rows of the other items
  */
-record Subquery(Set<Long> relids, BaseTable table, String alias, String condition) {
+record Subquery(Set<Long> relids, List<Item> items, String condition) {
+    /** A table of the subquery under its alias. */
+    record Item(BaseTable table, String alias) {
+    }
+
+    boolean narrowable() {
+        return !items.isEmpty();
+    }
 
     /**
      * The outer rows a change of the window may flip, as a condition; null when any row may flip
      * (the subquery is too complex to narrow down), or "false" when none of its tables changed.
+     * For each occurrence of a changed table: some change of it joins the other tables (as now or
+     * as before) under the subquery's conditions.
      */
     String touch(DeltaContext ctx) {
         if (!ctx.changedAny(relids)) {
             return "false";
         }
-        if (table == null) {
+        if (items.isEmpty()) {
             return null;
         }
-        return "EXISTS (SELECT 1 FROM (" + ctx.changes(table) + ") AS " + io.pgtrickle.core.sql.Identifiers.quote(alias)
-                + " WHERE " + condition + ")";
+        List<String> parts = new ArrayList<>();
+        for (Item changed : items) {
+            if (!ctx.changed(changed.table().relid())) {
+                continue;
+            }
+            String from = items.stream().map(i -> i == changed ? "(" + ctx.changes(i.table()) + ") AS " + quote(i.alias())
+                    : ctx.changed(i.table().relid()) ? "(SELECT " + i.table().columnList(null) + " FROM " + i.table().name().quoted()
+                            + " UNION ALL SELECT " + i.table().columnList("__pgt_x") + " FROM (" + ctx.changes(i.table())
+                            + ") __pgt_x) AS " + quote(i.alias())
+                    : i.table().name().quoted() + " AS " + quote(i.alias())).collect(Collectors.joining(", "));
+            parts.add("EXISTS (SELECT 1 FROM " + from + " WHERE " + condition + ")");
+        }
+        return "(" + String.join(" OR ", parts) + ")";
+    }
+
+    private static String quote(String identifier) {
+        return io.pgtrickle.core.sql.Identifiers.quote(identifier);
     }
 
     /** The outer rows any change of the window may flip, or null for all of them. */
@@ -82,20 +109,19 @@ record Subquery(Set<Long> relids, BaseTable table, String alias, String conditio
     static Subquery of(SqlNode query, SqlNode inOperand, Map<List<String>, BaseTable> tables) {
         Set<Long> relids = SqlTrees.tables(query).stream().map(id -> tables.get(id.names))
                 .filter(t -> t != null).map(BaseTable::relid).collect(Collectors.toSet());
+        Subquery opaque = new Subquery(relids, List.of(), null);
         if (!(query instanceof SqlSelect select) || select.getGroup() != null || select.getHaving() != null
                 || hasNestedQuery(select)) {
-            return new Subquery(relids, null, null, null);
+            return opaque;
         }
-        SqlNode from = select.getFrom();
-        SqlIdentifier id = from instanceof SqlIdentifier i ? i
-                : from != null && from.getKind() == SqlKind.AS && ((SqlCall) from).operand(0) instanceof SqlIdentifier i ? i : null;
-        BaseTable table = id == null ? null : tables.get(id.names);
-        if (table == null || from.getKind() == SqlKind.AS && ((SqlCall) from).operandCount() > 2) {
-            return new Subquery(relids, null, null, null);
+        List<Item> items = new ArrayList<>();
+        List<String> conditions = new ArrayList<>();
+        if (!flatten(select.getFrom(), tables, items, conditions)) {
+            return opaque;
         }
-        String alias = from instanceof SqlIdentifier i ? i.names.get(i.names.size() - 1)
-                : ((SqlIdentifier) ((SqlCall) from).operand(1)).getSimple();
-        String condition = select.getWhere() == null ? "true" : "(" + SqlTrees.sql(select.getWhere()) + ")";
+        if (select.getWhere() != null) {
+            conditions.add("(" + SqlTrees.sql(select.getWhere()) + ")");
+        }
         if (inOperand != null && select.getSelectList().size() == 1 && !(inOperand.getKind() == SqlKind.ROW)) {
             SqlNode item = select.getSelectList().get(0);
             if (item.getKind() == SqlKind.AS) {
@@ -104,9 +130,36 @@ record Subquery(Set<Long> relids, BaseTable table, String alias, String conditio
             String x = "(" + SqlTrees.sql(item) + ")";
             String v = "(" + SqlTrees.sql(inOperand) + ")";
             // A NULL on either side makes IN unknown for every outer row: only then do other rows flip.
-            condition += " AND (" + x + " = " + v + " OR " + x + " IS NULL OR " + v + " IS NULL)";
+            conditions.add("(" + x + " = " + v + " OR " + x + " IS NULL OR " + v + " IS NULL)");
         }
-        return new Subquery(relids, table, alias, condition);
+        return new Subquery(relids, items, conditions.isEmpty() ? "true" : String.join(" AND ", conditions));
+    }
+
+    /** A FROM clause of tables joined by inner or comma joins, as items and conditions; false otherwise. */
+    private static boolean flatten(SqlNode from, Map<List<String>, BaseTable> tables, List<Item> items,
+                                   List<String> conditions) {
+        if (from instanceof SqlJoin join) {
+            boolean inner = join.getJoinType() == JoinType.INNER || join.getJoinType() == JoinType.COMMA
+                    || join.getJoinType() == JoinType.CROSS;
+            if (!inner || join.isNatural() || join.getConditionType() == JoinConditionType.USING) {
+                return false;
+            }
+            if (join.getCondition() != null && join.getConditionType() == JoinConditionType.ON) {
+                conditions.add("(" + SqlTrees.sql(join.getCondition()) + ")");
+            }
+            return flatten(join.getLeft(), tables, items, conditions) && flatten(join.getRight(), tables, items, conditions);
+        }
+        SqlIdentifier id = from instanceof SqlIdentifier i ? i
+                : from != null && from.getKind() == SqlKind.AS && ((SqlCall) from).operandCount() == 2
+                && ((SqlCall) from).operand(0) instanceof SqlIdentifier i ? i : null;
+        BaseTable table = id == null ? null : tables.get(id.names);
+        if (table == null) {
+            return false;
+        }
+        String alias = from instanceof SqlIdentifier i ? i.names.get(i.names.size() - 1)
+                : ((SqlIdentifier) ((SqlCall) from).operand(1)).getSimple();
+        items.add(new Item(table, alias));
+        return true;
     }
 
     private static boolean hasNestedQuery(SqlSelect select) {

@@ -66,6 +66,10 @@ class DeltaRulesIT {
                 + " WHERE e.dept_id = d.id) GROUP BY d.region");
         SHAPES.put("having_subquery", "SELECT dept_id, sum(salary) AS s FROM emp GROUP BY dept_id"
                 + " HAVING sum(salary) > (SELECT avg(amount) * 10 FROM events)");
+        SHAPES.put("exists_over_join", "SELECT d.id FROM dept d WHERE EXISTS (SELECT 1 FROM emp e JOIN events v"
+                + " ON v.amount = e.bonus WHERE e.dept_id = d.id AND v.kind = 'a')");
+        SHAPES.put("scalar_over_self_join", "SELECT d.id, (SELECT count(*) FROM emp a, emp b WHERE a.dept_id = d.id"
+                + " AND b.dept_id = a.dept_id AND b.salary > a.salary) AS pairs FROM dept d");
         SHAPES.put("distinct_on", "SELECT DISTINCT ON (dept_id) dept_id, name, salary FROM emp ORDER BY dept_id, salary DESC, id");
         SHAPES.put("postgres_syntax", "SELECT id, salary::int AS s, (interval '1 day' * coalesce(bonus, 0))::text AS wait,"
                 + " ('{\"a\": ' || coalesce(bonus, 0) || '}')::jsonb ->> 'a' AS j FROM emp WHERE name ILIKE 'a%'");
