@@ -110,8 +110,10 @@ record Subquery(Set<Long> relids, List<Item> items, String condition) {
         Set<Long> relids = SqlTrees.tables(query).stream().map(id -> tables.get(id.names))
                 .filter(t -> t != null).map(BaseTable::relid).collect(Collectors.toSet());
         Subquery opaque = new Subquery(relids, List.of(), null);
-        if (!(query instanceof SqlSelect select) || select.getGroup() != null || select.getHaving() != null
-                || hasNestedQuery(select)) {
+        if (!(query instanceof SqlSelect select) || hasNestedQuery(select)) {
+            return opaque;
+        }
+        if ((select.getGroup() != null || select.getHaving() != null) && !inOnGroupKey(select, inOperand)) {
             return opaque;
         }
         List<Item> items = new ArrayList<>();
@@ -133,6 +135,19 @@ record Subquery(Set<Long> relids, List<Item> items, String condition) {
             conditions.add("(" + x + " = " + v + " OR " + x + " IS NULL OR " + v + " IS NULL)");
         }
         return new Subquery(relids, items, conditions.isEmpty() ? "true" : String.join(" AND ", conditions));
+    }
+
+    /**
+     * {@code v IN (SELECT x … GROUP BY …, x, … HAVING …)}: a change reaches only the group of its own
+     * x, so only outer rows whose v equals it (or is NULL) can flip — the condition on x covers it.
+     */
+    private static boolean inOnGroupKey(SqlSelect select, SqlNode inOperand) {
+        if (inOperand == null || select.getGroup() == null || select.getSelectList().size() != 1) {
+            return false;
+        }
+        SqlNode item = select.getSelectList().get(0);
+        SqlNode x = item.getKind() == SqlKind.AS ? ((SqlCall) item).operand(0) : item;
+        return select.getGroup().stream().anyMatch(g -> g.equalsDeep(x, org.apache.calcite.util.Litmus.IGNORE));
     }
 
     /** A FROM clause of tables joined by inner or comma joins, as items and conditions; false otherwise. */

@@ -70,6 +70,8 @@ class DeltaRulesIT {
                 + " ON v.amount = e.bonus WHERE e.dept_id = d.id AND v.kind = 'a')");
         SHAPES.put("scalar_over_self_join", "SELECT d.id, (SELECT count(*) FROM emp a, emp b WHERE a.dept_id = d.id"
                 + " AND b.dept_id = a.dept_id AND b.salary > a.salary) AS pairs FROM dept d");
+        SHAPES.put("in_grouped_subquery", "SELECT d.id, d.name FROM dept d WHERE d.id IN (SELECT dept_id FROM emp"
+                + " GROUP BY dept_id HAVING sum(salary) > 300)");
         SHAPES.put("distinct_on", "SELECT DISTINCT ON (dept_id) dept_id, name, salary FROM emp ORDER BY dept_id, salary DESC, id");
         SHAPES.put("postgres_syntax", "SELECT id, salary::int AS s, (interval '1 day' * coalesce(bonus, 0))::text AS wait,"
                 + " ('{\"a\": ' || coalesce(bonus, 0) || '}')::jsonb ->> 'a' AS j FROM emp WHERE name ILIKE 'a%'");
