@@ -121,8 +121,9 @@ public record AggregateState(List<String> keys, List<Aggregate> aggregates, List
         if (!summed.isEmpty()) {
             String probe = "SELECT " + summed.stream().map(a -> a.argument()).collect(Collectors.joining(", "))
                     + " FROM " + fromSql + " WHERE false";
-            try (var ps = c.prepareStatement(probe)) {
-                var md = ps.getMetaData();
+            // A plain statement: JSON operators such as ? must not be taken for parameters.
+            try (var st = c.createStatement(); var rs = st.executeQuery(probe)) {
+                var md = rs.getMetaData();
                 for (int i = 1; i <= md.getColumnCount(); i++) {
                     if (!EXACT_NUMBERS.contains(md.getColumnTypeName(i))) {
                         return null;

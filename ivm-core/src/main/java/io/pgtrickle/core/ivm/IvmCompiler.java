@@ -395,8 +395,9 @@ public final class IvmCompiler {
 
     /** The column names PostgreSQL gives a subquery's outputs. */
     private static List<String> outputNames(Connection c, SqlNode query) throws SQLException {
-        try (var ps = c.prepareStatement("SELECT * FROM (" + SqlTrees.sql(query) + ") __pgt_x LIMIT 0")) {
-            var md = ps.getMetaData();
+        // A plain statement: JSON operators such as ? must not be taken for parameters.
+        try (var s = c.createStatement(); var rs = s.executeQuery("SELECT * FROM (" + SqlTrees.sql(query) + ") __pgt_x LIMIT 0")) {
+            var md = rs.getMetaData();
             List<String> out = new ArrayList<>();
             for (int i = 1; i <= md.getColumnCount(); i++) {
                 out.add(md.getColumnLabel(i));

@@ -87,6 +87,8 @@ class DeltaRulesIT {
         SHAPES.put("algebraic_outer_join_group", "SELECT d.id, count(e.id) AS n, sum(e.bonus) AS b FROM dept d"
                 + " LEFT JOIN emp e ON e.dept_id = d.id GROUP BY d.id");
         SHAPES.put("algebraic_keyless", "SELECT kind, count(*) AS n, sum(amount) AS total, max(amount) AS top FROM events GROUP BY kind");
+        SHAPES.put("json_operators_in_subquery", "SELECT x.id, x.doc ->> 'b' AS b FROM (SELECT id, jsonb_build_object('b', bonus)"
+                + " AS doc FROM emp) x WHERE jsonb_exists(x.doc, 'b') AND x.doc @> '{\"b\": 1}'::jsonb IS NOT TRUE");
         SHAPES.put("keyless_join", "SELECT e.kind, d.name FROM events e JOIN dept d ON d.id = e.amount");
     }
 
