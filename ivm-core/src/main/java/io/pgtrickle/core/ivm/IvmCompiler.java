@@ -27,6 +27,7 @@ import org.apache.calcite.sql.SqlNodeList;
 import org.apache.calcite.sql.SqlOrderBy;
 import org.apache.calcite.sql.SqlSelect;
 import org.apache.calcite.sql.SqlSetOperator;
+import org.apache.calcite.sql.SqlWindow;
 import org.apache.calcite.sql.SqlWith;
 import org.apache.calcite.sql.SqlWithItem;
 import org.apache.calcite.sql.fun.SqlStdOperatorTable;
@@ -146,6 +147,13 @@ public final class IvmCompiler {
             groupKeys.addAll(selectSql);
         }
         boolean grouped = distinct || aggregates || groupBy != null || !distinctOn.isEmpty();
+        List<String> partition = windowPartition(c, outputs);
+        if (partition != null) {
+            if (grouped) {
+                throw new NotDifferentiable("window functions over a grouped or DISTINCT query have no delta rule yet");
+            }
+            groupKeys.addAll(partition);
+        }
         if (distinct && !Subquery.in(new SqlNodeList(outputs, SqlParserPos.ZERO), tables).isEmpty()) {
             throw new NotDifferentiable("a subquery in a SELECT DISTINCT list has no delta rule yet");
         }
@@ -165,9 +173,53 @@ public final class IvmCompiler {
             algebraic = AggregateState.analyze(c, outputs, keyNodes, select.getHaving(), from.render(FromItem::current));
         }
         return new SelectPlan(from, selectSql, names, select.getWhere() == null ? null : SqlTrees.sql(select.getWhere()),
-                groupKeys, grouped, distinct, distinctOn.isEmpty() ? null : String.join(", ", groupKeys),
+                groupKeys, grouped, partition != null, distinct, distinctOn.isEmpty() ? null : String.join(", ", groupKeys),
                 distinctOn.isEmpty() ? null : orderBy, groupBy, select.getHaving() == null ? null : SqlTrees.sql(select.getHaving()),
                 tables, Subquery.in(select.getWhere(), tables), outputSubqueries, algebraic);
+    }
+
+    /**
+     * The PARTITION BY shared by every window call of the outputs (empty when they differ or there
+     * is none: one partition), or null without window calls. A change then recomputes only the
+     * partitions it touches.
+     */
+    private static List<String> windowPartition(Connection c, List<SqlNode> outputs) throws NotDifferentiable, SQLException {
+        List<SqlCall> windows = new ArrayList<>();
+        for (SqlNode o : outputs) {
+            o.accept(new SqlBasicVisitor<Void>() {
+                @Override
+                public Void visit(SqlCall call) {
+                    if (SqlTrees.isQuery(call)) {
+                        return null;
+                    }
+                    if (call.getKind() == SqlKind.OVER) {
+                        windows.add(call);
+                        return null;
+                    }
+                    return super.visit(call);
+                }
+            });
+        }
+        if (windows.isEmpty()) {
+            return null;
+        }
+        SqlNodeList first = null;
+        boolean same = true;
+        for (SqlCall w : windows) {
+            SqlWindow spec = (SqlWindow) w.operand(1);
+            List<SqlNode> parts = new ArrayList<>(((SqlCall) w.operand(0)).getOperandList());
+            parts.addAll(spec.getPartitionList().getList());
+            parts.addAll(spec.getOrderList().getList());
+            if (hasAggregate(c, new SqlNodeList(parts.stream().filter(java.util.Objects::nonNull).toList(), SqlParserPos.ZERO))) {
+                throw new NotDifferentiable("window functions over aggregates have no delta rule yet");
+            }
+            if (first == null) {
+                first = spec.getPartitionList();
+            } else if (!first.equalsDeep(spec.getPartitionList(), org.apache.calcite.util.Litmus.IGNORE)) {
+                same = false;
+            }
+        }
+        return same && first != null ? first.getList().stream().map(SqlTrees::sql).toList() : List.of();
     }
 
     /** Outer joins multiply into 2^n inner-join branches; past a few, FULL refresh is the better deal. */
@@ -291,7 +343,7 @@ public final class IvmCompiler {
         };
     }
 
-    /** Window functions and volatile functions have no delta rule yet. */
+    /** Named windows, LATERAL, WITH inside expressions and volatile functions have no delta rule yet. */
     private static void rejectUnsupportedExpressions(SqlSelect select) throws NotDifferentiable {
         List<SqlNode> parts = new ArrayList<>();
         parts.add(select.getSelectList());
@@ -305,8 +357,8 @@ public final class IvmCompiler {
                 if (problem[0] == null) {
                     if (call instanceof SqlWith) {
                         problem[0] = "WITH inside a subquery expression has no delta rule yet";
-                    } else if (call.getKind() == SqlKind.OVER) {
-                        problem[0] = "window functions (OVER) have no delta rule yet";
+                    } else if (call.getKind() == SqlKind.OVER && !(call.operand(1) instanceof SqlWindow)) {
+                        problem[0] = "named windows (OVER w) have no delta rule yet";
                     } else if (call.getKind() == SqlKind.LATERAL) {
                         problem[0] = "LATERAL has no delta rule yet";
                     } else if (call.getOperator() instanceof SqlFunction f
@@ -460,8 +512,8 @@ public final class IvmCompiler {
         list.accept(new SqlBasicVisitor<Void>() {
             @Override
             public Void visit(SqlCall call) {
-                if (SqlTrees.isQuery(call)) {
-                    return null; // a subquery's aggregates are its own
+                if (SqlTrees.isQuery(call) || call.getKind() == SqlKind.OVER) {
+                    return null; // a subquery's aggregates are its own; a window call is not an aggregate
                 }
                 if (call.getOperator().isAggregator() && call.getKind() != SqlKind.OVER) {
                     functions.add("count");

@@ -23,6 +23,7 @@ import java.util.stream.IntStream;
  * @param where the WHERE condition, or null
  * @param groupKeys group key expressions, when grouped (empty for one global group)
  * @param grouped whether the query aggregates or is DISTINCT
+ * @param windowed whether outputs call window functions; the group keys are then their PARTITION BY
  * @param distinct SELECT DISTINCT
  * @param distinctOn the expressions of SELECT DISTINCT ON, or null (they are the group keys)
  * @param orderBy the ORDER BY that picks DISTINCT ON's row, or null
@@ -34,7 +35,7 @@ import java.util.stream.IntStream;
  * @param aggregates the algebraic form of the aggregates, or null when groups are rescanned
  */
 public record SelectPlan(FromTree from, List<String> select, List<String> names, String where,
-                         List<String> groupKeys, boolean grouped, boolean distinct, String distinctOn, String orderBy,
+                         List<String> groupKeys, boolean grouped, boolean windowed, boolean distinct, String distinctOn, String orderBy,
                          String groupBy, String having,
                          Map<List<String>, BaseTable> tables, List<Subquery> filterSubqueries,
                          List<Subquery> outputSubqueries, AggregateState aggregates) implements IvmPlan {
@@ -61,6 +62,9 @@ public record SelectPlan(FromTree from, List<String> select, List<String> names,
             s.append("aggregate by (").append(keys).append(")  [").append(aggregates.describe()).append("]\n");
         } else if (distinctOn != null) {
             s.append("distinct on (").append(keys).append(")  [recompute the keys the changes touch, MERGE the rows that differ]\n");
+        } else if (windowed) {
+            s.append("window partitioned by (").append(keys)
+                    .append(")  [recompute the partitions the changes touch: their rows before (−) and after (+)]\n");
         } else if (grouped) {
             s.append(distinct ? "distinct" : "aggregate by (" + keys + ")")
                     .append("  [group rescan: recompute the groups the changes touch, MERGE the rows that differ]\n");
@@ -170,10 +174,11 @@ public record SelectPlan(FromTree from, List<String> select, List<String> names,
         if (!ctx.changedAny(relids())) {
             return null;
         }
-        if (!grouped) {
+        if (!grouped && !windowed) {
             return String.join("\nUNION ALL\n", weightedTerms(ctx, selectList(select), true));
         }
-        // A grouped subquery changes by its touched groups: their rows before, negated, and after.
+        // Grouped (as a subquery) or windowed: the touched groups or partitions, their rows before
+        // negated and after.
         String keys = ctx.cte("__pgt_keys", touchedKeys(ctx));
         Function<String, String> before = sql -> sql == null ? null : SqlTrees.asBefore(sql, tables, ctx);
         String now = recompute(keys, FromItem::current, select, where, having, false);

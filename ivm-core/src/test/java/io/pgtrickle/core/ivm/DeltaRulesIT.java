@@ -72,6 +72,12 @@ class DeltaRulesIT {
                 + " AND b.dept_id = a.dept_id AND b.salary > a.salary) AS pairs FROM dept d");
         SHAPES.put("in_grouped_subquery", "SELECT d.id, d.name FROM dept d WHERE d.id IN (SELECT dept_id FROM emp"
                 + " GROUP BY dept_id HAVING sum(salary) > 300)");
+        SHAPES.put("window_rank_per_partition", "SELECT id, dept_id, rank() OVER (PARTITION BY dept_id ORDER BY salary DESC)"
+                + " AS r, sum(salary) OVER (PARTITION BY dept_id ORDER BY id) AS running FROM emp");
+        SHAPES.put("window_whole_table", "SELECT id, row_number() OVER (ORDER BY salary, id) AS n,"
+                + " lag(name) OVER (ORDER BY id) AS prev FROM emp WHERE bonus IS NOT NULL");
+        SHAPES.put("window_over_join", "SELECT e.id, d.region, count(*) OVER (PARTITION BY d.region) AS in_region"
+                + " FROM emp e JOIN dept d ON d.id = e.dept_id");
         SHAPES.put("distinct_on", "SELECT DISTINCT ON (dept_id) dept_id, name, salary FROM emp ORDER BY dept_id, salary DESC, id");
         SHAPES.put("postgres_syntax", "SELECT id, salary::int AS s, (interval '1 day' * coalesce(bonus, 0))::text AS wait,"
                 + " ('{\"a\": ' || coalesce(bonus, 0) || '}')::jsonb ->> 'a' AS j FROM emp WHERE name ILIKE 'a%'");

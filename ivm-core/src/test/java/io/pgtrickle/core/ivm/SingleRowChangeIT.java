@@ -210,4 +210,16 @@ class SingleRowChangeIT {
         assertThat(db.multisetDifference("SELECT depts, total FROM dept_count", "SELECT count(*), sum(total) FROM"
                 + " (SELECT dept_id, sum(salary) AS total FROM emp GROUP BY dept_id) s WHERE dept_id > 10")).isEmpty();
     }
+
+    @Test
+    void windowFunctionsTouchOnlyTheRowsOfTheChangedPartitionWhoseValuesMoved() {
+        api.create(StreamTableSpec.parse("ranked", "SELECT id, dept_id, salary, rank() OVER (PARTITION BY dept_id"
+                + " ORDER BY salary DESC) AS r FROM emp", "calculated", "DIFFERENTIAL"));
+        RefreshResult[] r = new RefreshResult[1];
+        // Employee 20 stays the lowest paid of department 1: only its own row changes.
+        assertThat(rowsRewrittenBy("ranked", "UPDATE emp SET salary = salary + 1 WHERE id = 20", r)).isEqualTo(1);
+        // Employee 40, second lowest of department 1's 50, overtakes everybody: its row and the 48 ranked
+        // above it move; the lowest keeps its rank and no other department is touched.
+        assertThat(rowsRewrittenBy("ranked", "UPDATE emp SET salary = 5000 WHERE id = 40", r)).isEqualTo(49);
+    }
 }
