@@ -45,6 +45,7 @@ public final class Refresher {
     private final RetryPolicy retryPolicy;
     private final Capture capture;
     private final IvmCompiler compiler = new IvmCompiler();
+    private final PlanCache plans = new PlanCache();
 
     public Refresher(DataSource dataSource, Catalog catalog, RetryPolicy retryPolicy, Capture capture) {
         this.dataSource = dataSource;
@@ -117,10 +118,14 @@ public final class Refresher {
                         + " alter_stream_table(name, status => 'ACTIVE')");
             }
         }
+        long prepared = System.nanoTime();
         capture.awaitBuffered(involved, walLsn);
+        long buffered = System.nanoTime();
         ChangeWindow window = st.frontier() == null ? null : capture.window(tx, involved, snapshot, st.frontier());
+        long windowed = System.nanoTime();
         List<Column> columns = StorageColumns.of(tx, st.relid());
         IvmPlan plan = planFor(tx, st, columns);
+        long compiled = System.nanoTime();
         RefreshResult result;
         if (plan != null && window != null && !window.truncated() && DeltaApplier.ready(tx, st.relid(), plan)
                 && !fullIsCheaper(tx, st, window)) {
@@ -140,8 +145,18 @@ public final class Refresher {
         } else {
             result = apply(tx, st, trigger, startedAt, window == null ? null : window.rows(), start, plan, columns);
         }
+        long applied = System.nanoTime();
         capture.cleanup(tx, involved);
+        if (log.isDebugEnabled()) {
+            log.debug("{} {}: catalog {} ms, capture wait {} ms, window {} ms, compile {} ms, apply {} ms, cleanup {} ms",
+                    st.name(), result.action(), ms(prepared - start), ms(buffered - prepared), ms(windowed - buffered),
+                    ms(compiled - windowed), ms(applied - compiled), ms(System.nanoTime() - applied));
+        }
         return result;
+    }
+
+    private static long ms(long nanos) {
+        return nanos / 1_000_000;
     }
 
     /**
@@ -153,8 +168,17 @@ public final class Refresher {
         if (st.effectiveMode() != RefreshMode.DIFFERENTIAL) {
             return null;
         }
+        List<String> names = columns.stream().map(Column::name).toList();
+        String key = PlanCache.key(tx, st.query(), names, catalog.sources(tx, st.id()).stream()
+                .map(SourceRelation::relid).toList());
+        IvmPlan cached = plans.get(st.id(), key);
+        if (cached != null) {
+            return cached;
+        }
         try {
-            return compiler.compile(tx, st.query(), columns.stream().map(Column::name).toList());
+            IvmPlan plan = compiler.compile(tx, st.query(), names);
+            plans.put(st.id(), key, plan);
+            return plan;
         } catch (NotDifferentiable e) {
             log.warn("stream table {} can no longer be maintained differentially ({}); it refreshes FULL from now on",
                     st.name(), e.getMessage());
