@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import org.apache.calcite.sql.SqlNode;
 
 /**
  * One SELECT compiled for differential maintenance: FROM items (tables, subqueries) combined by
@@ -225,9 +226,23 @@ public record SelectPlan(FromTree from, List<String> select, List<String> names,
             String weight = items.stream().filter(item -> item.changed(ctx)).map(item -> item.quotedAlias() + ".__pgt_w")
                     .collect(Collectors.joining(" * "));
             weight = weight.isEmpty() ? "1::bigint" : weight;
-            String now = "coalesce(" + (filter == null ? "true" : filter) + ", false)";
-            String then = "coalesce(" + (filter == null ? "true" : SqlTrees.asBefore(filter, tables, ctx)) + ", false)";
-            String scope = touched == null ? "" : touched + " AND ";
+            // Conditions without subqueries read the same before and after: they stay plain conjuncts,
+            // where PostgreSQL can use them as join keys; only the others are compared.
+            List<String> fixed = new ArrayList<>();
+            List<String> varying = new ArrayList<>();
+            if (filter != null) {
+                for (SqlNode conjunct : conjuncts(SqlTrees.parseExpression(filter))) {
+                    (Subquery.in(conjunct, tables).isEmpty() ? fixed : varying).add("(" + SqlTrees.sql(conjunct) + ")");
+                }
+            }
+            String dynamic = varying.isEmpty() ? "true" : String.join(" AND ", varying);
+            String now = "coalesce(" + dynamic + ", false)";
+            String then = "coalesce(" + SqlTrees.asBefore(dynamic, tables, ctx) + ", false)";
+            List<String> scopeParts = new ArrayList<>(fixed);
+            if (touched != null) {
+                scopeParts.add(touched);
+            }
+            String scope = scopeParts.isEmpty() ? "" : String.join(" AND ", scopeParts) + " AND ";
             if (!weighted) {
                 terms.add("SELECT " + projection + " FROM " + fromClause + " WHERE " + scope + now + " <> " + then);
             } else if (outputSubqueries.isEmpty()) {
@@ -241,6 +256,17 @@ public record SelectPlan(FromTree from, List<String> select, List<String> names,
             }
         }
         return terms;
+    }
+
+    private static List<SqlNode> conjuncts(SqlNode condition) {
+        if (condition.getKind() == org.apache.calcite.sql.SqlKind.AND) {
+            List<SqlNode> out = new ArrayList<>();
+            for (SqlNode operand : ((org.apache.calcite.sql.SqlCall) condition).getOperandList()) {
+                out.addAll(conjuncts(operand));
+            }
+            return out;
+        }
+        return List.of(condition);
     }
 
     /** The NOT EXISTS subqueries of a branch's NULL-padded sides, one per padded side. */
