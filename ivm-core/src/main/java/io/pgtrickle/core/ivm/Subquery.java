@@ -25,8 +25,11 @@ import org.apache.calcite.sql.util.SqlBasicVisitor;
  *     grouping and no nested subquery (else empty: any outer row may flip)
  * @param condition its WHERE and ON conditions, over {@code items} and the outer query: a changed row
  *     able to flip the expression for an outer row satisfies it together with rows of the other items
+ * @param inItem for {@code v IN (SELECT x …)}: x, evaluated inside the subquery; else null
+ * @param inOperand v, evaluated in the outer query (never moved inside, where a name could mean
+ *     a column of the subquery's tables); else null
  */
-record Subquery(Set<Long> relids, List<Item> items, String condition) {
+record Subquery(Set<Long> relids, List<Item> items, String condition, String inItem, String inOperand) {
     /** A table of the subquery under its alias. */
     record Item(BaseTable table, String alias) {
     }
@@ -58,7 +61,15 @@ record Subquery(Set<Long> relids, List<Item> items, String condition) {
                             + " UNION ALL SELECT " + i.table().columnList("__pgt_x") + " FROM (" + ctx.changes(i.table())
                             + ") __pgt_x) AS " + quote(i.alias())
                     : i.table().name().quoted() + " AS " + quote(i.alias())).collect(Collectors.joining(", "));
-            parts.add("EXISTS (SELECT 1 FROM " + from + " WHERE " + condition + ")");
+            String changes = " FROM " + from + " WHERE " + condition;
+            if (inItem == null) {
+                parts.add("EXISTS (SELECT 1" + changes + ")");
+            } else {
+                // v IN (…) can flip when a change carries v itself, or a NULL (unknown for every v), or when v is
+                // NULL (unknown unless the set is empty).
+                parts.add("(" + inOperand + " IN (SELECT " + inItem + changes + ") OR EXISTS (SELECT 1" + changes + " AND "
+                        + inItem + " IS NULL) OR (" + inOperand + " IS NULL AND EXISTS (SELECT 1" + changes + ")))");
+            }
         }
         return "(" + String.join(" OR ", parts) + ")";
     }
@@ -109,7 +120,7 @@ record Subquery(Set<Long> relids, List<Item> items, String condition) {
     static Subquery of(SqlNode query, SqlNode inOperand, Map<List<String>, BaseTable> tables) {
         Set<Long> relids = SqlTrees.tables(query).stream().map(id -> tables.get(id.names))
                 .filter(t -> t != null).map(BaseTable::relid).collect(Collectors.toSet());
-        Subquery opaque = new Subquery(relids, List.of(), null);
+        Subquery opaque = new Subquery(relids, List.of(), null, null, null);
         if (!(query instanceof SqlSelect select) || hasNestedQuery(select)) {
             return opaque;
         }
@@ -124,17 +135,17 @@ record Subquery(Set<Long> relids, List<Item> items, String condition) {
         if (select.getWhere() != null) {
             conditions.add("(" + SqlTrees.sql(select.getWhere()) + ")");
         }
+        String x = null;
+        String v = null;
         if (inOperand != null && select.getSelectList().size() == 1 && !(inOperand.getKind() == SqlKind.ROW)) {
             SqlNode item = select.getSelectList().get(0);
             if (item.getKind() == SqlKind.AS) {
                 item = ((SqlCall) item).operand(0);
             }
-            String x = "(" + SqlTrees.sql(item) + ")";
-            String v = "(" + SqlTrees.sql(inOperand) + ")";
-            // A NULL on either side makes IN unknown for every outer row: only then do other rows flip.
-            conditions.add("(" + x + " = " + v + " OR " + x + " IS NULL OR " + v + " IS NULL)");
+            x = "(" + SqlTrees.sql(item) + ")";
+            v = "(" + SqlTrees.sql(inOperand) + ")";
         }
-        return new Subquery(relids, items, conditions.isEmpty() ? "true" : String.join(" AND ", conditions));
+        return new Subquery(relids, items, conditions.isEmpty() ? "true" : String.join(" AND ", conditions), x, v);
     }
 
     /**

@@ -52,6 +52,8 @@ final class PostgresDialect extends PostgresqlSqlDialect {
         }
     }
 
+    private static final java.util.Set<String> KEYWORD_FUNCTIONS = java.util.Set.of("greatest", "least");
+
     @Override
     public void unparseCall(SqlWriter writer, SqlCall call, int leftPrec, int rightPrec) {
         if (call instanceof SqlSelect select) {
@@ -67,6 +69,17 @@ final class PostgresDialect extends PostgresqlSqlDialect {
             }
         }
         if (call.getKind() == SqlKind.CAST && unparseCast(writer, call)) {
+            return;
+        }
+        if (call.getOperator() instanceof org.apache.calcite.sql.SqlFunction f
+                && KEYWORD_FUNCTIONS.contains(f.getName().toLowerCase(java.util.Locale.ROOT))) {
+            // GREATEST and LEAST are grammar in PostgreSQL, not functions: a quoted name is not found.
+            SqlWriter.Frame frame = writer.startFunCall(f.getName().toUpperCase(java.util.Locale.ROOT));
+            for (SqlNode operand : call.getOperandList()) {
+                writer.sep(",");
+                operand.unparse(writer, 0, 0);
+            }
+            writer.endFunCall(frame);
             return;
         }
         if (call.getKind() == SqlKind.COLLECTION_TABLE && call.operandCount() == 1) {

@@ -126,7 +126,7 @@ class DifferentialHarnessIT {
      */
     @Test
     void everyEmpDeptShapeEqualsItsQueryAfterRefreshesRacingConcurrentWriters(TestDatabase db) {
-        Budget budget = BUDGET.share(0.15).withCycles(Math.max(2, BUDGET.cycles() / 2));
+        Budget budget = BUDGET.share(0.15).withCycles(Math.max(2, BUDGET.cycles() / 3));
         assertTimeoutPreemptively(budget.timeout(), () -> {
             Workload workload = new EmpDeptWorkload();
             try (HarnessRun run = HarnessRun.start("emp-dept/concurrent", db, api, workload, budget)) {
@@ -134,23 +134,24 @@ class DifferentialHarnessIT {
                 ConcurrentWriters.Summary written;
                 try (ConcurrentWriters writers = ConcurrentWriters.start(db, workload, budget.seed(), 2)) {
                     long start = System.nanoTime();
-                    for (int round = 0; budget.more(round, start); round++) {
+                    for (int round = 1; budget.more(round - 1, start); round++) {
                         run.nextCycle();
-                        run.refreshAll(null, false);
+                        run.refreshAll("  (round " + round + ": two writers committing during these refreshes)", false);
                         // Quiet the writers and check: a drift is caught in the round that caused it.
                         writers.pause();
                         try {
-                            run.refreshAll(null, true);
+                            run.refreshAll("  (round " + round + ": writers paused after committing during the"
+                                    + " previous refreshes)", true);
                         } finally {
                             writers.resume();
                         }
-                        log.info("{}: round {} done, {} batches committed so far", run.label(), round + 1, writers.committed());
+                        log.info("{}: round {} done, {} batches committed so far", run.label(), round, writers.committed());
                     }
                     written = writers.stop();
                 }
                 assertThat(written.committed()).as("writers committed while the shapes refreshed").isPositive();
                 run.nextCycle();
-                run.refreshAll(null, true);
+                run.refreshAll("  (writers stopped after " + written.committed() + " batches)", true);
             }
         });
     }

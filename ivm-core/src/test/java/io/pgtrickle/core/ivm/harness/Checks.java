@@ -26,7 +26,7 @@ final class Checks {
         return "SELECT " + String.join(", ", columns) + " FROM " + table;
     }
 
-    /** Hidden multiplicity columns ({@code __pgt_count…}) of numeric type; none today, which is fine. */
+    /** Hidden multiplicity columns ({@code __pgt_count…}) of numeric type in the storage table itself. */
     static List<String> hiddenCountColumns(Connection c, String table) throws SQLException {
         List<String> columns = new ArrayList<>();
         for (List<Object> row : rows(c, "SELECT quote_ident(a.attname) FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
@@ -57,6 +57,24 @@ final class Checks {
             long n = ((Number) rows(c, "SELECT count(*) FROM " + table + " WHERE " + column + " < 0").get(0).get(0)).longValue();
             if (n > 0) {
                 problems.add(column + ": " + n + " rows < 0");
+            }
+        }
+        return problems;
+    }
+
+    /**
+     * Descriptions of per-group states of algebraic aggregates ({@code pgtrickle_state.agg_<relid>_…},
+     * one row per group with its row count {@code __pgt_count}) holding a negative row count.
+     */
+    static List<String> negativeStateCounts(Connection c, String table) throws SQLException {
+        List<String> problems = new ArrayList<>();
+        for (List<Object> state : rows(c, "SELECT format('%I.%I', n.nspname, s.relname) FROM pg_class s"
+                + " JOIN pg_namespace n ON n.oid = s.relnamespace WHERE n.nspname = 'pgtrickle_state' AND s.relkind = 'r'"
+                + " AND s.relname LIKE 'agg\\_' || ?::regclass::oid || '\\_%'", table)) {
+            long n = ((Number) rows(c, "SELECT count(*) FROM " + state.get(0) + " WHERE __pgt_count < 0").get(0).get(0))
+                    .longValue();
+            if (n > 0) {
+                problems.add(state.get(0) + ".__pgt_count: " + n + " groups < 0");
             }
         }
         return problems;

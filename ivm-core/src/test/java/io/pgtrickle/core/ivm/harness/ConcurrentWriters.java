@@ -35,7 +35,7 @@ public final class ConcurrentWriters implements AutoCloseable {
     private ConcurrentWriters() {
     }
 
-    /** Starts {@code count} writers; writer {@code i} draws from {@code new Random(seed + i)}. */
+    /** Starts {@code count} writers, each with random numbers of its own derived from {@code seed}. */
     public static ConcurrentWriters start(TestDatabase db, Workload workload, long seed, int count) {
         ConcurrentWriters writers = new ConcurrentWriters();
         for (int i = 0; i < count; i++) {

@@ -23,19 +23,7 @@ public final class ExpectedModes {
     private static final Map<String, String> NOT_YET_DIFFERENTIAL = new LinkedHashMap<>();
 
     static {
-        waits("outer join without GROUP BY / DISTINCT", "left_join_rows", "right_join_rows", "left_join_keyless_null_keys");
-        waits("FULL OUTER JOIN", "full_join_rows", "full_join_group");
-        waits("set operations", "union_all", "union_all_keyless", "union_distinct", "intersect_distinct", "intersect_all",
-                "except_distinct", "except_all");
-        waits("subquery in FROM", "subquery_in_from", "subquery_join_in_from", "tpch_q7", "tpch_q8", "tpch_q9", "tpch_q13",
-                "tpch_q22");
-        waits("non-recursive CTE", "cte_join", "cte_used_twice", "tpch_q15");
-        waits("EXISTS / NOT EXISTS", "exists_where", "not_exists_where", "tpch_q4", "tpch_q21");
-        waits("IN / NOT IN subquery", "in_subquery", "not_in_subquery_with_nulls", "tpch_q16", "tpch_q18", "tpch_q20");
-        waits("scalar subquery", "scalar_subquery_where", "scalar_subquery_select", "tpch_q2", "tpch_q11", "tpch_q17");
-        waits("window functions", "window_rank");
         waits("ORDER BY … LIMIT (top-k)", "top_k");
-        waits("DISTINCT ON (parser)", "distinct_on");
         waits("WITH RECURSIVE", "ref_department_tree");
     }
 
@@ -44,14 +32,7 @@ public final class ExpectedModes {
      * runs that would refresh them differentially (FULL runs keep them) so the rest stays green.
      * Shape name → what goes wrong. Delete the line with the fix.
      */
-    private static final Map<String, String> KNOWN_BUGS = Map.of(
-            "projection_greatest_least", "the delta SQL spells GREATEST/LEAST as a quoted function call (\"greatest\"(…)),"
-                    + " which PostgreSQL does not have: every differential refresh fails with"
-                    + " 'function greatest(integer, integer) does not exist'",
-            "left_join_distinct", "a NULL-padded row is neither added nor removed when its preserved row gains its first"
-                    + " or loses its last match: the touched keys come from the inner-joined changes (region, bonus), never"
-                    + " (region, NULL). Replay: -Dpgtrickle.seed=7 -Dpgtrickle.cycles=18, run emp-dept/expected,"
-                    + " cycle 18: missing (west, NULL)");
+    private static final Map<String, String> KNOWN_BUGS = Map.of();
 
     /** What goes wrong when this shape refreshes differentially, or {@code null} when nothing known does. */
     public static String knownBug(String shape) {

@@ -34,6 +34,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class HarnessRun implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HarnessRun.class);
+    private static final String CREATING = "  (none: creating the stream table)";
 
     private final String label;
     private final StreamTables api;
@@ -153,11 +154,11 @@ public final class HarnessRun implements AutoCloseable {
         try {
             st = api.alter(shape.name(), AlterSpec.none().withRefreshMode(to.name()));
         } catch (RuntimeException e) {
-            throw new AssertionError(context(shape, to, lastBatch) + "\nalter to " + to + " failed: " + e.getMessage(), e);
+            throw new AssertionError(context(shape, to, lastBatch.describe()) + "\nalter to " + to + " failed: " + e.getMessage(), e);
         }
         expectEffectiveMode(shape, to, st, lastBatch.describe());
         Target target = inspect(shape, to);
-        checkContents(target, lastBatch);
+        checkContents(target, lastBatch.describe());
     }
 
     /**
@@ -172,7 +173,7 @@ public final class HarnessRun implements AutoCloseable {
         while (budget.more(done, start)) {
             cycle++;
             Batch batch = applyRandomBatch();
-            refreshAll(batch, true);
+            refreshAll(batch);
             if (between != null) {
                 between.accept(cycle, batch);
             }
@@ -194,18 +195,27 @@ public final class HarnessRun implements AutoCloseable {
     }
 
     /**
-     * Refreshes every shape in creation order (a stream table after those it reads).
+     * Refreshes every shape in creation order (a stream table after those it reads), checking each.
      *
-     * @param batch what changed since the previous refresh, for messages ({@code null}: concurrent writers)
+     * @param batch what changed since the previous refresh, for messages
+     */
+    public void refreshAll(Batch batch) {
+        refreshAll(batch.describe(), true);
+    }
+
+    /**
+     * Refreshes every shape in creation order while other connections write (or just paused).
+     *
+     * @param changes what the writers are doing, for messages
      * @param checkContents whether the sources are quiet, so contents can be compared with the query
      */
-    public void refreshAll(Batch batch, boolean checkContents) {
+    public void refreshAll(String changes, boolean checkContents) {
         for (Target target : targets.values()) {
             RefreshResult result;
             try {
                 result = api.refresh(target.shape().name());
             } catch (RuntimeException e) {
-                throw new AssertionError(context(target.shape(), target.requested(), batch) + "\nrefresh failed: "
+                throw new AssertionError(context(target.shape(), target.requested(), changes) + "\nrefresh failed: "
                         + e.getMessage(), e);
             }
             actions.merge(target.requested() + "->" + result.action(), 1, Integer::sum);
@@ -214,12 +224,12 @@ public final class HarnessRun implements AutoCloseable {
                         target.shape().name(), result.took().toMillis(), result.rowsInserted(), result.rowsDeleted());
             }
             if (!target.shape().allows(target.requested(), result.action())) {
-                throw new AssertionError(context(target.shape(), target.requested(), batch) + "\nthe refresh was "
+                throw new AssertionError(context(target.shape(), target.requested(), changes) + "\nthe refresh was "
                         + result.action() + ", expected " + target.shape().expectedEffectiveMode(target.requested())
                         + flagHint(target.shape()));
             }
             if (checkContents) {
-                checkContents(target, batch);
+                checkContents(target, changes);
             }
         }
     }
@@ -229,14 +239,15 @@ public final class HarnessRun implements AutoCloseable {
         return ++cycle;
     }
 
-    private void checkContents(Target target, Batch batch) {
+    private void checkContents(Target target, String batch) {
         try {
             Checks.Difference diff = Checks.difference(c, target.storageSelect(), target.shape().sql());
             if (!diff.isEmpty()) {
                 throw new AssertionError(context(target.shape(), target.requested(), batch)
                         + "\nthe stream table differs from its query: " + diff);
             }
-            List<String> negative = Checks.negativeCounts(c, target.shape().name(), target.hiddenCounts());
+            List<String> negative = new ArrayList<>(Checks.negativeCounts(c, target.shape().name(), target.hiddenCounts()));
+            negative.addAll(Checks.negativeStateCounts(c, target.shape().name()));
             if (!negative.isEmpty()) {
                 throw new AssertionError(context(target.shape(), target.requested(), batch) + "\nnegative hidden counts: "
                         + negative);
@@ -270,12 +281,6 @@ public final class HarnessRun implements AutoCloseable {
         return waits == null ? "\n(shape is flagged differential in ExpectedModes)"
                 : "\n(ExpectedModes lists it as waiting for: " + waits + "; remove that line once the construct is supported)";
     }
-
-    private String context(Shape shape, RefreshMode requested, Batch batch) {
-        return context(shape, requested, batch == null ? "  (concurrent writers' batches)" : batch.describe());
-    }
-
-    private static final String CREATING = "  (none: creating the stream table)";
 
     private String context(Shape shape, RefreshMode requested, String batch) {
         return label + ": " + budget + ", cycle " + cycle + ", shape " + shape.name() + " (" + requested + "): "

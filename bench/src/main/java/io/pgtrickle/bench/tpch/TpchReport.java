@@ -1,0 +1,179 @@
+package io.pgtrickle.bench.tpch;
+
+import io.pgtrickle.bench.Charts;
+import io.pgtrickle.bench.Csv;
+import io.pgtrickle.bench.Figures;
+import io.pgtrickle.bench.Quantiles;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.stream.Collectors;
+
+/**
+ * The figures of a TPC-H run: per query and change size, median and p95 of each refresh kind and
+ * how many times faster DIFFERENTIAL was than FULL and than {@code REFRESH MATERIALIZED VIEW}
+ * (ratio of medians, more than 1 when DIFFERENTIAL is faster). Written as text rows, CSV files and
+ * one PNG chart per change size.
+ */
+public final class TpchReport {
+    public static final List<String> SUMMARY_HEADER = List.of("query", "mode", "change", "cycles", "diff median ms",
+            "diff p95 ms", "full median ms", "full p95 ms", "mv median ms", "mv p95 ms", "full/diff", "mv/diff",
+            "invariant");
+    public static final List<String> CYCLE_HEADER = List.of("query", "mode", "change", "cycle", "diff_ms",
+            "diff_action", "diff_rows", "full_ms", "mv_ms", "invariant_held", "error");
+
+    private final TpchBench.Results results;
+
+    public TpchReport(TpchBench.Results results) {
+        this.results = results;
+    }
+
+    /** The summary of one query at one change size. */
+    public record Summary(QuerySetup setup, ChangeSize change, int cycles, Quantiles diff, Quantiles full,
+                          Quantiles mv, int invariantFailures, int errors) {
+        public double fullOverDiff() {
+            return diff.count() == 0 ? Double.NaN : full.medianMillis() / diff.medianMillis();
+        }
+
+        public double mvOverDiff() {
+            return diff.count() == 0 ? Double.NaN : mv.medianMillis() / diff.medianMillis();
+        }
+
+        /** {@code held}, {@code FAILED n/m}, or {@code n/a} when nothing was checked. */
+        public String invariant() {
+            if (cycles == 0) {
+                return "n/a";
+            }
+            return invariantFailures == 0 ? "held" : "FAILED " + invariantFailures + "/" + cycles;
+        }
+
+        List<String> row() {
+            return List.of(setup.query().label(), setup.mode(), change.label(), Integer.toString(cycles),
+                    Figures.millis(diff.medianMillis()), Figures.millis(diff.p95Millis()),
+                    Figures.millis(full.medianMillis()), Figures.millis(full.p95Millis()),
+                    Figures.millis(mv.medianMillis()), Figures.millis(mv.p95Millis()),
+                    Figures.ratio(full.medianMillis(), diff.medianMillis()),
+                    Figures.ratio(mv.medianMillis(), diff.medianMillis()), invariant());
+        }
+    }
+
+    /** Summaries in change-size order, then query order. */
+    public List<Summary> summaries() {
+        List<Summary> out = new ArrayList<>();
+        for (ChangeSize change : changes()) {
+            for (QuerySetup setup : results.setups()) {
+                List<CycleResult> cycles = results.cycles().stream()
+                        .filter(r -> r.change().equals(change) && r.query().equals(setup.query().label())).toList();
+                out.add(new Summary(setup, change, cycles.size(), times(cycles, CycleResult::diffMillis),
+                        times(cycles, CycleResult::fullMillis), times(cycles, CycleResult::mvMillis),
+                        (int) cycles.stream().filter(r -> !r.invariantHeld()).count(),
+                        (int) cycles.stream().filter(r -> r.error() != null).count()));
+            }
+        }
+        return out;
+    }
+
+    private List<ChangeSize> changes() {
+        return results.cycles().stream().map(CycleResult::change).distinct().toList();
+    }
+
+    private static Quantiles times(List<CycleResult> cycles, java.util.function.ToDoubleFunction<CycleResult> f) {
+        return Quantiles.of(cycles.stream().mapToDouble(f).filter(v -> !Double.isNaN(v))
+                .mapToLong(ms -> Math.round(ms * 1e6)).toArray());
+    }
+
+    /** The summary table's rows for one change size. */
+    public List<List<String>> summaryRows(ChangeSize change) {
+        return summaries().stream().filter(s -> s.change().equals(change)).map(Summary::row).toList();
+    }
+
+    /**
+     * The problems of the run, one line each: failed set-ups, refresh errors, invariant failures.
+     * A refresh skipped after a time-out is counted on the time-out's line, not repeated.
+     */
+    public List<String> problems() {
+        List<String> lines = new ArrayList<>();
+        for (QuerySetup s : results.setups()) {
+            if (!s.usable()) {
+                lines.add(s.query().label() + ": not set up: " + s.setupError());
+            }
+        }
+        Map<String, Integer> skippedPerQuery = new LinkedHashMap<>();
+        for (CycleResult r : results.cycles()) {
+            if (r.error() != null && r.error().contains(TpchBench.SKIPPED)) {
+                skippedPerQuery.merge(r.query(), 1, Integer::sum);
+            }
+        }
+        for (CycleResult r : results.cycles()) {
+            if (r.error() == null) {
+                continue;
+            }
+            List<String> own = java.util.Arrays.stream(r.error().split("; "))
+                    .filter(e -> !e.contains(TpchBench.SKIPPED)).toList();
+            if (own.isEmpty()) {
+                continue;
+            }
+            String line = r.query() + " " + r.change().label() + " #" + r.cycle() + ": " + String.join("; ", own);
+            Integer skipped = skippedPerQuery.remove(r.query());
+            lines.add(skipped == null ? line : line + " (" + skipped + " later cycles skipped it)");
+        }
+        return lines;
+    }
+
+    /** Whether every check after every cycle held. */
+    public boolean invariantHeldEverywhere() {
+        return results.cycles().stream().allMatch(CycleResult::invariantHeld);
+    }
+
+    /** Writes {@code tpch-summary.csv}, {@code tpch-cycles.csv} and one {@code tpch-<change>.png} per size. */
+    public List<Path> write(Path directory) throws IOException {
+        List<Path> files = new ArrayList<>();
+        Path summary = directory.resolve("tpch-summary.csv");
+        List<String> header = List.of("query", "mode", "change_percent", "cycles", "diff_median_ms", "diff_p95_ms",
+                "full_median_ms", "full_p95_ms", "mv_median_ms", "mv_p95_ms", "full_over_diff", "mv_over_diff",
+                "invariant_failures", "errors", "full_only_reason");
+        List<List<String>> rows = new ArrayList<>();
+        for (Summary s : summaries()) {
+            rows.add(List.of(s.setup().query().label(), s.setup().mode(), Double.toString(s.change().percent()),
+                    Integer.toString(s.cycles()), Figures.csv(s.diff().medianMillis()), Figures.csv(s.diff().p95Millis()),
+                    Figures.csv(s.full().medianMillis()), Figures.csv(s.full().p95Millis()),
+                    Figures.csv(s.mv().medianMillis()), Figures.csv(s.mv().p95Millis()), Figures.csv(s.fullOverDiff()),
+                    Figures.csv(s.mvOverDiff()), Integer.toString(s.invariantFailures()), Integer.toString(s.errors()),
+                    Objects.toString(s.setup().fullOnlyReason(), "")));
+        }
+        Csv.write(summary, header, rows);
+        files.add(summary);
+
+        Path cycles = directory.resolve("tpch-cycles.csv");
+        Map<String, String> modes = results.setups().stream()
+                .collect(Collectors.toMap(s -> s.query().label(), QuerySetup::mode));
+        List<List<String>> cycleRows = new ArrayList<>();
+        for (CycleResult r : results.cycles()) {
+            cycleRows.add(List.of(r.query(), modes.get(r.query()), Double.toString(r.change().percent()),
+                    Integer.toString(r.cycle()), Figures.csv(r.diffMillis()), Objects.toString(r.diffAction(), ""),
+                    Long.toString(r.diffRows()), Figures.csv(r.fullMillis()), Figures.csv(r.mvMillis()),
+                    Boolean.toString(r.invariantHeld()), Objects.toString(r.error(), "")));
+        }
+        Csv.write(cycles, CYCLE_HEADER, cycleRows);
+        files.add(cycles);
+
+        for (ChangeSize change : changes()) {
+            List<Summary> of = summaries().stream().filter(s -> s.change().equals(change)).toList();
+            Map<String, List<Double>> series = new LinkedHashMap<>();
+            series.put("DIFFERENTIAL refresh", of.stream().map(s -> s.diff().medianMillis()).toList());
+            series.put("FULL refresh (engine)", of.stream().map(s -> s.full().medianMillis()).toList());
+            series.put("REFRESH MATERIALIZED VIEW", of.stream().map(s -> s.mv().medianMillis()).toList());
+            Path png = directory.resolve("tpch-" + change.label().replace("%", "pct") + ".png");
+            Charts.write(png, new Charts.Bars(String.format(java.util.Locale.ROOT,
+                    "TPC-H SF %s: median refresh time after a %s change (log scale)",
+                    Figures.plain(results.scale()), change.label()), "query", "milliseconds",
+                    of.stream().map(s -> s.setup().query().label()).toList(), series, true), 1200, 600);
+            files.add(png);
+        }
+        return files;
+    }
+}

@@ -1,0 +1,116 @@
+package io.pgtrickle.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** The options of {@code bench tpch}, {@code bench idle} and {@code bench load}, without a database. */
+class BenchOptionsTest {
+    @SuppressWarnings("unchecked")
+    private static <T> T parse(String sub, String... args) {
+        String[] all = new String[args.length + 2];
+        all[0] = "bench";
+        all[1] = sub;
+        System.arraycopy(args, 0, all, 2, args.length);
+        CommandLine.ParseResult parsed = Main.commandLine().parseArgs(all);
+        return (T) parsed.subcommand().subcommand().commandSpec().userObject();
+    }
+
+    @Test
+    void tpchDefaultsAndEveryOption() {
+        BenchTpchCommand d = parse("tpch");
+        d.validate();
+        assertThat(d.commandLine()).isEqualTo("bin/pgtrickle bench tpch --sf 0.01 --queries all --change 0.1%,1%,10%"
+                + " --cycles 3 --refresh-timeout 2m --seed 42 --output bench-results --capture wal");
+        assertThat(d.queryNumbers).hasSize(22);
+
+        BenchTpchCommand c = parse("tpch", "--sf", "0.1", "--queries", "1-3,q22", "--change", "0.5%,5",
+                "--cycles", "5", "--refresh-timeout", "30s", "--seed", "7", "--output", "out", "--capture", "TRIGGER",
+                "--jdbc-url", "jdbc:postgresql://db/x?password=secret", "--user", "u", "--slot-name", "s1");
+        c.validate();
+        assertThat(c.queryNumbers).containsExactly(1, 2, 3, 22);
+        assertThat(c.refreshTimeout).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.output).isEqualTo(Path.of("out"));
+        assertThat(c.commandLine()).isEqualTo("bin/pgtrickle bench tpch --sf 0.1 --queries 1-3,q22 --change 0.5%,5%"
+                + " --cycles 5 --refresh-timeout 30s --seed 7 --output out --capture trigger"
+                + " --jdbc-url jdbc:postgresql://db/x?password=***");
+    }
+
+    @Test
+    void idleDefaultsAndEveryOption() {
+        BenchIdleCommand d = parse("idle");
+        d.validate();
+        assertThat(d.commandLine()).isEqualTo("bin/pgtrickle bench idle --sf 0.01 --queries all --repeats 10"
+                + " --stream-tables 100 --refresh-timeout 2m --output bench-results --capture wal");
+
+        BenchIdleCommand c = parse("idle", "--sf", "0.05", "--queries", "6", "--repeats", "3", "--stream-tables", "7",
+                "--refresh-timeout", "10s", "--output", "o");
+        c.validate();
+        assertThat(c.queryNumbers).containsExactly(6);
+        assertThat(c.streamTables).isEqualTo(7);
+    }
+
+    @Test
+    void loadDefaultsAndEveryOption() {
+        BenchLoadCommand d = parse("load");
+        d.validate();
+        assertThat(d.rateList).containsExactly(1000L, 5000L);
+        assertThat(d.commandLine()).isEqualTo("bin/pgtrickle bench load --rates 1000,5000 --duration 30s --warmup 5s"
+                + " --writers 4 --batch 1 --schedule 250ms --tick 100ms --poll 10ms --output bench-results"
+                + " --capture wal");
+
+        BenchLoadCommand c = parse("load", "--rates", "200", "--duration", "5s", "--warmup", "0s", "--writers", "2",
+                "--batch", "10", "--schedule", "1s", "--tick", "50ms", "--poll", "5ms", "--drain-timeout", "20s");
+        c.validate();
+        assertThat(c.rateList).containsExactly(200L);
+        assertThat(c.drainTimeout).isEqualTo(Duration.ofSeconds(20));
+        assertThat(c.commandLine()).startsWith("bin/pgtrickle bench load --rates 200 --duration 5s --warmup 0s"
+                + " --writers 2 --batch 10 --schedule 1s --tick 50ms --poll 5ms");
+    }
+
+    @Test
+    void impossibleOptionsAreUsageErrors() {
+        String[][] cases = {
+            {"tpch", "--sf", "0.001"}, {"tpch", "--queries", "23"}, {"tpch", "--change", "0%"}, {"tpch", "--cycles", "0"},
+            {"tpch", "--capture", "auto"}, {"tpch", "--refresh-timeout", "0s"}, {"idle", "--repeats", "0"},
+            {"idle", "--stream-tables", "0"}, {"load", "--rates", "fast"}, {"load", "--schedule", "10ms"},
+            {"load", "--writers", "0"}, {"load", "--batch", "0"}, {"load", "--jdbc-url", "jdbc:mysql://x/y"}};
+        String[] expected = {"--sf must be between 0.01 and 100", "TPC-H queries are 1 to 22", "a change size must be more",
+            "--cycles must be between", "--capture must be wal or trigger", "--refresh-timeout must be longer",
+            "--repeats must be between", "--stream-tables must be between", "--rates must be rows per second",
+            "--schedule", "--writers must be between", "--batch must be between",
+            "--jdbc-url must be a PostgreSQL JDBC URL"};
+        for (int i = 0; i < cases.length; i++) {
+            String[] args = new String[cases[i].length + 1];
+            args[0] = "bench";
+            System.arraycopy(cases[i], 0, args, 1, cases[i].length);
+            Cli.Result r = Cli.run(args);
+            assertThat(r.exitCode()).as(String.join(" ", args)).isEqualTo(2);
+            assertThat(r.err()).as(String.join(" ", args)).contains(expected[i]);
+        }
+    }
+
+    /** The help text with line breaks and indentation folded, so phrases can be looked for. */
+    private static String help(String... args) {
+        Cli.Result r = Cli.run(args);
+        assertThat(r.exitCode()).isZero();
+        return r.out().replaceAll("\\s+", " ");
+    }
+
+    @Test
+    void helpDocumentsEveryOption() {
+        assertThat(help("bench", "--help")).contains("Usage: pgtrickle bench", "tpch", "idle", "load");
+        assertThat(help("bench", "tpch", "--help")).contains("--sf=SF", "Default: 0.01", "--queries=LIST",
+                "--change=SIZES", "Default: 0.1%,1%,10%", "--cycles=N", "--refresh-timeout=D", "--seed=N",
+                "--output=DIR", "--jdbc-url=URL", "--user=NAME", "--slot-name=NAME", "--capture=MODE",
+                "REFRESH MATERIALIZED VIEW", "multiset");
+        assertThat(help("bench", "idle", "--help")).contains("--sf=SF", "--queries=LIST", "--repeats=N",
+                "--stream-tables=N", "Default: 100", "--refresh-timeout=D", "--output=DIR", "--capture=MODE");
+        assertThat(help("bench", "load", "--help")).contains("--rates=LIST", "Default: 1000,5000",
+                "--duration=D", "--warmup=D", "--writers=N", "--batch=N", "--schedule=S", "--tick=D", "--poll=D",
+                "--drain-timeout=D", "--output=DIR", "--capture=MODE", "frontier");
+    }
+}
