@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -187,12 +188,20 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
         // Transactions that committed before tracking began are in the stream tables' initial
         // contents, not in any window; they also arrive when Debezium replays the events of an
         // earlier table of the same name (events name tables, not relations).
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + target.buffer() + " (xid, seq, weight, row, lsn)"
-                + " SELECT x::text::xid8, s, w, r::jsonb, l::pg_lsn"
+        // Replays are expected (a restart resumes from the slot) and carry identical rows; a key that
+        // clashes with a different row, or twice within one batch, would silently lose a change.
+        try (PreparedStatement ps = c.prepareStatement("WITH offered AS MATERIALIZED ("
+                + " SELECT x::text::xid8 AS xid, s AS seq, w AS weight, r::jsonb AS row, l::pg_lsn AS lsn"
                 + " FROM unnest(?::bigint[], ?::bigint[], ?::smallint[], ?::text[], ?::text[]) AS u(x, s, w, r, l)"
                 + " WHERE NOT pg_visible_in_snapshot(x::text::xid8, (SELECT tracked_since"
-                + "   FROM pgtrickle.pgt_change_sources WHERE source_relid = " + target.relid() + "::oid))"
-                + " ON CONFLICT (xid, seq) DO NOTHING")) {
+                + "   FROM pgtrickle.pgt_change_sources WHERE source_relid = " + target.relid() + "::oid))),"
+                + " replayed AS (SELECT count(*) AS n FROM offered o JOIN " + target.buffer() + " b USING (xid, seq)"
+                + "   WHERE b.weight = o.weight AND b.row IS NOT DISTINCT FROM o.row),"
+                + " inserted AS (INSERT INTO " + target.buffer() + " (xid, seq, weight, row, lsn)"
+                + "   SELECT xid, seq, weight, row, lsn FROM offered ON CONFLICT (xid, seq) DO NOTHING RETURNING 1)"
+                + " SELECT (SELECT count(*) FROM offered) - (SELECT count(*) FROM inserted) - (SELECT n FROM replayed),"
+                + " (SELECT string_agg(xid::text || '/' || seq, ', ') FROM (SELECT xid, seq FROM offered"
+                + "   GROUP BY xid, seq HAVING count(*) > 1 LIMIT 5) d)")) {
             Array a1 = c.createArrayOf("bigint", xids);
             Array a2 = c.createArrayOf("bigint", seqs);
             Array a3 = c.createArrayOf("smallint", weights);
@@ -203,7 +212,14 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
             ps.setArray(3, a3);
             ps.setArray(4, a4);
             ps.setArray(5, a5);
-            ps.executeUpdate();
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                long clashed = rs.getLong(1);
+                if (clashed > 0) {
+                    log.warn("{} change(s) of {} clashed with a different change under the same (xid, seq) key and were"
+                            + " not buffered (duplicate keys within the batch: {})", clashed, target.name(), rs.getString(2));
+                }
+            }
         }
     }
 

@@ -119,13 +119,17 @@ public final class Refresher {
             }
         }
         long prepared = System.nanoTime();
-        capture.awaitBuffered(involved, walLsn);
-        long buffered = System.nanoTime();
-        ChangeWindow window = st.frontier() == null ? null : capture.window(tx, involved, snapshot, st.frontier());
-        long windowed = System.nanoTime();
         List<Column> columns = StorageColumns.of(tx, st.relid());
         IvmPlan plan = planFor(tx, st, columns);
         long compiled = System.nanoTime();
+        // A FULL refresh reads the tables at S: it needs neither the capture barrier nor the window.
+        if (plan != null) {
+            capture.awaitBuffered(involved, walLsn);
+        }
+        long buffered = System.nanoTime();
+        ChangeWindow window = st.frontier() == null || plan == null ? null
+                : capture.window(tx, involved, snapshot, st.frontier());
+        long windowed = System.nanoTime();
         RefreshResult result;
         if (plan != null && window != null && !window.truncated() && DeltaApplier.ready(tx, st.relid(), plan)
                 && !fullIsCheaper(tx, st, window)) {
@@ -148,9 +152,10 @@ public final class Refresher {
         long applied = System.nanoTime();
         capture.cleanup(tx, involved);
         if (log.isDebugEnabled()) {
-            log.debug("{} {}: catalog {} ms, capture wait {} ms, window {} ms, compile {} ms, apply {} ms, cleanup {} ms",
-                    st.name(), result.action(), ms(prepared - start), ms(buffered - prepared), ms(windowed - buffered),
-                    ms(compiled - windowed), ms(applied - compiled), ms(System.nanoTime() - applied));
+            log.debug("{} {}: catalog {} ms, compile {} ms, capture wait {} ms, window {} ms, apply {} ms, cleanup {} ms",
+                    st.name(), result.action(), ms(prepared - start), ms(compiled - prepared), ms(buffered - compiled),
+                    ms(windowed - buffered), ms(applied - windowed),
+                    ms(System.nanoTime() - applied));
         }
         return result;
     }
