@@ -456,36 +456,8 @@ final class BenchCaptureCommand implements Callable<Integer> {
      * of other sources now relies on it: a slot nobody reads keeps WAL forever.
      */
     private void dropSlot(EngineConfig config, PrintWriter err) {
-        if (!external()) {
-            return;
+        if (external()) {
+            BenchDatabaseOptions.dropSlot(config, err);
         }
-        try (Connection c = ConnectionOptions.connect(config, "pgtrickle-bench")) {
-            if (!"0".equals(queryString(c, "SELECT count(*) FROM pgtrickle.pgt_change_sources"
-                    + " WHERE cdc_mode = 'WAL'"))) {
-                return;
-            }
-            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (true) {
-                try (PreparedStatement ps = c.prepareStatement("SELECT pg_drop_replication_slot(slot_name)"
-                        + " FROM pg_replication_slots WHERE slot_name = ? AND database = current_database()")) {
-                    ps.setString(1, config.slotName());
-                    ps.execute();
-                    err.println("dropped replication slot " + config.slotName() + ", which this run created");
-                    return;
-                } catch (SQLException e) {
-                    if (!"55006".equals(e.getSQLState()) || System.nanoTime() > deadline) {
-                        throw e;
-                    }
-                    Thread.sleep(100);
-                }
-            }
-        } catch (SQLException | RuntimeException e) {
-            err.println("warning: could not drop replication slot " + config.slotName() + ", which this run created"
-                    + " (drop it with: SELECT pg_drop_replication_slot('" + config.slotName() + "')): "
-                    + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        err.flush();
     }
 }

@@ -110,7 +110,7 @@ final class BenchDatabaseOptions {
     }
 
     /** Drops the slot this run created when no WAL-captured source is left to read it (it would keep WAL forever). */
-    private static void dropSlot(EngineConfig config, PrintWriter err) {
+    static void dropSlot(EngineConfig config, PrintWriter err) {
         try (Connection c = ConnectionOptions.connect(config, "pgtrickle-bench")) {
             Long walSources = Sql.value(c, Long.class, "SELECT count(*) FROM pgtrickle.pgt_change_sources"
                     + " WHERE cdc_mode = 'WAL'");
@@ -134,8 +134,8 @@ final class BenchDatabaseOptions {
                 }
             }
         } catch (SQLException | RuntimeException e) {
-            err.println("warning: could not drop replication slot " + config.slotName() + " (drop it with: SELECT"
-                    + " pg_drop_replication_slot('" + config.slotName() + "')): " + e.getMessage());
+            err.println("warning: could not drop replication slot " + config.slotName() + ", which this run created"
+                    + " (drop it with: SELECT pg_drop_replication_slot('" + config.slotName() + "')): " + e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

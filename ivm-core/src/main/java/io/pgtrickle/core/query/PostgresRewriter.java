@@ -279,23 +279,11 @@ final class PostgresRewriter {
     }
 
     private int endOfBlockComment(int start) throws SqlParseException {
-        int depth = 0;
-        int i = start;
-        while (i < source.length()) {
-            if (source.startsWith("/*", i)) {
-                depth++;
-                i += 2;
-            } else if (source.startsWith("*/", i)) {
-                depth--;
-                i += 2;
-                if (depth == 0) {
-                    return i;
-                }
-            } else {
-                i++;
-            }
+        int end = SqlText.endOfBlockComment(source, start);
+        if (end < 0) {
+            throw error(start, "unterminated block comment");
         }
-        throw error(start, "unterminated block comment");
+        return end;
     }
 
     private String dollarTag(int i) {

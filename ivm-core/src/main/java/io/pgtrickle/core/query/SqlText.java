@@ -99,6 +99,15 @@ public final class SqlText {
     }
 
     private static int skipBlockComment(String s, int start) {
+        int end = endOfBlockComment(s, start);
+        if (end < 0) {
+            throw unterminated("block comment");
+        }
+        return end;
+    }
+
+    /** The index just past the (nestable) block comment starting at {@code start}, or -1 if it never ends. */
+    static int endOfBlockComment(String s, int start) {
         int depth = 0;
         int i = start;
         while (i < s.length()) {
@@ -115,7 +124,7 @@ public final class SqlText {
                 i++;
             }
         }
-        throw unterminated("block comment");
+        return -1;
     }
 
     private static boolean identifierCharBefore(String s, int i) {

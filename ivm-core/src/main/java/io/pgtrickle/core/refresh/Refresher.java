@@ -120,7 +120,7 @@ public final class Refresher {
         }
         long prepared = System.nanoTime();
         List<Column> columns = StorageColumns.of(tx, st.relid());
-        IvmPlan plan = planFor(tx, st, columns);
+        IvmPlan plan = planFor(tx, st, columns, dependencies);
         long compiled = System.nanoTime();
         // A FULL refresh reads the tables at S: it needs neither the capture barrier nor the window.
         if (plan != null) {
@@ -169,13 +169,13 @@ public final class Refresher {
      * became a view, say) is switched to FULL for good, recording why: its rows are then
      * identified by content, and a later FULL-or-differential flip could not mix the two schemes.
      */
-    private IvmPlan planFor(Connection tx, StreamTableRecord st, List<Column> columns) throws SQLException {
+    private IvmPlan planFor(Connection tx, StreamTableRecord st, List<Column> columns, List<SourceRelation> sources)
+            throws SQLException {
         if (st.effectiveMode() != RefreshMode.DIFFERENTIAL) {
             return null;
         }
         List<String> names = columns.stream().map(Column::name).toList();
-        String key = PlanCache.key(tx, st.query(), names, catalog.sources(tx, st.id()).stream()
-                .map(SourceRelation::relid).toList());
+        String key = PlanCache.key(tx, st.query(), names, sources.stream().map(SourceRelation::relid).toList());
         IvmPlan cached = plans.get(st.id(), key);
         if (cached != null) {
             return cached;
@@ -197,8 +197,8 @@ public final class Refresher {
      * some, else the share of changed rows. DIFFERENTIAL asked for explicitly is never overridden.
      */
     private boolean fullIsCheaper(Connection tx, StreamTableRecord st, ChangeWindow window) throws SQLException {
-        if (st.refreshMode() != RefreshMode.AUTO || window.rows() == 0) {
-            return false;
+        if (st.refreshMode() != RefreshMode.AUTO || window.rows() < RefreshCostModel.MIN_ROWS) {
+            return false; // small windows are always differential: no need to read sizes and timings
         }
         Double sourceRows = Jdbc.queryValue(tx, Double.class, "SELECT sum(greatest(c.reltuples, 0))::float8"
                 + " FROM pgtrickle.pgt_dependencies d JOIN pg_class c ON c.oid = d.source_relid WHERE d.pgt_id = ?", st.id());
@@ -214,7 +214,8 @@ public final class Refresher {
     public RefreshResult refreshInTransaction(Connection c, StreamTableRecord st, RefreshTrigger trigger,
                                               OffsetDateTime startedAt) throws SQLException {
         List<Column> columns = StorageColumns.of(c, st.relid());
-        return apply(c, st, trigger, startedAt, null, System.nanoTime(), planFor(c, st, columns), columns);
+        IvmPlan plan = planFor(c, st, columns, catalog.sources(c, st.id()));
+        return apply(c, st, trigger, startedAt, null, System.nanoTime(), plan, columns);
     }
 
     private RefreshResult apply(Connection c, StreamTableRecord st, RefreshTrigger trigger, OffsetDateTime startedAt,
