@@ -21,6 +21,7 @@ public final class Capture implements AutoCloseable {
     private final DataSource dataSource;
     private final ChangeSources sources;
     private WalCapture wal;
+    private volatile CaptureObserver observer = CaptureObserver.NONE;
 
     private Capture(EngineConfig config, DataSource dataSource, CdcMode mode) {
         this.config = config;
@@ -64,7 +65,23 @@ public final class Capture implements AutoCloseable {
      */
     public synchronized void start() {
         if (mode() == CdcMode.WAL && wal == null && slotExists()) {
-            wal = WalCapture.start(config, dataSource, sources);
+            wal = WalCapture.start(config, dataSource, sources, this::notifyObserver);
+        }
+    }
+
+    /**
+     * Shows every change WAL capture delivers to {@code observer} (one at a time; replaces the
+     * previous one). For audits: see {@link CaptureObserver}.
+     */
+    public void observe(CaptureObserver observer) {
+        this.observer = observer == null ? CaptureObserver.NONE : observer;
+    }
+
+    private void notifyObserver(java.util.List<CaptureObserver.Delivered> changes) {
+        try {
+            observer.delivered(changes);
+        } catch (RuntimeException e) {
+            log.warn("capture observer failed: {}", e.toString());
         }
     }
 
@@ -102,7 +119,7 @@ public final class Capture implements AutoCloseable {
             } else {
                 // Also in a trigger-mode engine: another engine may have tracked these sources from the WAL.
                 if (wal == null) {
-                    wal = WalCapture.start(config, dataSource, sources);
+                    wal = WalCapture.start(config, dataSource, sources, this::notifyObserver);
                 }
                 stream = wal;
             }

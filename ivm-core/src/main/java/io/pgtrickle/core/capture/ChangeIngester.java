@@ -29,7 +29,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Rows are keyed by (xid8, 2·position in transaction + image): a replayed event maps to the same
  * key and {@code ON CONFLICT DO NOTHING} makes it count once. The position cannot be the event's
- * LSN: rows of one multi-row INSERT share a WAL record.
+ * LSN: rows of one multi-row INSERT share a WAL record. Debezium's 32-bit xids are widened with
+ * {@link Xid8#widen}.
+ *
+ * <p>Nothing is dropped quietly: an event that cannot be placed (no transaction id, a key clash,
+ * an impossible xid) fails the batch, which is then not acknowledged and is delivered again.
  */
 final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChangeEvent<SourceRecord>> {
     private static final Logger log = LoggerFactory.getLogger(ChangeIngester.class);
@@ -39,11 +43,13 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
     private final DataSource dataSource;
     private final ChangeSources sources;
     private final Consumer<String> markerSeen;
+    private final CaptureObserver observer;
 
-    ChangeIngester(DataSource dataSource, ChangeSources sources, Consumer<String> markerSeen) {
+    ChangeIngester(DataSource dataSource, ChangeSources sources, Consumer<String> markerSeen, CaptureObserver observer) {
         this.dataSource = dataSource;
         this.sources = sources;
         this.markerSeen = markerSeen;
+        this.observer = observer;
     }
 
     /** A buffer row before its xid is widened. */
@@ -72,7 +78,9 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
             }
             Struct source = value.schema().field("source") == null ? null : value.getStruct("source");
             if (source == null || source.get("txId") == null) {
-                continue;
+                // A row change always belongs to a transaction; skipping it would lose it without a trace.
+                throw new IllegalStateException("row event op " + op + " without a transaction id at "
+                        + event.record().sourceOffset() + "; it cannot be placed in any change window");
             }
             QualifiedName table = new QualifiedName(source.getString("schema"), source.getString("table"));
             long xid = source.getInt64("txId");
@@ -94,10 +102,14 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
                 default -> log.debug("ignoring event op {} on {}", op, table);
             }
         }
+        List<CaptureObserver.Delivered> delivered;
         try {
-            write(rows, lastLsn, records.size(), markers);
+            delivered = write(rows, lastLsn, records.size(), markers);
         } catch (SQLException e) {
             throw new IllegalStateException("cannot write change buffers: " + e.getMessage(), e);
+        }
+        if (!delivered.isEmpty()) {
+            observer.delivered(delivered);
         }
         for (RecordChangeEvent<SourceRecord> event : records) {
             committer.markProcessed(event);
@@ -124,15 +136,19 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
         return Long.toHexString(lsn >>> 32).toUpperCase() + "/" + Long.toHexString(lsn & 0xFFFFFFFFL).toUpperCase();
     }
 
-    private void write(Map<QualifiedName, List<BufferRow>> rows, long lastLsn, int events, List<String> markers)
-            throws SQLException {
+    private List<CaptureObserver.Delivered> write(Map<QualifiedName, List<BufferRow>> rows, long lastLsn, int events,
+                                                  List<String> markers) throws SQLException {
         List<String> tokens = markers.stream().filter(m -> !m.equals(HEARTBEAT)).toList();
         if (rows.isEmpty() && lastLsn < 0 && tokens.isEmpty()) {
-            return;
+            return List.of();
         }
+        List<CaptureObserver.Delivered> delivered = new ArrayList<>();
         try (Connection c = dataSource.getConnection()) {
             Jdbc.inTransaction(c, Connection.TRANSACTION_READ_COMMITTED, tx -> {
-                String xmax = Jdbc.queryValue(tx, String.class, "SELECT pg_snapshot_xmax(pg_current_snapshot())::text");
+                delivered.clear();
+                // Any current xid8 is a valid reference: every decodable xid is within 2^31 of it.
+                long reference = Long.parseLong(Jdbc.queryValue(tx, String.class,
+                        "SELECT pg_snapshot_xmax(pg_current_snapshot())::text"));
                 Map<QualifiedName, ChangeSource> tracked = new HashMap<>();
                 sources.all(tx).forEach(cs -> tracked.put(cs.name(), cs));
                 for (var entry : rows.entrySet()) {
@@ -140,9 +156,15 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
                     if (target == null || target.mode() != CdcMode.WAL) {
                         continue;
                     }
+                    long[] xids = new long[entry.getValue().size()];
+                    for (int i = 0; i < xids.length; i++) {
+                        BufferRow r = entry.getValue().get(i);
+                        xids[i] = Xid8.widen(r.xid32(), reference);
+                        delivered.add(new CaptureObserver.Delivered(target.name(), r.xid32(), xids[i], r.weight(), r.row()));
+                    }
                     var savepoint = tx.setSavepoint();
                     try {
-                        insert(tx, target, entry.getValue(), Long.parseLong(xmax));
+                        insert(tx, target, entry.getValue(), xids);
                         tx.releaseSavepoint(savepoint);
                     } catch (SQLException e) {
                         if (!"42P01".equals(e.getSQLState())) {
@@ -169,17 +191,18 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
                 return null;
             });
         }
+        return delivered;
     }
 
-    private static void insert(Connection c, ChangeSource target, List<BufferRow> rows, long xmax) throws SQLException {
-        Long[] xids = new Long[rows.size()];
+    private static void insert(Connection c, ChangeSource target, List<BufferRow> rows, long[] xids) throws SQLException {
+        Long[] xidArray = new Long[rows.size()];
         Long[] seqs = new Long[rows.size()];
         Short[] weights = new Short[rows.size()];
         String[] images = new String[rows.size()];
         String[] lsns = new String[rows.size()];
         for (int i = 0; i < rows.size(); i++) {
             BufferRow r = rows.get(i);
-            xids[i] = widen(r.xid32(), xmax);
+            xidArray[i] = xids[i];
             seqs[i] = r.seq();
             weights[i] = r.weight();
             images[i] = r.row();
@@ -188,51 +211,37 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
         // Transactions that committed before tracking began are in the stream tables' initial
         // contents, not in any window; they also arrive when Debezium replays the events of an
         // earlier table of the same name (events name tables, not relations).
-        // Replays are expected (a restart resumes from the slot) and carry identical rows; a key that
-        // clashes with a different row, or twice within one batch, would silently lose a change.
+        // Replays are expected (a restart resumes from the slot) and carry identical rows. A key that
+        // holds a different row — already buffered, or twice within the batch — would mean one of
+        // the two changes is lost: nothing is written and the batch fails, so the slot keeps it.
         try (PreparedStatement ps = c.prepareStatement("WITH offered AS MATERIALIZED ("
                 + " SELECT x::text::xid8 AS xid, s AS seq, w AS weight, r::jsonb AS row, l::pg_lsn AS lsn"
                 + " FROM unnest(?::bigint[], ?::bigint[], ?::smallint[], ?::text[], ?::text[]) AS u(x, s, w, r, l)"
                 + " WHERE NOT pg_visible_in_snapshot(x::text::xid8, (SELECT tracked_since"
                 + "   FROM pgtrickle.pgt_change_sources WHERE source_relid = " + target.relid() + "::oid))),"
-                + " replayed AS (SELECT count(*) AS n FROM offered o JOIN " + target.buffer() + " b USING (xid, seq)"
-                + "   WHERE b.weight = o.weight AND b.row IS NOT DISTINCT FROM o.row),"
+                + " clashes AS (SELECT xid, seq FROM offered o JOIN " + target.buffer() + " b USING (xid, seq)"
+                + "   WHERE b.weight <> o.weight OR b.row IS DISTINCT FROM o.row"
+                + "   UNION SELECT xid, seq FROM offered GROUP BY xid, seq HAVING count(DISTINCT (weight, row::text)) > 1),"
                 + " inserted AS (INSERT INTO " + target.buffer() + " (xid, seq, weight, row, lsn)"
-                + "   SELECT xid, seq, weight, row, lsn FROM offered ON CONFLICT (xid, seq) DO NOTHING RETURNING 1)"
-                + " SELECT (SELECT count(*) FROM offered) - (SELECT count(*) FROM inserted) - (SELECT n FROM replayed),"
-                + " (SELECT string_agg(xid::text || '/' || seq, ', ') FROM (SELECT xid, seq FROM offered"
-                + "   GROUP BY xid, seq HAVING count(*) > 1 LIMIT 5) d)")) {
-            Array a1 = c.createArrayOf("bigint", xids);
-            Array a2 = c.createArrayOf("bigint", seqs);
-            Array a3 = c.createArrayOf("smallint", weights);
-            Array a4 = c.createArrayOf("text", images);
-            Array a5 = c.createArrayOf("text", lsns);
-            ps.setArray(1, a1);
-            ps.setArray(2, a2);
-            ps.setArray(3, a3);
-            ps.setArray(4, a4);
-            ps.setArray(5, a5);
+                + "   SELECT DISTINCT ON (xid, seq) xid, seq, weight, row, lsn FROM offered"
+                + "   WHERE NOT EXISTS (SELECT 1 FROM clashes) ON CONFLICT (xid, seq) DO NOTHING RETURNING 1)"
+                + " SELECT (SELECT count(*) FROM clashes),"
+                + " (SELECT string_agg(xid::text || '/' || seq, ', ') FROM (SELECT * FROM clashes LIMIT 5) d),"
+                + " (SELECT count(*) FROM inserted)")) {
+            ps.setArray(1, c.createArrayOf("bigint", xidArray));
+            ps.setArray(2, c.createArrayOf("bigint", seqs));
+            ps.setArray(3, c.createArrayOf("smallint", weights));
+            ps.setArray(4, c.createArrayOf("text", images));
+            ps.setArray(5, c.createArrayOf("text", lsns));
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 long clashed = rs.getLong(1);
                 if (clashed > 0) {
-                    log.warn("{} change(s) of {} clashed with a different change under the same (xid, seq) key and were"
-                            + " not buffered (duplicate keys within the batch: {})", clashed, target.name(), rs.getString(2));
+                    throw new IllegalStateException(clashed + " change(s) of " + target.name() + " clash with a"
+                            + " different change under the same (xid, seq) key (" + rs.getString(2) + "); the batch"
+                            + " is not buffered, so that no change is lost, and capture stops until this is resolved");
                 }
             }
         }
-    }
-
-    /**
-     * Debezium reports 32-bit xids; buffers and snapshots use 64-bit xid8. A committed xid is older
-     * than the current snapshot's xmax, so it shares xmax's epoch unless its low half is larger,
-     * which means the previous epoch (wraparound).
-     */
-    static long widen(long xid32, long xmax) {
-        long epoch = xmax >>> 32;
-        if (xid32 > (xmax & 0xFFFFFFFFL)) {
-            epoch--;
-        }
-        return (epoch << 32) | xid32;
     }
 }

@@ -173,9 +173,20 @@ public final class ChangeSources {
      * transaction that wrote a source before its capture began is then visible to the next
      * snapshot taken, so it lands in a stream table's initial contents and never in a change
      * window it was not captured for.
+     *
+     * <p>The horizon is an xid assigned now, not a snapshot's {@code xmax}: {@code xmax} is one past
+     * the latest <em>completed</em> xid, and a transaction with a higher xid can already be running
+     * (xids are assigned before they complete, in any order of completion). Every transaction that
+     * held an xid when tracking committed has one below a freshly assigned xid, so "the oldest
+     * running xid is at or above the horizon" means they have all ended.
+     *
+     * @param c a connection in autocommit mode (the horizon's transaction must end at once)
      */
     public static void awaitOlderTransactions(Connection c, Duration timeout) throws SQLException {
-        String horizon = Jdbc.queryValue(c, String.class, "SELECT pg_snapshot_xmax(pg_current_snapshot())::text");
+        if (!c.getAutoCommit()) {
+            throw new IllegalStateException("awaitOlderTransactions needs an autocommit connection");
+        }
+        String horizon = Jdbc.queryValue(c, String.class, "SELECT pg_current_xact_id()::text");
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!Boolean.TRUE.equals(Jdbc.queryValue(c, Boolean.class,
                 "SELECT pg_snapshot_xmin(pg_current_snapshot()) >= ?::xid8", horizon))) {
@@ -197,7 +208,8 @@ public final class ChangeSources {
         List<String> found = new ArrayList<>();
         try (PreparedStatement ps = Jdbc.prepare(c, "SELECT pid, backend_xid::text, xact_start FROM pg_stat_activity"
                 + " WHERE pid <> pg_backend_pid() AND backend_xid IS NOT NULL"
-                + " AND backend_xid::text::bigint < (?::xid8::text::numeric % 4294967296)::bigint", horizon);
+                // age() compares 32-bit xids correctly across wraparound: older means greater age.
+                + " AND age(backend_xid) > age((?::xid8::text::numeric % 4294967296)::text::xid)", horizon);
              ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 found.add("pid " + rs.getInt(1) + ", xid " + rs.getString(2) + ", open since " + rs.getObject(3));

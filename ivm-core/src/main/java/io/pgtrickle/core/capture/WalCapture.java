@@ -46,6 +46,7 @@ final class WalCapture implements AutoCloseable {
     private final EngineConfig config;
     private final DataSource dataSource;
     private final ChangeSources sources;
+    private final CaptureObserver observer;
     private final Map<String, CompletableFuture<Void>> markers = new ConcurrentHashMap<>();
     private final ExecutorService runner = Executors.newSingleThreadExecutor(r -> daemon(r, "pgtrickle-wal"));
     private final ScheduledExecutorService restarts = Executors.newSingleThreadScheduledExecutor(
@@ -55,14 +56,16 @@ final class WalCapture implements AutoCloseable {
     private volatile String lastError;
     private int failures;
 
-    private WalCapture(EngineConfig config, DataSource dataSource, ChangeSources sources) {
+    private WalCapture(EngineConfig config, DataSource dataSource, ChangeSources sources, CaptureObserver observer) {
         this.config = config;
         this.dataSource = dataSource;
         this.sources = sources;
+        this.observer = observer;
     }
 
-    static WalCapture start(EngineConfig config, DataSource dataSource, ChangeSources sources) {
-        WalCapture capture = new WalCapture(config, dataSource, sources);
+    static WalCapture start(EngineConfig config, DataSource dataSource, ChangeSources sources,
+                            CaptureObserver observer) {
+        WalCapture capture = new WalCapture(config, dataSource, sources, observer);
         capture.launch();
         return capture;
     }
@@ -84,7 +87,7 @@ final class WalCapture implements AutoCloseable {
         if (closing) {
             return;
         }
-        ChangeIngester ingester = new ChangeIngester(dataSource, sources, this::markerSeen);
+        ChangeIngester ingester = new ChangeIngester(dataSource, sources, this::markerSeen, observer);
         engine = DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
                 .using(properties())
                 .notifying(ingester)
