@@ -107,8 +107,12 @@ public final class RowImages {
                     Struct p = (Struct) value;
                     return NODES.textNode("(" + p.get("x") + "," + p.get("y") + ")");
                 }
+                case "io.debezium.data.Json" -> {
+                    // json and jsonb arrive as their text; as a string they would be double-encoded.
+                    return parseJson((String) value);
+                }
                 default -> {
-                    // ZonedTimestamp, Interval (ISO 8601), Json, Uuid, Xml, Enum, decimals: strings PostgreSQL parses.
+                    // ZonedTimestamp, Interval (ISO 8601), Uuid, Xml, Enum, decimals: strings PostgreSQL parses.
                 }
             }
         }
@@ -143,6 +147,14 @@ public final class RowImages {
                 yield struct;
             }
         };
+    }
+
+    private static JsonNode parseJson(String text) {
+        try {
+            return JSON.readTree(text);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("cannot decode a json value of a row image: " + e.getOriginalMessage(), e);
+        }
     }
 
     private static String localDateTime(long value, long nanosPerUnit) {
