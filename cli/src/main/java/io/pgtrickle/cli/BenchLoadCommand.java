@@ -1,13 +1,12 @@
 package io.pgtrickle.cli;
 
 import io.pgtrickle.bench.Figures;
+import io.pgtrickle.bench.Machine;
 import io.pgtrickle.bench.Sql;
 import io.pgtrickle.bench.load.LoadBench;
 import io.pgtrickle.bench.load.LoadOptions;
 import io.pgtrickle.bench.load.LoadReport;
-import io.pgtrickle.bench.load.WriterPacing;
-import io.pgtrickle.cli.bench.DurationText;
-import io.pgtrickle.cli.bench.Pacer;
+import io.pgtrickle.bench.DurationText;
 import io.pgtrickle.core.EngineConfig;
 import io.pgtrickle.core.PgTrickleEngine;
 import io.pgtrickle.core.schedule.Schedule;
@@ -57,11 +56,11 @@ final class BenchLoadCommand implements Callable<Integer> {
             description = "Target rows per second across all writers, one phase each, in order. Default: ${DEFAULT-VALUE}.")
     String rates;
 
-    @Option(names = "--duration", paramLabel = "D", defaultValue = "30s", converter = DurationText.Converter.class,
+    @Option(names = "--duration", paramLabel = "D", defaultValue = "30s", converter = DurationConverter.class,
             description = "Length of each phase, such as 30s or 1m. Default: ${DEFAULT-VALUE}.")
     Duration duration;
 
-    @Option(names = "--warmup", paramLabel = "D", defaultValue = "5s", converter = DurationText.Converter.class,
+    @Option(names = "--warmup", paramLabel = "D", defaultValue = "5s", converter = DurationConverter.class,
             description = "Load at the first rate before the measured phases, not measured (JIT, capture start-up);"
                     + " 0s for none. Default: ${DEFAULT-VALUE}.")
     Duration warmup;
@@ -79,16 +78,16 @@ final class BenchLoadCommand implements Callable<Integer> {
             description = "Schedule of the three stream tables (at least 100ms). Default: ${DEFAULT-VALUE}.")
     String schedule;
 
-    @Option(names = "--tick", paramLabel = "D", defaultValue = "100ms", converter = DurationText.Converter.class,
+    @Option(names = "--tick", paramLabel = "D", defaultValue = "100ms", converter = DurationConverter.class,
             description = "How often the engine's scheduler looks for due stream tables. Default: ${DEFAULT-VALUE}.")
     Duration tick;
 
-    @Option(names = "--poll", paramLabel = "D", defaultValue = "10ms", converter = DurationText.Converter.class,
+    @Option(names = "--poll", paramLabel = "D", defaultValue = "10ms", converter = DurationConverter.class,
             description = "How often the stream tables' frontiers are read to see what is visible. Default:"
                     + " ${DEFAULT-VALUE}.")
     Duration poll;
 
-    @Option(names = "--drain-timeout", paramLabel = "D", defaultValue = "1m", converter = DurationText.Converter.class,
+    @Option(names = "--drain-timeout", paramLabel = "D", defaultValue = "1m", converter = DurationConverter.class,
             description = "Longest wait after a phase for every transaction to become visible. Default:"
                     + " ${DEFAULT-VALUE}.")
     Duration drainTimeout;
@@ -157,7 +156,7 @@ final class BenchLoadCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         out.println("pgtrickle bench load: commit-to-visibility lag of stream tables under sustained inserts");
         out.println();
-        out.println("machine     " + BenchCaptureCommand.machine());
+        out.println("machine     " + Machine.describe());
         out.println("command     " + commandLine());
         out.flush();
         try {
@@ -176,22 +175,8 @@ final class BenchLoadCommand implements Callable<Integer> {
         out.println("capture     " + engine.capture().mode() + "; scheduler tick " + DurationText.format(tick));
         out.flush();
         long started = System.nanoTime();
-        WriterPacing.Factory pacing = (start, length, rate, count, index) -> {
-            Pacer pacer = new Pacer(start, length, rate, count, index);
-            return new WriterPacing() {
-                @Override
-                public boolean sends(long k, long nowNanos) {
-                    return pacer.sends(k, nowNanos);
-                }
-
-                @Override
-                public void awaitDue(long k) throws InterruptedException {
-                    pacer.awaitDue(k);
-                }
-            };
-        };
         List<LoadBench.Phase> phases = new LoadBench(engine, () -> ConnectionOptions.connect(config, "pgtrickle-bench"),
-                pacing, new LoadOptions(rateList, duration, warmup, writers, batch, schedule, poll, drainTimeout, output,
+                new LoadOptions(rateList, duration, warmup, writers, batch, schedule, poll, drainTimeout, output,
                         database.external()), line -> {
                     err.println(String.format(Locale.ROOT, "%7.1fs  %s", (System.nanoTime() - started) / 1e9, line));
                     err.flush();

@@ -2,7 +2,9 @@ package io.pgtrickle.bench.load;
 
 import io.pgtrickle.bench.ConnectionFactory;
 import io.pgtrickle.bench.Figures;
+import io.pgtrickle.bench.LongList;
 import io.pgtrickle.bench.MultisetCheck;
+import io.pgtrickle.bench.Pacer;
 import io.pgtrickle.bench.Quantiles;
 import io.pgtrickle.bench.Sql;
 import io.pgtrickle.core.PgTrickleEngine;
@@ -61,15 +63,13 @@ public final class LoadBench {
 
     private final PgTrickleEngine engine;
     private final ConnectionFactory connections;
-    private final WriterPacing.Factory pacing;
     private final LoadOptions options;
     private final Consumer<String> progress;
 
-    public LoadBench(PgTrickleEngine engine, ConnectionFactory connections, WriterPacing.Factory pacing,
-                     LoadOptions options, Consumer<String> progress) {
+    public LoadBench(PgTrickleEngine engine, ConnectionFactory connections, LoadOptions options,
+                     Consumer<String> progress) {
         this.engine = engine;
         this.connections = connections;
-        this.pacing = pacing;
         this.options = options;
         this.progress = progress;
     }
@@ -161,7 +161,7 @@ public final class LoadBench {
         long start = System.nanoTime() + 50_000_000L;
         for (int i = 0; i < writers.size(); i++) {
             Writer w = writers.get(i);
-            w.start(sampler, pacing.create(start, length, txRate, writers.size(), i));
+            w.start(sampler, new Pacer(start, length, txRate, writers.size(), i));
         }
         long nextProgress = start + 2_000_000_000L;
         while (writers.stream().anyMatch(w -> w.thread.isAlive())) {
@@ -329,7 +329,7 @@ public final class LoadBench {
         final LongList acks = new LongList();
         final AtomicLong rows = new AtomicLong();
         final AtomicReference<Throwable> failure = new AtomicReference<>();
-        private WriterPacing pace;
+        private Pacer pace;
         private ResourceSampler sampler;
 
         Writer(Connection connection) {
@@ -337,7 +337,7 @@ public final class LoadBench {
             thread.setDaemon(true);
         }
 
-        void start(ResourceSampler sampler, WriterPacing pace) {
+        void start(ResourceSampler sampler, Pacer pace) {
             this.sampler = sampler;
             this.pace = pace;
             sampler.benchThread(thread);
@@ -375,23 +375,6 @@ public final class LoadBench {
             } catch (SQLException ignored) {
                 // the phase is over
             }
-        }
-    }
-
-    /** A growable array of longs, written by one thread and read after it ended. */
-    private static final class LongList {
-        private long[] values = new long[1024];
-        private int size;
-
-        void add(long v) {
-            if (size == values.length) {
-                values = Arrays.copyOf(values, size * 2);
-            }
-            values[size++] = v;
-        }
-
-        long[] toArray() {
-            return Arrays.copyOf(values, size);
         }
     }
 }
