@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
@@ -49,8 +50,10 @@ import picocli.CommandLine.Spec;
         footer = {"", "Examples:",
             "  pgtrickle bench load --rates 1000,5000 --duration 30s",
             "  pgtrickle bench load --rates 500 --duration 10s --schedule 1s --capture trigger",
+            "  pgtrickle bench load --audit --rates 5000 --writers 8 --duration 2m --seed 7",
             "",
-            "Exit code 0 when every stream table equalled its query after every phase; 1 otherwise."})
+            "Exit code 0 when every stream table equalled its query after every phase (and, with --audit, no writer"
+                    + " transaction was missing or doubled); 1 otherwise."})
 final class BenchLoadCommand implements Callable<Integer> {
     @Option(names = "--rates", paramLabel = "LIST", defaultValue = "1000,5000",
             description = "Target rows per second across all writers, one phase each, in order. Default: ${DEFAULT-VALUE}.")
@@ -92,6 +95,19 @@ final class BenchLoadCommand implements Callable<Integer> {
                     + " ${DEFAULT-VALUE}.")
     Duration drainTimeout;
 
+    @Option(names = "--audit",
+            description = "Account for every writer transaction: log what change capture delivered and what entered"
+                    + " and left the change buffer of load_orders, and at the end check that load_join holds each"
+                    + " written order exactly once; each transaction missing or doubled is classified (never"
+                    + " delivered, not buffered, buffered under another xid, outside every window, cleaned before"
+                    + " use) and makes the exit code 1.")
+    boolean audit;
+
+    @Option(names = "--seed", paramLabel = "N",
+            description = "Seed of the writers' customers and amounts, so a run's data can be repeated. Default: a"
+                    + " new one each run, printed with the command line.")
+    Long seed;
+
     @Option(names = "--output", paramLabel = "DIR", defaultValue = "bench-results",
             description = "Directory for the CSV file and the PNG chart. Default: ${DEFAULT-VALUE}.")
     Path output;
@@ -132,6 +148,9 @@ final class BenchLoadCommand implements Callable<Integer> {
         } catch (RuntimeException e) {
             throw usage("--schedule: " + e.getMessage());
         }
+        if (seed == null) {
+            seed = (long) new SplittableRandom().nextInt(1, Integer.MAX_VALUE);
+        }
         if (tick.compareTo(Duration.ofMillis(10)) < 0 || poll.isZero() || drainTimeout.isZero()) {
             throw usage("--tick must be at least 10ms, --poll and --drain-timeout longer than 0s");
         }
@@ -146,7 +165,8 @@ final class BenchLoadCommand implements Callable<Integer> {
                 + " --duration " + DurationText.format(duration) + " --warmup " + DurationText.format(warmup)
                 + " --writers " + writers + " --batch " + batch
                 + " --schedule " + schedule + " --tick " + DurationText.format(tick) + " --poll "
-                + DurationText.format(poll) + " --output " + output + database.commandLineOptions();
+                + DurationText.format(poll) + (audit ? " --audit" : "") + " --seed " + seed + " --output " + output
+                + database.commandLineOptions();
     }
 
     @Override
@@ -175,12 +195,13 @@ final class BenchLoadCommand implements Callable<Integer> {
         out.println("capture     " + engine.capture().mode() + "; scheduler tick " + DurationText.format(tick));
         out.flush();
         long started = System.nanoTime();
-        List<LoadBench.Phase> phases = new LoadBench(engine, () -> ConnectionOptions.connect(config, "pgtrickle-bench"),
+        LoadBench.Run run = new LoadBench(engine, () -> ConnectionOptions.connect(config, "pgtrickle-bench"),
                 new LoadOptions(rateList, duration, warmup, writers, batch, schedule, poll, drainTimeout, output,
-                        database.external()), line -> {
+                        database.external(), audit, seed), line -> {
                     err.println(String.format(Locale.ROOT, "%7.1fs  %s", (System.nanoTime() - started) / 1e9, line));
                     err.flush();
                 }).run();
+        List<LoadBench.Phase> phases = run.phases();
         List<Path> files = LoadReport.write(phases, output, schedule);
         out.println();
         out.println("lag from commit to visibility in the stream table (ms), engine CPU (% of one core) and memory (MB)");
@@ -193,9 +214,14 @@ final class BenchLoadCommand implements Callable<Integer> {
                 out.println("phase " + p.targetRate() + " rows/s: a writer failed: " + p.error());
             }
         }
+        if (run.audit() != null) {
+            out.println();
+            run.audit().lines().forEach(out::println);
+        }
         out.println();
         out.println("written: " + files.stream().map(Path::toString).collect(Collectors.joining(", ")));
         out.flush();
-        return LoadReport.invariantHeldEverywhere(phases) ? 0 : 1;
+        boolean auditClean = run.audit() == null || run.audit().clean();
+        return LoadReport.invariantHeldEverywhere(phases) && auditClean ? 0 : 1;
     }
 }

@@ -55,12 +55,24 @@ class BenchIT {
     }
 
     @Test
-    void loadMeasuresLagAndTheStreamTablesCatchUp(TestDatabase db, @TempDir Path out) {
-        Cli.Result r = Cli.run("bench", "load", "--jdbc-url", db.jdbcUrl(), "--slot-name", slot(db), "--rates", "100",
-                "--duration", "2s", "--warmup", "0s", "--writers", "2", "--output", out.toString());
+    void loadMeasuresLagTheStreamTablesCatchUpAndTheAuditAccountsForEveryTransaction(TestDatabase db,
+                                                                                     @TempDir Path out) {
+        Cli.Result r = Cli.run("bench", "load", "--jdbc-url", db.jdbcUrl(), "--slot-name", slot(db), "--rates", "150",
+                "--duration", "2s", "--warmup", "0s", "--writers", "2", "--batch", "3", "--audit", "--seed", "11",
+                "--output", out.toString());
 
         assertThat(r.exitCode()).as(r.toString()).isZero();
-        assertThat(r.out()).containsPattern("(?m)^ +100 \\| +[0-9.]+ \\| load_join_aggregate +\\| .*\\| +0 \\| .*held");
+        assertThat(r.out()).containsPattern("(?m)^ +150 \\| +[0-9.]+ \\| load_join_aggregate +\\| .*\\| +0 \\| .*held")
+                .contains("--audit --seed 11")
+                .containsPattern("(?m)^audit: [0-9,]+ writer transactions \\([0-9,]+ rows\\): 0 missing, 0 doubled$")
+                .contains("  buffered under another xid: 0", "  cleaned before use:         0")
+                .doesNotContain("unexplained");
+        Matcher audited = Pattern.compile("audit: ([0-9,]+) writer transactions \\(([0-9,]+) rows\\)").matcher(r.out());
+        assertThat(audited.find()).isTrue();
+        long transactions = Long.parseLong(audited.group(1).replace(",", ""));
+        assertThat(transactions).isPositive();
+        assertThat(Long.parseLong(audited.group(2).replace(",", ""))).isEqualTo(3 * transactions);
+        assertThat(db.value("SELECT to_regclass('public.load_audit_buffer') IS NULL")).isEqualTo(true);
         assertThat(out.resolve("load-summary.csv")).content().contains("load_aggregate", "load_join");
         assertPng(out.resolve("load-lag.png"));
         assertThat(db.value("SELECT to_regclass('public.load_orders') IS NULL")).isEqualTo(true);
