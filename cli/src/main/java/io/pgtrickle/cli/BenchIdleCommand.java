@@ -1,11 +1,12 @@
 package io.pgtrickle.cli;
 
 import io.pgtrickle.bench.Figures;
+import io.pgtrickle.bench.Machine;
 import io.pgtrickle.bench.Sql;
 import io.pgtrickle.bench.idle.IdleBench;
 import io.pgtrickle.bench.idle.IdleOptions;
 import io.pgtrickle.bench.tpch.TpchQueries;
-import io.pgtrickle.cli.bench.DurationText;
+import io.pgtrickle.bench.DurationText;
 import io.pgtrickle.core.PgTrickleEngine;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -55,7 +56,7 @@ final class BenchIdleCommand implements Callable<Integer> {
             description = "Idle stream tables in the scheduler tick of part two. Default: ${DEFAULT-VALUE}.")
     int streamTables;
 
-    @Option(names = "--refresh-timeout", paramLabel = "D", defaultValue = "2m", converter = DurationText.Converter.class,
+    @Option(names = "--refresh-timeout", paramLabel = "D", defaultValue = "2m", converter = DurationConverter.class,
             description = "Longest the refreshes of one query may take together; cancelled then and reported."
                     + " Default: ${DEFAULT-VALUE}.")
     Duration refreshTimeout;
@@ -111,7 +112,7 @@ final class BenchIdleCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         out.println("pgtrickle bench idle: refreshes and scheduler ticks when nothing changed");
         out.println();
-        out.println("machine     " + BenchCaptureCommand.machine());
+        out.println("machine     " + Machine.describe());
         out.println("command     " + commandLine());
         out.flush();
         try {

@@ -1,13 +1,12 @@
 package io.pgtrickle.cli;
 
 import io.pgtrickle.bench.Figures;
+import io.pgtrickle.bench.Machine;
 import io.pgtrickle.bench.Sql;
 import io.pgtrickle.bench.load.LoadBench;
 import io.pgtrickle.bench.load.LoadOptions;
 import io.pgtrickle.bench.load.LoadReport;
-import io.pgtrickle.bench.load.WriterPacing;
-import io.pgtrickle.cli.bench.DurationText;
-import io.pgtrickle.cli.bench.Pacer;
+import io.pgtrickle.bench.DurationText;
 import io.pgtrickle.core.EngineConfig;
 import io.pgtrickle.core.PgTrickleEngine;
 import io.pgtrickle.core.schedule.Schedule;
@@ -18,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
@@ -50,18 +50,20 @@ import picocli.CommandLine.Spec;
         footer = {"", "Examples:",
             "  pgtrickle bench load --rates 1000,5000 --duration 30s",
             "  pgtrickle bench load --rates 500 --duration 10s --schedule 1s --capture trigger",
+            "  pgtrickle bench load --audit --rates 5000 --writers 8 --duration 2m --seed 7",
             "",
-            "Exit code 0 when every stream table equalled its query after every phase; 1 otherwise."})
+            "Exit code 0 when every stream table equalled its query after every phase (and, with --audit, no writer"
+                    + " transaction was missing or doubled); 1 otherwise."})
 final class BenchLoadCommand implements Callable<Integer> {
     @Option(names = "--rates", paramLabel = "LIST", defaultValue = "1000,5000",
             description = "Target rows per second across all writers, one phase each, in order. Default: ${DEFAULT-VALUE}.")
     String rates;
 
-    @Option(names = "--duration", paramLabel = "D", defaultValue = "30s", converter = DurationText.Converter.class,
+    @Option(names = "--duration", paramLabel = "D", defaultValue = "30s", converter = DurationConverter.class,
             description = "Length of each phase, such as 30s or 1m. Default: ${DEFAULT-VALUE}.")
     Duration duration;
 
-    @Option(names = "--warmup", paramLabel = "D", defaultValue = "5s", converter = DurationText.Converter.class,
+    @Option(names = "--warmup", paramLabel = "D", defaultValue = "5s", converter = DurationConverter.class,
             description = "Load at the first rate before the measured phases, not measured (JIT, capture start-up);"
                     + " 0s for none. Default: ${DEFAULT-VALUE}.")
     Duration warmup;
@@ -79,19 +81,32 @@ final class BenchLoadCommand implements Callable<Integer> {
             description = "Schedule of the three stream tables (at least 100ms). Default: ${DEFAULT-VALUE}.")
     String schedule;
 
-    @Option(names = "--tick", paramLabel = "D", defaultValue = "100ms", converter = DurationText.Converter.class,
+    @Option(names = "--tick", paramLabel = "D", defaultValue = "100ms", converter = DurationConverter.class,
             description = "How often the engine's scheduler looks for due stream tables. Default: ${DEFAULT-VALUE}.")
     Duration tick;
 
-    @Option(names = "--poll", paramLabel = "D", defaultValue = "10ms", converter = DurationText.Converter.class,
+    @Option(names = "--poll", paramLabel = "D", defaultValue = "10ms", converter = DurationConverter.class,
             description = "How often the stream tables' frontiers are read to see what is visible. Default:"
                     + " ${DEFAULT-VALUE}.")
     Duration poll;
 
-    @Option(names = "--drain-timeout", paramLabel = "D", defaultValue = "1m", converter = DurationText.Converter.class,
+    @Option(names = "--drain-timeout", paramLabel = "D", defaultValue = "1m", converter = DurationConverter.class,
             description = "Longest wait after a phase for every transaction to become visible. Default:"
                     + " ${DEFAULT-VALUE}.")
     Duration drainTimeout;
+
+    @Option(names = "--audit",
+            description = "Account for every writer transaction: log what change capture delivered and what entered"
+                    + " and left the change buffer of load_orders, and at the end check that load_join holds each"
+                    + " written order exactly once; each transaction missing or doubled is classified (never"
+                    + " delivered, not buffered, buffered under another xid, outside every window, cleaned before"
+                    + " use) and makes the exit code 1.")
+    boolean audit;
+
+    @Option(names = "--seed", paramLabel = "N",
+            description = "Seed of the writers' customers and amounts, so a run's data can be repeated. Default: a"
+                    + " new one each run, printed with the command line.")
+    Long seed;
 
     @Option(names = "--output", paramLabel = "DIR", defaultValue = "bench-results",
             description = "Directory for the CSV file and the PNG chart. Default: ${DEFAULT-VALUE}.")
@@ -133,6 +148,9 @@ final class BenchLoadCommand implements Callable<Integer> {
         } catch (RuntimeException e) {
             throw usage("--schedule: " + e.getMessage());
         }
+        if (seed == null) {
+            seed = (long) new SplittableRandom().nextInt(1, Integer.MAX_VALUE);
+        }
         if (tick.compareTo(Duration.ofMillis(10)) < 0 || poll.isZero() || drainTimeout.isZero()) {
             throw usage("--tick must be at least 10ms, --poll and --drain-timeout longer than 0s");
         }
@@ -147,7 +165,8 @@ final class BenchLoadCommand implements Callable<Integer> {
                 + " --duration " + DurationText.format(duration) + " --warmup " + DurationText.format(warmup)
                 + " --writers " + writers + " --batch " + batch
                 + " --schedule " + schedule + " --tick " + DurationText.format(tick) + " --poll "
-                + DurationText.format(poll) + " --output " + output + database.commandLineOptions();
+                + DurationText.format(poll) + (audit ? " --audit" : "") + " --seed " + seed + " --output " + output
+                + database.commandLineOptions();
     }
 
     @Override
@@ -157,7 +176,7 @@ final class BenchLoadCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         out.println("pgtrickle bench load: commit-to-visibility lag of stream tables under sustained inserts");
         out.println();
-        out.println("machine     " + BenchCaptureCommand.machine());
+        out.println("machine     " + Machine.describe());
         out.println("command     " + commandLine());
         out.flush();
         try {
@@ -176,26 +195,13 @@ final class BenchLoadCommand implements Callable<Integer> {
         out.println("capture     " + engine.capture().mode() + "; scheduler tick " + DurationText.format(tick));
         out.flush();
         long started = System.nanoTime();
-        WriterPacing.Factory pacing = (start, length, rate, count, index) -> {
-            Pacer pacer = new Pacer(start, length, rate, count, index);
-            return new WriterPacing() {
-                @Override
-                public boolean sends(long k, long nowNanos) {
-                    return pacer.sends(k, nowNanos);
-                }
-
-                @Override
-                public void awaitDue(long k) throws InterruptedException {
-                    pacer.awaitDue(k);
-                }
-            };
-        };
-        List<LoadBench.Phase> phases = new LoadBench(engine, () -> ConnectionOptions.connect(config, "pgtrickle-bench"),
-                pacing, new LoadOptions(rateList, duration, warmup, writers, batch, schedule, poll, drainTimeout, output,
-                        database.external()), line -> {
+        LoadBench.Run run = new LoadBench(engine, () -> ConnectionOptions.connect(config, "pgtrickle-bench"),
+                new LoadOptions(rateList, duration, warmup, writers, batch, schedule, poll, drainTimeout, output,
+                        database.external(), audit, seed), line -> {
                     err.println(String.format(Locale.ROOT, "%7.1fs  %s", (System.nanoTime() - started) / 1e9, line));
                     err.flush();
                 }).run();
+        List<LoadBench.Phase> phases = run.phases();
         List<Path> files = LoadReport.write(phases, output, schedule);
         out.println();
         out.println("lag from commit to visibility in the stream table (ms), engine CPU (% of one core) and memory (MB)");
@@ -208,9 +214,14 @@ final class BenchLoadCommand implements Callable<Integer> {
                 out.println("phase " + p.targetRate() + " rows/s: a writer failed: " + p.error());
             }
         }
+        if (run.audit() != null) {
+            out.println();
+            run.audit().lines().forEach(out::println);
+        }
         out.println();
         out.println("written: " + files.stream().map(Path::toString).collect(Collectors.joining(", ")));
         out.flush();
-        return LoadReport.invariantHeldEverywhere(phases) ? 0 : 1;
+        boolean auditClean = run.audit() == null || run.audit().clean();
+        return LoadReport.invariantHeldEverywhere(phases) && auditClean ? 0 : 1;
     }
 }

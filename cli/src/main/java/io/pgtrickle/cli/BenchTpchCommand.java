@@ -1,5 +1,6 @@
 package io.pgtrickle.cli;
 
+import io.pgtrickle.bench.Machine;
 import io.pgtrickle.bench.Sql;
 import io.pgtrickle.bench.tpch.ChangeSize;
 import io.pgtrickle.bench.tpch.QuerySetup;
@@ -8,7 +9,7 @@ import io.pgtrickle.bench.tpch.TpchOptions;
 import io.pgtrickle.bench.tpch.TpchQueries;
 import io.pgtrickle.bench.tpch.TpchReport;
 import io.pgtrickle.bench.Figures;
-import io.pgtrickle.cli.bench.DurationText;
+import io.pgtrickle.bench.DurationText;
 import io.pgtrickle.core.PgTrickleEngine;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -70,7 +71,7 @@ final class BenchTpchCommand implements Callable<Integer> {
                     + " Default: ${DEFAULT-VALUE}.")
     int cycles;
 
-    @Option(names = "--refresh-timeout", paramLabel = "D", defaultValue = "2m", converter = DurationText.Converter.class,
+    @Option(names = "--refresh-timeout", paramLabel = "D", defaultValue = "2m", converter = DurationConverter.class,
             description = "Longest one refresh may take; it is cancelled then, reported as timed out, and not run"
                     + " again for that query. Default: ${DEFAULT-VALUE}.")
     Duration refreshTimeout;
@@ -132,7 +133,7 @@ final class BenchTpchCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         out.println("pgtrickle bench tpch: DIFFERENTIAL vs FULL refresh vs REFRESH MATERIALIZED VIEW on TPC-H");
         out.println();
-        out.println("machine     " + BenchCaptureCommand.machine());
+        out.println("machine     " + Machine.describe());
         out.println("command     " + commandLine());
         out.flush();
         try {

@@ -6,17 +6,24 @@ import io.pgtrickle.testing.PostgresExtension;
 import io.pgtrickle.testing.TestDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The three benchmarks end to end at toy sizes against a real PostgreSQL 18: each measures,
+ * The four benchmarks end to end at toy sizes against a real PostgreSQL 18: each measures,
  * checks its invariants, writes its CSV and PNG files, and leaves the database as it found it.
  * The figures are not checked: timing is not a test's business.
  */
 @ExtendWith(PostgresExtension.class)
 class BenchIT {
+    private static final Pattern CAPTURE_SUMMARY = Pattern.compile("summary: WAL capture, 2 writers, 5 row\\(s\\) per"
+            + " transaction, target 200 rows/s, 3s: (\\d+) rows written at ([0-9.]+) rows/s, ([0-9.]+) changes/s"
+            + " buffered, commit-to-buffer latency p50 ([0-9.]+) ms, p95 ([0-9.]+) ms, p99 ([0-9.]+) ms, max ([0-9.]+)"
+            + " ms");
+
     @Test
     void tpchRunsEndToEndAndTheInvariantHolds(TestDatabase db, @TempDir Path out) {
         Cli.Result r = Cli.run("bench", "tpch", "--jdbc-url", db.jdbcUrl(), "--slot-name", slot(db), "--sf", "0.01",
@@ -48,15 +55,67 @@ class BenchIT {
     }
 
     @Test
-    void loadMeasuresLagAndTheStreamTablesCatchUp(TestDatabase db, @TempDir Path out) {
-        Cli.Result r = Cli.run("bench", "load", "--jdbc-url", db.jdbcUrl(), "--slot-name", slot(db), "--rates", "100",
-                "--duration", "2s", "--warmup", "0s", "--writers", "2", "--output", out.toString());
+    void loadMeasuresLagTheStreamTablesCatchUpAndTheAuditAccountsForEveryTransaction(TestDatabase db,
+                                                                                     @TempDir Path out) {
+        Cli.Result r = Cli.run("bench", "load", "--jdbc-url", db.jdbcUrl(), "--slot-name", slot(db), "--rates", "150",
+                "--duration", "2s", "--warmup", "0s", "--writers", "2", "--batch", "3", "--audit", "--seed", "11",
+                "--output", out.toString());
 
         assertThat(r.exitCode()).as(r.toString()).isZero();
-        assertThat(r.out()).containsPattern("(?m)^ +100 \\| +[0-9.]+ \\| load_join_aggregate +\\| .*\\| +0 \\| .*held");
+        assertThat(r.out()).containsPattern("(?m)^ +150 \\| +[0-9.]+ \\| load_join_aggregate +\\| .*\\| +0 \\| .*held")
+                .contains("--audit --seed 11")
+                .containsPattern("(?m)^audit: [0-9,]+ writer transactions \\([0-9,]+ rows\\): 0 missing, 0 doubled$")
+                .contains("  buffered under another xid: 0", "  cleaned before use:         0")
+                .doesNotContain("unexplained");
+        Matcher audited = Pattern.compile("audit: ([0-9,]+) writer transactions \\(([0-9,]+) rows\\)").matcher(r.out());
+        assertThat(audited.find()).isTrue();
+        long transactions = Long.parseLong(audited.group(1).replace(",", ""));
+        assertThat(transactions).isPositive();
+        assertThat(Long.parseLong(audited.group(2).replace(",", ""))).isEqualTo(3 * transactions);
+        assertThat(db.value("SELECT to_regclass('public.load_audit_buffer') IS NULL")).isEqualTo(true);
         assertThat(out.resolve("load-summary.csv")).content().contains("load_aggregate", "load_join");
         assertPng(out.resolve("load-lag.png"));
         assertThat(db.value("SELECT to_regclass('public.load_orders') IS NULL")).isEqualTo(true);
+    }
+
+    @Test
+    void captureMeasuresRatesAndLatenciesOfMultiRowTransactions(TestDatabase db) {
+        String slot = slot(db);
+        Cli.Result r = Cli.run("bench", "capture", "--jdbc-url", db.jdbcUrl(), "--slot-name", slot, "--duration", "3s",
+                "--warmup", "0s", "--rate", "200", "--writers", "2", "--batch", "5");
+
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("machine     ", " CPUs (nproc)", "Java ",
+                "command     bin/pgtrickle bench capture --rate 200 --writers 2 --batch 5 --duration 3s --warmup 0s"
+                        + " --capture wal --jdbc-url " + db.jdbcUrl(),
+                "server      PostgreSQL 18", "wal_level logical")
+                .containsPattern("(?m)^ write rate +\\| +[0-9.]+ \\| rows/s \\(target 200\\)$")
+                .containsPattern("(?m)^ ingest rate +\\| +[0-9.]+ \\| changes/s into the buffer$")
+                .containsPattern("(?m)^ latency p50 +\\| +[0-9.]+ \\| ms, commit to buffer$")
+                .containsPattern("(?m)^ latency p99 +\\| +[0-9.]+ \\| ms$");
+        assertThat(r.err()).contains("streaming from slot", "load: 3s measured; 2 writers, 5 row(s) per transaction,"
+                + " target 200 rows/s, 600 rows planned", "rows buffered").containsPattern("written +\\d+ +buffered +\\d+");
+
+        Matcher m = CAPTURE_SUMMARY.matcher(r.out());
+        assertThat(m.find()).as(r.out()).isTrue();
+        long rows = Long.parseLong(m.group(1));
+        double p50 = Double.parseDouble(m.group(4));
+        double p95 = Double.parseDouble(m.group(5));
+        double p99 = Double.parseDouble(m.group(6));
+        double max = Double.parseDouble(m.group(7));
+        assertThat(rows).isBetween(5L, 600L);
+        assertThat(rows % 5).as("whole transactions of 5 rows").isZero();
+        assertThat(Double.parseDouble(m.group(2))).isPositive().isLessThanOrEqualTo(210.0);
+        assertThat(Double.parseDouble(m.group(3))).isPositive();
+        assertThat(p50).isPositive().isLessThanOrEqualTo(p95);
+        assertThat(p95).isLessThanOrEqualTo(p99);
+        assertThat(p99).isLessThanOrEqualTo(max);
+
+        // The database outlives the run: the benchmark's table, stream table and slot are gone.
+        assertThat(db.value("SELECT to_regclass('public.bench_events') IS NULL"
+                + " AND to_regclass('public.bench_events_st') IS NULL")).isEqualTo(true);
+        assertThat(db.value("SELECT count(*) FROM pg_replication_slots WHERE slot_name = ?", slot)).isEqualTo(0L);
+        assertThat(r.err()).contains("dropped replication slot " + slot + ", which this run created");
     }
 
     private static String slot(TestDatabase db) {

@@ -58,17 +58,20 @@ class BenchOptionsTest {
         BenchLoadCommand d = parse("load");
         d.validate();
         assertThat(d.rateList).containsExactly(1000L, 5000L);
+        assertThat(d.audit).isFalse();
+        assertThat(d.seed).as("a seed is drawn, to be printed").isPositive();
         assertThat(d.commandLine()).isEqualTo("bin/pgtrickle bench load --rates 1000,5000 --duration 30s --warmup 5s"
-                + " --writers 4 --batch 1 --schedule 250ms --tick 100ms --poll 10ms --output bench-results"
-                + " --capture wal");
+                + " --writers 4 --batch 1 --schedule 250ms --tick 100ms --poll 10ms --seed " + d.seed
+                + " --output bench-results --capture wal");
 
         BenchLoadCommand c = parse("load", "--rates", "200", "--duration", "5s", "--warmup", "0s", "--writers", "2",
-                "--batch", "10", "--schedule", "1s", "--tick", "50ms", "--poll", "5ms", "--drain-timeout", "20s");
+                "--batch", "10", "--schedule", "1s", "--tick", "50ms", "--poll", "5ms", "--drain-timeout", "20s",
+                "--audit", "--seed", "7");
         c.validate();
         assertThat(c.rateList).containsExactly(200L);
         assertThat(c.drainTimeout).isEqualTo(Duration.ofSeconds(20));
         assertThat(c.commandLine()).startsWith("bin/pgtrickle bench load --rates 200 --duration 5s --warmup 0s"
-                + " --writers 2 --batch 10 --schedule 1s --tick 50ms --poll 5ms");
+                + " --writers 2 --batch 10 --schedule 1s --tick 50ms --poll 5ms --audit --seed 7");
     }
 
     @Test

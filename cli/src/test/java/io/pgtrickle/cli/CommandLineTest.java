@@ -14,14 +14,14 @@ class CommandLineTest {
 
         assertThat(r.exitCode()).isZero();
         assertThat(r.out()).contains("run", "create", "alter", "drop", "refresh", "status", "explain", "demo",
-                        "bench-capture")
+                        "bench")
                 .contains("Exit codes:").contains("6   refresh failed");
     }
 
     @Test
     void eachCommandHasHelp() {
         for (String command : new String[] {"run", "create", "alter", "drop", "refresh", "status", "explain", "demo",
-            "bench-capture"}) {
+            "bench"}) {
             Cli.Result r = Cli.run(command, "--help");
             assertThat(r.exitCode()).as(command).isZero();
             assertThat(r.out()).as(command).contains("Usage: pgtrickle " + command);

@@ -2,7 +2,9 @@ package io.pgtrickle.bench.load;
 
 import io.pgtrickle.bench.ConnectionFactory;
 import io.pgtrickle.bench.Figures;
+import io.pgtrickle.bench.LongList;
 import io.pgtrickle.bench.MultisetCheck;
+import io.pgtrickle.bench.Pacer;
 import io.pgtrickle.bench.Quantiles;
 import io.pgtrickle.bench.Sql;
 import io.pgtrickle.core.PgTrickleEngine;
@@ -11,6 +13,7 @@ import io.pgtrickle.core.error.PgTrickleException;
 import io.pgtrickle.core.lifecycle.StreamTableSpec;
 import io.pgtrickle.core.sql.QualifiedName;
 import java.lang.management.ManagementFactory;
+import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -21,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -61,15 +65,14 @@ public final class LoadBench {
 
     private final PgTrickleEngine engine;
     private final ConnectionFactory connections;
-    private final WriterPacing.Factory pacing;
     private final LoadOptions options;
     private final Consumer<String> progress;
+    private LoadAudit audit;
 
-    public LoadBench(PgTrickleEngine engine, ConnectionFactory connections, WriterPacing.Factory pacing,
-                     LoadOptions options, Consumer<String> progress) {
+    public LoadBench(PgTrickleEngine engine, ConnectionFactory connections, LoadOptions options,
+                     Consumer<String> progress) {
         this.engine = engine;
         this.connections = connections;
-        this.pacing = pacing;
         this.options = options;
         this.progress = progress;
     }
@@ -87,21 +90,40 @@ public final class LoadBench {
                         double rssMaxMb, String error) {
     }
 
-    public List<Phase> run() throws Exception {
+    /** The measured phases, and the audit of every writer transaction (null without {@code --audit}). */
+    public record Run(List<Phase> phases, AuditResult audit) {
+    }
+
+    public Run run() throws Exception {
         try (Connection c = engine.dataSource().getConnection()) {
             prepare(c);
             try {
+                if (options.audit()) {
+                    audit = LoadAudit.install(c, engine);
+                    progress.accept("audit: logging every buffer row of " + ORDERS + " into " + LoadAudit.LOG
+                            + " and every change capture delivers");
+                }
                 engine.start();
+                int phaseNumber = 0;
                 if (!options.warmup().isZero()) {
                     progress.accept("warm-up, not measured:");
-                    phase(c, options.rates().get(0), options.warmup());
+                    phase(c, options.rates().get(0), options.warmup(), phaseNumber++);
                 }
                 List<Phase> phases = new ArrayList<>();
                 for (long rate : options.rates()) {
-                    phases.add(phase(c, rate, options.duration()));
+                    phases.add(phase(c, rate, options.duration(), phaseNumber++));
                 }
-                return phases;
+                AuditResult audited = null;
+                if (audit != null) {
+                    audit.stop();
+                    audited = audit.check(c);
+                    audited.lines().forEach(progress);
+                }
+                return new Run(phases, audited);
             } finally {
+                if (audit != null) {
+                    audit.stop();
+                }
                 if (options.dropAtEnd()) {
                     drop(c);
                 }
@@ -144,15 +166,18 @@ public final class LoadBench {
             }
         }
         Sql.execute(c, "DROP TABLE IF EXISTS " + ORDERS, "DROP TABLE IF EXISTS " + CUSTOMERS);
+        LoadAudit.drop(c);
     }
 
-    private Phase phase(Connection c, long rate, java.time.Duration length) throws Exception {
+    private Phase phase(Connection c, long rate, java.time.Duration length, int phaseNumber) throws Exception {
         long txRate = Math.max(1, Math.round((double) rate / options.batch()));
         progress.accept(String.format(Locale.ROOT, "phase %d rows/s: %d writers, %d row(s) per transaction, %s",
                 rate, options.writers(), options.batch(), Figures.seconds(length)));
         List<Writer> writers = new ArrayList<>();
         for (int i = 0; i < options.writers(); i++) {
-            writers.add(new Writer(connections.open()));
+            // Each writer's data follows from the seed, the phase and the writer alone.
+            writers.add(new Writer(connections.open(), new SplittableRandom(options.seed() * 1_000_003L
+                    + phaseNumber * 1_009L + i)));
         }
         Poller poller = new Poller();
         ResourceSampler sampler = new ResourceSampler();
@@ -161,7 +186,7 @@ public final class LoadBench {
         long start = System.nanoTime() + 50_000_000L;
         for (int i = 0; i < writers.size(); i++) {
             Writer w = writers.get(i);
-            w.start(sampler, pacing.create(start, length, txRate, writers.size(), i));
+            w.start(sampler, new Pacer(start, length, txRate, writers.size(), i));
         }
         long nextProgress = start + 2_000_000_000L;
         while (writers.stream().anyMatch(w -> w.thread.isAlive())) {
@@ -181,6 +206,9 @@ public final class LoadBench {
         long[] acks = writers.stream().flatMapToLong(w -> Arrays.stream(w.acks.toArray())).toArray();
         long rows = writers.stream().mapToLong(w -> w.rows.get()).sum();
         writers.forEach(Writer::close);
+        if (audit != null) {
+            writers.forEach(w -> audit.record(w.xids.toArray(), w.idCounts.toArray(), w.ids.toArray()));
+        }
 
         awaitVisible(poller, xids);
         poller.stop();
@@ -327,17 +355,22 @@ public final class LoadBench {
         final Thread thread = new Thread(this::write, "bench-writer");
         final LongList xids = new LongList();
         final LongList acks = new LongList();
+        /** With the audit only: the order ids of each transaction, and how many it wrote. */
+        final LongList ids = new LongList();
+        final LongList idCounts = new LongList();
         final AtomicLong rows = new AtomicLong();
         final AtomicReference<Throwable> failure = new AtomicReference<>();
-        private WriterPacing pace;
+        private final SplittableRandom random;
+        private Pacer pace;
         private ResourceSampler sampler;
 
-        Writer(Connection connection) {
+        Writer(Connection connection, SplittableRandom random) {
             this.connection = connection;
+            this.random = random;
             thread.setDaemon(true);
         }
 
-        void start(ResourceSampler sampler, WriterPacing pace) {
+        void start(ResourceSampler sampler, Pacer pace) {
             this.sampler = sampler;
             this.pace = pace;
             sampler.benchThread(thread);
@@ -345,11 +378,22 @@ public final class LoadBench {
         }
 
         private void write() {
-            String sql = "WITH ins AS (INSERT INTO " + ORDERS + " (customer_id, amount) SELECT 1 + (random() * "
-                    + (CUSTOMER_COUNT - 1) + ")::int, round((random() * 1000)::numeric, 2) FROM generate_series(1, "
-                    + options.batch() + ") RETURNING 1) SELECT pg_current_xact_id()::text::bigint, count(*) FROM ins";
+            boolean auditing = audit != null;
+            // The ids come back in the same round trip, so the audit costs the writers no extra one.
+            String sql = "WITH ins AS (INSERT INTO " + ORDERS + " (customer_id, amount)"
+                    + " SELECT * FROM unnest(?::int[], ?::numeric[]) RETURNING id)"
+                    + " SELECT pg_current_xact_id()::text::bigint, count(*)" + (auditing ? ", array_agg(id)" : "")
+                    + " FROM ins";
+            Integer[] customers = new Integer[options.batch()];
+            BigDecimal[] amounts = new BigDecimal[options.batch()];
             try (PreparedStatement ps = connection.prepareStatement(sql)) {
                 for (long k = 0; pace.sends(k, System.nanoTime()); k++) {
+                    for (int r = 0; r < customers.length; r++) {
+                        customers[r] = 1 + random.nextInt(CUSTOMER_COUNT);
+                        amounts[r] = BigDecimal.valueOf(random.nextInt(100_000), 2);
+                    }
+                    ps.setArray(1, connection.createArrayOf("int4", customers));
+                    ps.setArray(2, connection.createArrayOf("numeric", amounts));
                     pace.awaitDue(k);
                     try (ResultSet rs = ps.executeQuery()) {
                         rs.next();
@@ -358,6 +402,13 @@ public final class LoadBench {
                         xids.add(rs.getLong(1));
                         acks.add(ack);
                         rows.addAndGet(rs.getLong(2));
+                        if (auditing) {
+                            Long[] written = (Long[]) rs.getArray(3).getArray();
+                            idCounts.add(written.length);
+                            for (Long id : written) {
+                                ids.add(id);
+                            }
+                        }
                     }
                 }
             } catch (InterruptedException e) {
@@ -375,23 +426,6 @@ public final class LoadBench {
             } catch (SQLException ignored) {
                 // the phase is over
             }
-        }
-    }
-
-    /** A growable array of longs, written by one thread and read after it ended. */
-    private static final class LongList {
-        private long[] values = new long[1024];
-        private int size;
-
-        void add(long v) {
-            if (size == values.length) {
-                values = Arrays.copyOf(values, size * 2);
-            }
-            values[size++] = v;
-        }
-
-        long[] toArray() {
-            return Arrays.copyOf(values, size);
         }
     }
 }

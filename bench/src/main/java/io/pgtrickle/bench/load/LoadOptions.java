@@ -18,9 +18,12 @@ import java.util.Objects;
  * @param drainTimeout longest wait after a phase for the stream tables to show every row
  * @param outputDirectory where the CSV files and charts go
  * @param dropAtEnd whether to drop what the run made (a lasting database)
+ * @param audit whether to account for every writer transaction at the end ({@link LoadAudit})
+ * @param seed seeds the writers' customers and amounts, so a run's data can be repeated
  */
 public record LoadOptions(List<Long> rates, Duration duration, Duration warmup, int writers, int batch, String schedule,
-                          Duration poll, Duration drainTimeout, Path outputDirectory, boolean dropAtEnd) {
+                          Duration poll, Duration drainTimeout, Path outputDirectory, boolean dropAtEnd,
+                          boolean audit, long seed) {
     public LoadOptions {
         rates = List.copyOf(rates);
         if (rates.isEmpty() || rates.stream().anyMatch(r -> r < 1)) {

@@ -1,11 +1,9 @@
-package io.pgtrickle.cli.bench;
+package io.pgtrickle.bench;
 
 import java.time.Duration;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import picocli.CommandLine.ITypeConverter;
-import picocli.CommandLine.TypeConversionException;
 
 /**
  * Durations as the command line writes them: {@code 20s}, {@code 1m}, {@code 1m30s}, {@code 500ms},
@@ -58,17 +56,5 @@ public final class DurationText {
             }
         }
         return s.toString();
-    }
-
-    /** For picocli options of type {@link Duration}. */
-    public static final class Converter implements ITypeConverter<Duration> {
-        @Override
-        public Duration convert(String value) {
-            try {
-                return parse(value);
-            } catch (IllegalArgumentException e) {
-                throw new TypeConversionException(e.getMessage());
-            }
-        }
     }
 }

@@ -1,4 +1,4 @@
-package io.pgtrickle.cli.bench;
+package io.pgtrickle.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package io.pgtrickle.cli.bench;
+package io.pgtrickle.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -83,21 +83,5 @@ class PacerTest {
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new Pacer(START, Duration.ofSeconds(1), 10, 2, 2))
                 .isInstanceOf(IllegalArgumentException.class);
-    }
-
-    @Test
-    void percentilesInterpolateLikePercentileCont() {
-        LatencySamples a = new LatencySamples();
-        LatencySamples b = new LatencySamples();
-        for (long v = 1; v <= 100; v++) {
-            (v % 2 == 0 ? a : b).add(v);
-        }
-        LatencySamples all = LatencySamples.merge(List.of(a, b));
-
-        assertThat(all.size()).isEqualTo(100);
-        assertThat(all.percentileNanos(0.5)).isEqualTo(50.5);
-        assertThat(all.percentileNanos(0.99)).isEqualTo(99.01, org.assertj.core.data.Offset.offset(1e-9));
-        assertThat(all.percentileNanos(1.0)).isEqualTo(100.0);
-        assertThat(LatencySamples.merge(new ArrayList<>()).percentileNanos(0.5)).isNaN();
     }
 }

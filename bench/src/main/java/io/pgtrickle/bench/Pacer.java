@@ -1,4 +1,4 @@
-package io.pgtrickle.cli.bench;
+package io.pgtrickle.bench;
 
 import java.time.Duration;
 import java.util.concurrent.locks.LockSupport;

@@ -1,4 +1,4 @@
-package io.pgtrickle.cli.bench;
+package io.pgtrickle.bench.capture;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -12,15 +12,21 @@ import java.time.OffsetDateTime;
  * and its change buffer, which the engine names in {@code pgtrickle.pgt_change_sources}. All
  * times come from the database's clock, so the JVM's clock never meets the server's.
  */
-public final class BenchSchema {
+public final class CaptureSchema {
     public static final String TABLE = "bench_events";
     public static final String STREAM_TABLE = "bench_events_st";
     public static final String DEFINING_QUERY = "SELECT id, payload, written_at FROM " + TABLE;
-    public static final String INSERT = "INSERT INTO " + TABLE + " (payload) VALUES (?)";
-    /** Marks the table as the benchmark's, so a later run may drop what an interrupted one left. */
-    static final String MARKER = "pgtrickle bench-capture";
 
-    private BenchSchema() {
+    /** One transaction of {@code batch} rows; its one parameter is the rows' payload text. */
+    public static String insert(int batch) {
+        return batch == 1 ? "INSERT INTO " + TABLE + " (payload) VALUES (?)"
+                : "INSERT INTO " + TABLE + " (payload) SELECT ? FROM generate_series(1, " + batch + ")";
+    }
+
+    /** Marks the table as the benchmark's, so a later run may drop what an interrupted one left. */
+    static final String MARKER = "pgtrickle bench capture";
+
+    private CaptureSchema() {
     }
 
     /** Whether {@value #TABLE} exists, and whether it is one the benchmark made. */

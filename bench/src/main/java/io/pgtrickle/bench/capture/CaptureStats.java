@@ -1,4 +1,4 @@
-package io.pgtrickle.cli.bench;
+package io.pgtrickle.bench.capture;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -27,7 +27,7 @@ public record CaptureStats(long rowsWritten, long rowsBuffered, double p50, doub
     /** Computes the figures of rows written from {@code from} on; {@code buffer} is the quoted buffer table. */
     public static CaptureStats measure(Connection c, String buffer, OffsetDateTime from) throws SQLException {
         long written;
-        try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM public." + BenchSchema.TABLE
+        try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM public." + CaptureSchema.TABLE
                 + " WHERE written_at >= ?")) {
             ps.setObject(1, from);
             try (ResultSet rs = ps.executeQuery()) {

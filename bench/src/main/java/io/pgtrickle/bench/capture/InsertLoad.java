@@ -1,5 +1,9 @@
-package io.pgtrickle.cli.bench;
+package io.pgtrickle.bench.capture;
 
+import io.pgtrickle.bench.ConnectionFactory;
+import io.pgtrickle.bench.LongList;
+import io.pgtrickle.bench.Pacer;
+import io.pgtrickle.bench.Quantiles;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -13,24 +17,19 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Writer threads, each with a connection of its own in autocommit, inserting one row per
- * statement (so one transaction per row), paced by a {@link Pacer} to a shared target rate. Each
+ * Writer threads, each with a connection of its own in autocommit, inserting one batch of rows
+ * per statement (so one transaction per batch), paced by a {@link Pacer} to a shared target
+ * transaction rate. Each
  * writer stops by itself when its rows are sent or the load's time is up, or at the first error,
  * which stops the others too. Round trips (execute to commit acknowledged, as the client sees
- * them) are recorded for rows started after the warm-up.
+ * them) are recorded for transactions started after the warm-up.
  */
 public final class InsertLoad implements AutoCloseable {
-    /** Opens one writer's connection. */
-    @FunctionalInterface
-    public interface Connections {
-        Connection open() throws SQLException;
-    }
-
     private final List<Connection> connections;
     private final String insertSql;
     private final AtomicLong written = new AtomicLong();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
-    private final List<LatencySamples> roundTrips = new ArrayList<>();
+    private final List<LongList> roundTrips = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     private CountDownLatch done;
     private volatile boolean stopping;
@@ -43,9 +42,9 @@ public final class InsertLoad implements AutoCloseable {
     /**
      * Opens the writers' connections, before the load starts so that connecting is not part of it.
      *
-     * @param insertSql a statement with one parameter, the row's payload text
+     * @param insertSql a statement with one parameter, the rows' payload text
      */
-    public static InsertLoad open(Connections source, int writers, String insertSql) throws SQLException {
+    public static InsertLoad open(ConnectionFactory source, int writers, String insertSql) throws SQLException {
         List<Connection> connections = new ArrayList<>();
         try {
             for (int i = 0; i < writers; i++) {
@@ -67,8 +66,8 @@ public final class InsertLoad implements AutoCloseable {
      *
      * @param startNanos {@link System#nanoTime()} at which the load starts (the warm-up with it)
      * @param length warm-up and measured time together
-     * @param rate rows per second across all writers, 0 for as fast as possible
-     * @param measureFromNanos round trips of rows started from here on are recorded
+     * @param rate transactions per second across all writers, 0 for as fast as possible
+     * @param measureFromNanos round trips of transactions started from here on are recorded
      */
     public synchronized void start(long startNanos, Duration length, long rate, long measureFromNanos) {
         if (done != null) {
@@ -77,7 +76,7 @@ public final class InsertLoad implements AutoCloseable {
         done = new CountDownLatch(connections.size());
         for (int i = 0; i < connections.size(); i++) {
             Pacer pacer = new Pacer(startNanos, length, rate, connections.size(), i);
-            LatencySamples samples = new LatencySamples();
+            LongList samples = new LongList();
             roundTrips.add(samples);
             int index = i;
             Connection c = connections.get(i);
@@ -88,7 +87,7 @@ public final class InsertLoad implements AutoCloseable {
         threads.forEach(Thread::start);
     }
 
-    private void write(int writer, Connection c, Pacer pacer, LatencySamples samples, long measureFromNanos) {
+    private void write(int writer, Connection c, Pacer pacer, LongList samples, long measureFromNanos) {
         String filler = "x".repeat(40);
         try (PreparedStatement insert = c.prepareStatement(insertSql)) {
             for (long k = 0; !stopping && pacer.sends(k, System.nanoTime()); k++) {
@@ -98,9 +97,9 @@ public final class InsertLoad implements AutoCloseable {
                     break;
                 }
                 insert.setString(1, String.format("writer %02d row %010d %s", writer, k, filler));
-                insert.executeUpdate();
+                int rows = insert.executeUpdate();
                 long acknowledged = System.nanoTime();
-                written.incrementAndGet();
+                written.addAndGet(rows);
                 if (sent >= measureFromNanos) {
                     samples.add(acknowledged - sent);
                 }
@@ -137,9 +136,9 @@ public final class InsertLoad implements AutoCloseable {
         return Optional.ofNullable(failure.get());
     }
 
-    /** The recorded round trips of all writers, merged and sorted; call after the writers stopped. */
-    public LatencySamples roundTrips() {
-        return LatencySamples.merge(roundTrips);
+    /** The recorded round trips of all writers; call after the writers stopped. */
+    public Quantiles roundTrips() {
+        return Quantiles.of(LongList.concat(roundTrips));
     }
 
     @Override
