@@ -27,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code pgtrickle run} killed with SIGKILL twice at random points under a steady write load, and
  * started again on the same data directory each time: the restart succeeds (the dead run's file
- * is stale, its orphaned PostgreSQL is stopped and restarted), and every stream table catches up
+ * is stale, its orphaned PostgreSQL is stopped and restarted, by {@code status} after the first
+ * kill and by {@code run} itself after the second), and every stream table catches up
  * with no change lost or doubled. The same with {@code run --jdbc-url} against a server of this
  * JVM, which stands for an engine embedded in another application.
  *
@@ -99,12 +100,23 @@ class CrashRestartIT {
                 Thread.sleep(random.nextInt(1_500));
                 assertThat(ProcessHandle.of(orphan).map(ProcessHandle::isAlive)).as("orphaned postmaster").contains(true);
 
-                child = ChildRun.start(runArgs, logs.resolve("embedded-" + kill + ".log"));
-                assertThat(child.output())
-                        .contains("'pgtrickle run' (pid " + killed + ") no longer serves")
-                        .contains("that process is gone")
-                        .contains("stopping the orphaned PostgreSQL 18 (pid " + orphan + ")")
-                        .contains("stopped in");
+                String handled = "'pgtrickle run' (pid " + killed + ") no longer serves " + dataDir.toAbsolutePath();
+                String stopped = "stopping the orphaned PostgreSQL 18 (pid " + orphan + ")";
+                if (kill == 1) {
+                    // A one-shot command finds the dead run first: it stops the orphan and starts a
+                    // server for itself (writers write to it meanwhile, with no engine running).
+                    Cli.Result status = Cli.run("status", "--data-dir", dataDir.toString(), "--port",
+                            Integer.toString(port));
+                    assertThat(status.exitCode()).as(status.toString()).isZero();
+                    assertThat(status.err()).as(status.toString()).contains(handled, "that process is gone", stopped,
+                            "stopped in");
+                    assertThat(status.out()).contains("public.audit_log");
+                    child = ChildRun.start(runArgs, logs.resolve("embedded-" + kill + ".log"));
+                    assertThat(child.output()).doesNotContain("no longer serves", "stopping the orphaned");
+                } else {
+                    child = ChildRun.start(runArgs, logs.resolve("embedded-" + kill + ".log"));
+                    assertThat(child.output()).contains(handled, "that process is gone", stopped, "stopped in");
+                }
             }
             Thread.sleep(2_000 + random.nextInt(2_000));
             writers.stop();
