@@ -24,10 +24,8 @@ class OrphanedPostmasterIT {
 
     @Test
     void theServerOfAKilledJvmIsAnOrphanThatAFastShutdownStopsWithItsDataKept() throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                ServerInChildJvm.class.getName(), dataDir.toString()).redirectErrorStream(true).start();
-        long orphanPid = 0;
+        Process child = startServerInChildJvm();
+        long orphanPid;
         try {
             int port = awaitReady(child);
             try (Connection c = DriverManager.getConnection("jdbc:postgresql://localhost:" + port + "/postgres?user=postgres");
@@ -55,6 +53,48 @@ class OrphanedPostmasterIT {
         } finally {
             child.destroyForcibly();
             OrphanedPostmaster.find(dataDir).ifPresent(o -> o.stopFast(Duration.ofSeconds(60)));
+        }
+    }
+
+    @Test
+    void whenPostgresDiedTooItsStalePidFileIsNoOrphanAndTheServerStartsAgainWithItsDataKept() throws Exception {
+        Process child = startServerInChildJvm();
+        try {
+            int port = awaitReady(child);
+            try (Connection c = DriverManager.getConnection("jdbc:postgresql://localhost:" + port + "/postgres?user=postgres");
+                 Statement s = c.createStatement()) {
+                s.execute("CREATE TABLE kept AS SELECT 'committed before the kill' AS v");
+            }
+            long postmaster = Long.parseLong(Files.readAllLines(dataDir.resolve("postmaster.pid")).get(0).trim());
+            child.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            ProcessHandle.of(postmaster).ifPresent(ProcessHandle::destroyForcibly);
+            awaitGone(postmaster);
+
+            assertThat(dataDir.resolve("postmaster.pid")).as("left behind by the killed postmaster").exists();
+            assertThat(OrphanedPostmaster.find(dataDir)).isEmpty();
+            // PostgreSQL recognises the stale pid file itself and recovers from its WAL.
+            try (EmbeddedPostgresServer again = EmbeddedPostgresServer.start(EmbeddedPostgresServer.Options.persistent(0, dataDir));
+                 Connection c = DriverManager.getConnection(again.jdbcUrl("postgres"));
+                 Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT v FROM kept")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).isEqualTo("committed before the kill");
+            }
+        } finally {
+            child.destroyForcibly();
+            OrphanedPostmaster.find(dataDir).ifPresent(o -> o.stopFast(Duration.ofSeconds(60)));
+        }
+    }
+
+    private Process startServerInChildJvm() throws java.io.IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        return new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                ServerInChildJvm.class.getName(), dataDir.toString()).redirectErrorStream(true).start();
+    }
+
+    private static void awaitGone(long pid) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
         }
     }
 
