@@ -19,8 +19,8 @@ import java.util.Optional;
  * its log going to a pipe nobody reads, and no process left that would ever stop it.
  *
  * <p>It is recognised by three facts: {@code postmaster.pid} in the data directory names a live
- * process; that process is a {@code postgres} whose data directory (line 2 of the file, written by
- * the postmaster itself) is this one; and nobody holds zonky's {@code epg-lock} on the directory,
+ * process; that process is a {@code postgres} from the embedded binaries whose data directory
+ * (line 2 of the file, written by the postmaster itself) is this one; and nobody holds zonky's {@code epg-lock} on the directory,
  * which every JVM that starts an embedded server holds until it stops it (the kernel releases it
  * when that JVM dies). The last test keeps a server that a live command still uses from being
  * taken for an orphan.
@@ -29,6 +29,8 @@ public final class OrphanedPostmaster {
     /** Zonky's per-data-directory lock file, held by the JVM that started the server. */
     static final String STARTER_LOCK = "epg-lock";
     static final String PID_FILE = "postmaster.pid";
+    /** Where zonky unpacks the PostgreSQL binaries ({@code <tmpdir>/embedded-pg/PG-<hash>/bin}). */
+    private static final String EMBEDDED_BINARIES_DIR = "embedded-pg";
 
     private final ProcessHandle postmaster;
     private final Path dataDirectory;
@@ -72,13 +74,31 @@ public final class OrphanedPostmaster {
         }
         // A stale file whose pid is gone (PostgreSQL died too) is PostgreSQL's own business: it
         // removes such a file when it starts. A reused pid of another program is not a postmaster.
-        return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).filter(OrphanedPostmaster::isPostgres);
+        return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).filter(OrphanedPostmaster::isEmbeddedPostgres);
     }
 
-    private static boolean isPostgres(ProcessHandle process) {
-        return process.info().command()
-                .map(command -> Path.of(command).getFileName().toString().equals("postgres"))
-                .orElse(true); // the command is hidden only for other users' processes; the pid file is ours
+    /**
+     * Only a postgres run from zonky's unpacked binaries counts: a server someone started by hand
+     * on the directory (pg_ctl, to have a look) is theirs to stop, and PostgreSQL's own "lock file
+     * already exists" error then says what is in the way. When the command cannot be seen (another
+     * user's process) it is not ours to stop either.
+     */
+    private static boolean isEmbeddedPostgres(ProcessHandle process) {
+        return process.info().command().map(Path::of).filter(command -> command.getFileName().toString().equals("postgres"))
+                .filter(OrphanedPostmaster::underEmbeddedBinaries).isPresent();
+    }
+
+    private static boolean underEmbeddedBinaries(Path command) {
+        String workingDir = System.getProperty("ot.epg.working-dir");
+        if (workingDir != null && command.startsWith(Path.of(workingDir))) {
+            return true;
+        }
+        for (Path dir = command.getParent(); dir != null; dir = dir.getParent()) {
+            if (dir.getFileName() != null && dir.getFileName().toString().equals(EMBEDDED_BINARIES_DIR)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean sameDirectory(Path a, Path b) {
