@@ -3,6 +3,7 @@ package io.pgtrickle.cli;
 import io.pgtrickle.core.error.ErrorCode;
 import io.pgtrickle.core.error.PgTrickleException;
 import io.pgtrickle.embedded.EmbeddedPostgresServer;
+import io.pgtrickle.embedded.OrphanedPostmaster;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetAddress;
@@ -20,6 +21,8 @@ import java.util.Optional;
  */
 final class LocalServer implements AutoCloseable {
     private static final Duration PORT_PROBE_TIMEOUT = Duration.ofMillis(500);
+    /** A fast shutdown rolls back and checkpoints; with fsync on that takes seconds, not minutes. */
+    private static final Duration ORPHAN_STOP_TIMEOUT = Duration.ofSeconds(60);
 
     private final EmbeddedPostgresServer owned;
     private final String jdbcUrl;
@@ -32,7 +35,7 @@ final class LocalServer implements AutoCloseable {
     /** The server of a running {@code pgtrickle run} for {@code dataDir}, or else one started now. */
     static LocalServer attachOrStart(Path dataDir, int port, PrintWriter progress) {
         Path dir = dataDir.toAbsolutePath().normalize();
-        Optional<RunFile.Entry> running = RunFile.in(dir).live();
+        Optional<RunFile.Entry> running = RunFile.in(dir).live(note(progress));
         if (running.isPresent()) {
             progress.println("using the PostgreSQL 18 of 'pgtrickle run' (pid " + running.get().pid() + ") at "
                     + running.get().jdbcUrl());
@@ -45,7 +48,7 @@ final class LocalServer implements AutoCloseable {
     /** Starts the server for {@code pgtrickle run}; fails when another run already serves {@code dataDir}. */
     static LocalServer startForRun(Path dataDir, int port, PrintWriter progress) {
         Path dir = dataDir.toAbsolutePath().normalize();
-        Optional<RunFile.Entry> running = RunFile.in(dir).live();
+        Optional<RunFile.Entry> running = RunFile.in(dir).live(note(progress));
         if (running.isPresent()) {
             throw new PgTrickleException(ErrorCode.ENGINE_ALREADY_RUNNING, "'pgtrickle run' (pid "
                     + running.get().pid() + ") already serves " + dir + " at " + running.get().jdbcUrl());
@@ -69,7 +72,15 @@ final class LocalServer implements AutoCloseable {
                 new EmbeddedPostgresServer.Options(0, null, true, java.util.Map.of()), "temporary data directory");
     }
 
+    private static java.util.function.Consumer<String> note(PrintWriter progress) {
+        return line -> {
+            progress.println(line);
+            progress.flush();
+        };
+    }
+
     private static LocalServer start(Path dataDir, int port, PrintWriter progress) {
+        stopOrphan(dataDir, progress);
         if (portAnswers(port)) {
             throw new PgTrickleException(ErrorCode.CONNECTION_FAILED, "port " + port + " is in use, but not by a"
                     + " 'pgtrickle run' for " + dataDir + ": choose another --port, or connect with --jdbc-url");
@@ -79,6 +90,34 @@ final class LocalServer implements AutoCloseable {
                 : "creating a PostgreSQL 18 data directory in " + dataDir + " and starting the server";
         return start(progress, what, EmbeddedPostgresServer.Options.persistent(port, dataDir),
                 "data directory " + dataDir);
+    }
+
+    /**
+     * Stops the server a killed pgtrickle process left running on {@code dataDir}, so that this
+     * process starts its own. Stopping and restarting rather than adopting it: the orphan's log
+     * goes to a pipe nobody reads any more, its settings are those of the dead process rather than
+     * of this one, and nothing would hold zonky's lock or stop it when this process ends. A fast
+     * shutdown puts no committed data at risk (it checkpoints; only transactions still open are
+     * rolled back, as a crash would), and the engine resumes from its replication slot. The same
+     * holds for one-shot commands, so whoever finds a dead run's server stops it, consistently.
+     */
+    private static void stopOrphan(Path dataDir, PrintWriter progress) {
+        Optional<OrphanedPostmaster> orphan = OrphanedPostmaster.find(dataDir);
+        if (orphan.isEmpty()) {
+            return;
+        }
+        progress.print("stopping the orphaned PostgreSQL 18 (pid " + orphan.get().pid() + ") that a killed pgtrickle"
+                + " process left running on " + dataDir + " (fast shutdown) ...");
+        progress.flush();
+        try {
+            Duration took = orphan.get().stopFast(ORPHAN_STOP_TIMEOUT);
+            progress.println(" stopped in " + Formats.seconds(took));
+        } catch (IllegalStateException e) {
+            progress.println(" failed");
+            throw new PgTrickleException(ErrorCode.CONNECTION_FAILED, e.getMessage(), e);
+        } finally {
+            progress.flush();
+        }
     }
 
     private static LocalServer start(PrintWriter progress, String what, EmbeddedPostgresServer.Options options,

@@ -65,6 +65,10 @@ final class RunCommand implements Callable<Integer> {
             if (!connection.external()) {
                 server = LocalServer.startForRun(connection.dataDir, connection.port, out);
                 url = server.jdbcUrl();
+                // Written as soon as the server is up, so other commands use it (rather than fail
+                // on the taken port) while the engine starts.
+                runFile = RunFile.in(connection.dataDir.toAbsolutePath().normalize());
+                runFile.write(url, server.port());
                 out.println("PostgreSQL 18 ready: " + url);
                 out.println("  psql \"postgresql://postgres@localhost:" + server.port() + "/postgres\"");
                 out.flush();
@@ -73,10 +77,6 @@ final class RunCommand implements Callable<Integer> {
             engine.start();
             // From here on the engine reports what it does (creates, drops, failed refreshes).
             Logging.engineInfo();
-            if (server != null) {
-                runFile = RunFile.in(connection.dataDir.toAbsolutePath().normalize());
-                runFile.write(url, server.port());
-            }
             out.println("pg_trickle engine running against " + ConnectionOptions.redact(url)
                     + " (Ctrl-C or SIGTERM stops it)");
             out.flush();

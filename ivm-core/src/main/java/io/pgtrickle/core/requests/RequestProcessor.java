@@ -5,6 +5,7 @@ import io.pgtrickle.core.error.PgTrickleException;
 import io.pgtrickle.core.lifecycle.AlterSpec;
 import io.pgtrickle.core.lifecycle.StreamTableSpec;
 import io.pgtrickle.core.lifecycle.StreamTables;
+import io.pgtrickle.core.query.SqlText;
 import io.pgtrickle.core.sql.Jdbc;
 import io.pgtrickle.core.sql.QualifiedName;
 import java.sql.Connection;
@@ -32,15 +33,23 @@ public final class RequestProcessor {
         this.streamTables = streamTables;
     }
 
-    /** A request row as registered. */
+    /**
+     * A request row as registered; {@code interrupted} when an engine died while carrying it out,
+     * so it may or may not have taken effect.
+     */
     record Request(long id, String kind, String name, String query, String schedule, String refreshMode,
-                   String status, boolean cascade, String requestedBy) {
+                   String status, boolean cascade, String requestedBy, boolean interrupted) {
     }
 
-    /** Requests left RUNNING by an engine that died are taken up again. */
+    /**
+     * Requests left RUNNING by an engine that died are taken up again, marked as interrupted: the
+     * work and the request's completion are separate transactions, so a CREATE or DROP may have
+     * committed just before the engine died, and must then not fail when carried out again.
+     */
     public void recoverInterrupted() throws SQLException {
         try (Connection c = dataSource.getConnection()) {
-            int n = Jdbc.update(c, "UPDATE pgtrickle.pgt_requests SET state = 'PENDING' WHERE state = 'RUNNING'");
+            int n = Jdbc.update(c, "UPDATE pgtrickle.pgt_requests SET state = 'PENDING',"
+                    + " args = args || '{\"interrupted\": true}' WHERE state = 'RUNNING'");
             if (n > 0) {
                 log.info("re-queued {} request(s) interrupted by an earlier engine stop", n);
             }
@@ -76,13 +85,15 @@ public final class RequestProcessor {
                                               ORDER BY request_id LIMIT 1 FOR UPDATE SKIP LOCKED)
                         RETURNING request_id, kind, pgt_name, args ->> 'query', args ->> 'schedule',
                                   args ->> 'refresh_mode', args ->> 'status',
-                                  coalesce((args ->> 'cascade')::boolean, false), requested_by::text""");
+                                  coalesce((args ->> 'cascade')::boolean, false), requested_by::text,
+                                  coalesce((args ->> 'interrupted')::boolean, false)""");
                      ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {
                         return null;
                     }
                     return new Request(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                            rs.getString(5), rs.getString(6), rs.getString(7), rs.getBoolean(8), rs.getString(9));
+                            rs.getString(5), rs.getString(6), rs.getString(7), rs.getBoolean(8), rs.getString(9),
+                            rs.getBoolean(10));
                 }
             });
         }
@@ -90,7 +101,11 @@ public final class RequestProcessor {
 
     private void execute(Request r) {
         QualifiedName name = QualifiedName.parse(r.name());
-        log.info("request {}: {} {}", r.id(), r.kind(), name);
+        log.info("request {}: {} {}{}", r.id(), r.kind(), name, r.interrupted() ? " (again: interrupted earlier)" : "");
+        if (r.interrupted() && alreadyDone(r, name)) {
+            log.info("request {} had taken effect before the engine stopped", r.id());
+            return;
+        }
         switch (r.kind()) {
             case "CREATE" -> streamTables.create(
                     StreamTableSpec.parse(r.name(), r.query(), r.schedule(), r.refreshMode()), r.requestedBy());
@@ -116,6 +131,24 @@ public final class RequestProcessor {
             case "REFRESH" -> streamTables.refresh(name);
             default -> throw new IllegalStateException("unknown request kind " + r.kind());
         }
+    }
+
+    /**
+     * Whether an interrupted CREATE or DROP had committed: the stream table exists with exactly
+     * the requested definition, or is gone. (The SQL functions refuse a taken name when the
+     * request is made, so an identical stream table is this request's.) The other kinds give the
+     * same result when carried out twice.
+     */
+    private boolean alreadyDone(Request r, QualifiedName name) {
+        return switch (r.kind()) {
+            case "CREATE" -> {
+                StreamTableSpec spec = StreamTableSpec.parse(r.name(), r.query(), r.schedule(), r.refreshMode());
+                yield streamTables.find(name).filter(st -> st.query().equals(SqlText.requireSingleStatement(spec.query()))
+                        && st.schedule().equals(spec.schedule()) && st.refreshMode() == spec.refreshMode()).isPresent();
+            }
+            case "DROP" -> streamTables.find(name).isEmpty();
+            default -> false;
+        };
     }
 
     private void complete(long id, String error) throws SQLException {
