@@ -77,7 +77,16 @@ class OrphanedPostmasterTest {
         Process shell = new ProcessBuilder("sh", "-c", "'" + command + "' 60 >/dev/null 2>&1 & echo $!").start();
         long pid = Long.parseLong(new String(shell.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim());
         shell.waitFor();
-        return ProcessHandle.of(pid).orElseThrow();
+        ProcessHandle orphan = ProcessHandle.of(pid).orElseThrow();
+        // The background child may still be the shell for a moment, before it execs the command.
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!orphan.info().command().map(c -> c.equals(command.toString())).orElse(false)) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("pid " + pid + " did not become " + command);
+            }
+            Thread.sleep(10);
+        }
+        return orphan;
     }
 
     /** A long sleep whose executable is called postgres, in {@code bin}. */
