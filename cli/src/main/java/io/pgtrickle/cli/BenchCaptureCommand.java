@@ -47,7 +47,7 @@ import picocli.CommandLine.Spec;
             "  pgtrickle bench capture --capture trigger --rate 0 --writers 8 --duration 1m",
             "",
             "Exit code 0 when the figures were measured; 1 when a writer failed or capture did not buffer every row"
-                    + " within 60 s of the load's end (the figures printed then cover the buffered rows only)."})
+                    + " within 180 s of the load's end (the figures printed then cover the buffered rows only)."})
 final class BenchCaptureCommand implements Callable<Integer> {
     static final int MAX_WRITERS = 64;
 

@@ -32,11 +32,13 @@ import org.junit.jupiter.api.io.TempDir;
  * with no change lost or doubled. The same with {@code run --jdbc-url} against a server of this
  * JVM, which stands for an engine embedded in another application.
  *
- * <p>The kill points come from a seed, printed and settable with {@code -Dpgtrickle.seed}.
+ * <p>The kill points come from a seed, printed and settable with {@code -Dpgtrickle.seed}; the
+ * number of kills is {@code -Dpgtrickle.kills} (default 2).
  */
 class CrashRestartIT {
     private static final int WRITERS = 8;
-    private static final int KILLS = 2;
+    /** Two in CI; {@code -Dpgtrickle.kills=N} for a longer soak (the kill points alternate). */
+    private static final int KILLS = Integer.getInteger("pgtrickle.kills", 2);
     private static final Duration ENGINE_START_TIMEOUT = Duration.ofSeconds(90);
 
     /** The stream tables: name, user columns, defining query, schedule. */
@@ -92,7 +94,7 @@ class CrashRestartIT {
             for (int kill = 1; kill <= KILLS; kill++) {
                 Thread.sleep(2_000 + random.nextInt(4_000));
                 writers.awaitProgress();
-                awaitEngineBusy(url, KILL_TARGETS.get(kill - 1));
+                awaitEngineBusy(url, KILL_TARGETS.get((kill - 1) % KILL_TARGETS.size()));
                 long orphan = postmasterPid(dataDir);
                 long killed = child.pid();
                 child.killHard();
@@ -150,7 +152,7 @@ class CrashRestartIT {
                 for (int kill = 1; kill <= KILLS; kill++) {
                     Thread.sleep(2_000 + random.nextInt(4_000));
                     writers.awaitProgress();
-                    awaitEngineBusy(url, KILL_TARGETS.get(kill - 1));
+                    awaitEngineBusy(url, KILL_TARGETS.get((kill - 1) % KILL_TARGETS.size()));
                     child.killHard();
                     Thread.sleep(random.nextInt(1_500));
                     child = ChildRun.start(runArgs, logs.resolve("external-" + kill + ".log"));
