@@ -45,10 +45,25 @@ public final class Capture implements AutoCloseable {
                 Jdbc.executeRaw(c, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = '"
                         + ChangeSources.PUBLICATION + "') THEN CREATE PUBLICATION " + ChangeSources.PUBLICATION
                         + "; END IF; END $$");
+                publishGeneratedColumns(c);
                 Jdbc.update(c, "UPDATE pgtrickle.pgt_capture_state SET slot_name = ?", config.slotName());
             }
         }
         return new Capture(config, dataSource, mode);
+    }
+
+    /**
+     * PostgreSQL 18 refuses every UPDATE and DELETE of a table whose replica identity (FULL, as
+     * capture sets it) contains a stored generated column the publication does not publish; so the
+     * engine's publication publishes them (their values are part of the row images anyway).
+     */
+    private static void publishGeneratedColumns(Connection c) throws SQLException {
+        boolean hasOption = Boolean.TRUE.equals(Jdbc.queryValue(c, Boolean.class, "SELECT EXISTS (SELECT 1 FROM"
+                + " pg_attribute WHERE attrelid = 'pg_catalog.pg_publication'::regclass AND attname = 'pubgencols')"));
+        if (hasOption && !"s".equals(Jdbc.queryValue(c, String.class, "SELECT pubgencols::text FROM pg_publication"
+                + " WHERE pubname = ?", ChangeSources.PUBLICATION))) {
+            Jdbc.executeRaw(c, "ALTER PUBLICATION " + ChangeSources.PUBLICATION + " SET (publish_generated_columns = stored)");
+        }
     }
 
     public CdcMode mode() {
