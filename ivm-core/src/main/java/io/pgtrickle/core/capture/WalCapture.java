@@ -225,11 +225,7 @@ final class WalCapture implements AutoCloseable {
         restarts.shutdownNow();
         DebeziumEngine<?> e = engine;
         if (e != null) {
-            try {
-                e.close();
-            } catch (IOException ex) {
-                log.warn("closing Debezium: {}", ex.getMessage());
-            }
+            closeEngine(e);
         }
         runner.shutdown();
         try {
@@ -240,6 +236,35 @@ final class WalCapture implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         markers.values().forEach(f -> f.completeExceptionally(new IllegalStateException("capture closed")));
+    }
+
+    /**
+     * Debezium refuses to stop while its tasks are still starting ("Cannot stop engine while tasks
+     * are starting"); an engine closed right after it opened would then leak the stream, so wait
+     * for the start to finish, boundedly.
+     */
+    private static void closeEngine(DebeziumEngine<?> e) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            try {
+                e.close();
+                return;
+            } catch (IOException ex) {
+                log.warn("closing Debezium: {}", ex.getMessage());
+                return;
+            } catch (IllegalStateException starting) {
+                if (System.nanoTime() > deadline) {
+                    log.warn("closing Debezium: {}", starting.getMessage());
+                    return;
+                }
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
     }
 
     private static Thread daemon(Runnable r, String name) {
