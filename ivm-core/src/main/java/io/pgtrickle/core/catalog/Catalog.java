@@ -3,6 +3,7 @@ package io.pgtrickle.core.catalog;
 import io.pgtrickle.core.error.ErrorCode;
 import io.pgtrickle.core.error.PgTrickleException;
 import io.pgtrickle.core.lifecycle.RefreshMode;
+import io.pgtrickle.core.query.SourceFunction;
 import io.pgtrickle.core.query.SourceRelation;
 import io.pgtrickle.core.schedule.Schedule;
 import io.pgtrickle.core.sql.Jdbc;
@@ -117,6 +118,27 @@ public final class Catalog {
             }
             ps.executeBatch();
         }
+    }
+
+    /** Records the user-defined functions a stream table's query calls (see {@link SourceFunction}). */
+    public void replaceFunctionDependencies(Connection c, long id, List<SourceFunction> functions) throws SQLException {
+        Jdbc.update(c, "DELETE FROM pgtrickle.pgt_function_dependencies WHERE pgt_id = ?", id);
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO pgtrickle.pgt_function_dependencies"
+                + " (pgt_id, function_oid, signature) VALUES (?, ?::oid, ?)")) {
+            for (SourceFunction f : functions) {
+                ps.setLong(1, id);
+                ps.setLong(2, f.oid());
+                ps.setString(3, f.signature());
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+    }
+
+    /** The stream tables whose query calls the function {@code oid}. */
+    public List<StreamTableRecord> readersOfFunction(Connection c, long oid) throws SQLException {
+        return list(c, SELECT + " WHERE pgt_id IN (SELECT pgt_id FROM pgtrickle.pgt_function_dependencies"
+                + " WHERE function_oid = ?::oid) ORDER BY pgt_schema, pgt_name", oid);
     }
 
     public void updateDefinition(Connection c, long id, String query, RefreshMode refreshMode,

@@ -61,6 +61,7 @@ public final class IvmCompiler {
             throw new NotDifferentiable("the IVM compiler cannot parse the query (" + first + ")");
         }
         node = inlineCommonTableExpressions(node);
+        node = ViewInliner.inline(c, node);
         Map<List<String>, BaseTable> tables = resolveTables(c, node);
         IvmPlan plan = compileQuery(c, node, names, tables);
         if (plan.names().size() != names.size()) {
@@ -236,7 +237,7 @@ public final class IvmCompiler {
      * Non-recursive WITH: each CTE is inlined where FROM names it, as a subquery under the CTE's
      * name, so it is differentiated like any subquery in FROM.
      */
-    private static SqlNode inlineCommonTableExpressions(SqlNode node) throws NotDifferentiable {
+    static SqlNode inlineCommonTableExpressions(SqlNode node) throws NotDifferentiable {
         if (!(node instanceof SqlWith with)) {
             return node;
         }
@@ -300,9 +301,14 @@ public final class IvmCompiler {
                     + " FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace WHERE cl.oid = to_regclass(?)")) {
                 ps.setString(1, text);
                 try (var rs = ps.executeQuery()) {
-                    if (!rs.next() || !("r".equals(rs.getString(2)) || "p".equals(rs.getString(2)))) {
-                        throw new NotDifferentiable(id + " is not a table whose changes can be captured (a view,"
-                                + " a CTE inside a subquery, or a function)");
+                    boolean found = rs.next();
+                    if (found && "m".equals(rs.getString(2))) {
+                        throw new NotDifferentiable("materialized view " + id + " changes only by REFRESH MATERIALIZED"
+                                + " VIEW, which no capture sees, so it is read whole");
+                    }
+                    if (!found || !("r".equals(rs.getString(2)) || "p".equals(rs.getString(2)))) {
+                        throw new NotDifferentiable(id + " is not a table whose changes can be captured (a foreign"
+                                + " table, a CTE inside a subquery, or a function)");
                     }
                     long relid = rs.getLong(1);
                     QualifiedName name = new QualifiedName(rs.getString(3), rs.getString(4));
@@ -437,7 +443,12 @@ public final class IvmCompiler {
         }
         if (SqlTrees.isQuery(target) && alias != null) {
             List<String> subNames = columnAliases.isEmpty() ? outputNames(c, target) : columnAliases;
-            IvmPlan sub = compileQuery(c, target, subNames, tables);
+            IvmPlan sub;
+            try {
+                sub = compileQuery(c, target, subNames, tables);
+            } catch (NotDifferentiable e) {
+                throw ViewInliner.inView(target, e);
+            }
             FromItem item = FromItem.derived(items.size(), alias, sub);
             items.add(item);
             return new FromTree.Item(item);

@@ -4,6 +4,7 @@ import io.pgtrickle.core.capture.ChangeSources;
 import io.pgtrickle.core.catalog.Catalog;
 import io.pgtrickle.core.catalog.StreamTableRecord;
 import io.pgtrickle.core.error.PgTrickleException;
+import io.pgtrickle.core.query.SourceRelation;
 import io.pgtrickle.core.sql.AdvisoryLocks;
 import io.pgtrickle.core.sql.Jdbc;
 import java.sql.Connection;
@@ -12,6 +13,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,7 +44,20 @@ public final class SourceChangeHandler {
 
     private record Event(long id, long relid, String source, String command, String detail) {
         String describe() {
-            return "source " + source + " changed (" + command + ": " + detail + ")";
+            return (aboutFunction() ? "function " : "source ") + source + " changed (" + command + ": " + detail + ")";
+        }
+
+        boolean aboutFunction() {
+            return command.endsWith(" FUNCTION");
+        }
+
+        /** A view or function was redefined or altered: the readers are planned again and refilled. */
+        boolean redefinition() {
+            return Set.of("CREATE VIEW", "ALTER VIEW", "CREATE FUNCTION", "ALTER FUNCTION").contains(command);
+        }
+
+        boolean drop() {
+            return command.startsWith("DROP ");
         }
     }
 
@@ -67,7 +82,7 @@ public final class SourceChangeHandler {
         log.info("{}", e.describe());
         List<StreamTableRecord> readers;
         try (Connection c = dataSource.getConnection()) {
-            readers = catalog.readersOf(c, e.relid());
+            readers = e.aboutFunction() ? catalog.readersOfFunction(c, e.relid()) : catalog.readersOf(c, e.relid());
             if (e.command().equals("DROP TABLE")) {
                 AdvisoryLocks.withLifecycleLock(c, conn -> Jdbc.inTransaction(conn,
                         Connection.TRANSACTION_READ_COMMITTED, tx -> {
@@ -78,8 +93,11 @@ public final class SourceChangeHandler {
         }
         for (StreamTableRecord reader : readers) {
             try {
-                if (e.command().equals("DROP TABLE")) {
+                if (e.drop()) {
                     markBroken(reader, e.describe());
+                } else if (e.redefinition() || isView(reader, e.relid())) {
+                    streamTables.replan(reader.name());
+                    log.info("stream table {} was planned again and refilled after {}", reader.name(), e.describe());
                 } else if (streamTables.revalidate(reader.name())) {
                     log.info("stream table {} follows the change of its source {}", reader.name(), e.source());
                 }
@@ -89,6 +107,14 @@ public final class SourceChangeHandler {
         }
         try (Connection c = dataSource.getConnection()) {
             Jdbc.update(c, "UPDATE pgtrickle.pgt_source_events SET handled = true WHERE event_id = ?", e.id());
+        }
+    }
+
+    /** Whether {@code relid} is a view {@code reader} reads (ALTER TABLE also alters views). */
+    private boolean isView(StreamTableRecord reader, long relid) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            return catalog.sources(c, reader.id()).stream()
+                    .anyMatch(s -> s.relid() == relid && s.kind() == SourceRelation.Kind.VIEW);
         }
     }
 

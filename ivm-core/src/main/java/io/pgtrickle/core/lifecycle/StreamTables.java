@@ -164,6 +164,35 @@ public final class StreamTables {
         });
     }
 
+    /**
+     * Plans a stream table again after a definition it depends on changed (a view it reads was
+     * replaced or altered, a function it calls was redefined): re-resolves its sources and
+     * functions, tracks new tables, decides its mode again and refills it. The storage table
+     * follows a change of the output columns.
+     *
+     * @throws PgTrickleException when the query no longer works, or no longer has the DIFFERENTIAL
+     *     it was created with
+     */
+    public void replan(QualifiedName name) {
+        String query = require(name).query();
+        lifecycle("stream table " + name + " no longer works", query, null, c -> {
+            StreamTableRecord st = catalog.require(c, name);
+            QueryDescription description = describer.describe(c, st.query(), catalog.streamTableRelids(c), null);
+            requireNoCycle(c, st, description.sources());
+            ModeDecision mode = decideMode(c, st.refreshMode(), st.query(), names(description.columns()));
+            StorageTable.migrate(c, st.name(), StorageColumns.of(c, st.relid()), description.columns());
+            changeSources.track(c, description.sources());
+            catalog.replaceDependencies(c, st.id(), description.sources());
+            catalog.replaceFunctionDependencies(c, st.id(), description.functions());
+            changeSources.untrackUnused(c);
+            catalog.updateDefinition(c, st.id(), st.query(), st.refreshMode(), mode.effective(), mode.reason());
+            refresher.refreshInTransaction(c, catalog.findById(c, st.id()).orElseThrow(), RefreshTrigger.ALTER,
+                    OffsetDateTime.now());
+            storeExplanation(c, st.id());
+            return null;
+        });
+    }
+
     /** Refreshes a stream table now, whatever its schedule. */
     public RefreshResult refresh(QualifiedName name) {
         StreamTableRecord st = require(name);
@@ -261,6 +290,7 @@ public final class StreamTables {
         long id = catalog.insert(c, name, relid, query, spec.schedule(), spec.refreshMode(), mode.effective(),
                 mode.reason());
         catalog.replaceDependencies(c, id, description.sources());
+        catalog.replaceFunctionDependencies(c, id, description.functions());
         refresher.refreshInTransaction(c, catalog.findById(c, id).orElseThrow(), RefreshTrigger.CREATE,
                 OffsetDateTime.now());
         storeExplanation(c, id);
@@ -291,6 +321,7 @@ public final class StreamTables {
                 StorageTable.migrate(c, st.name(), StorageColumns.of(c, st.relid()), description.columns());
                 changeSources.track(c, description.sources());
                 catalog.replaceDependencies(c, st.id(), description.sources());
+                catalog.replaceFunctionDependencies(c, st.id(), description.functions());
                 changeSources.untrackUnused(c);
                 requireReadersStillValid(c, st);
             }
@@ -312,6 +343,7 @@ public final class StreamTables {
         changeSources.track(c, description.sources());
         StorageTable.migrate(c, st.name(), StorageColumns.of(c, st.relid()), description.columns());
         catalog.replaceDependencies(c, st.id(), description.sources());
+        catalog.replaceFunctionDependencies(c, st.id(), description.functions());
         changeSources.untrackUnused(c);
         refresher.refreshInTransaction(c, catalog.findById(c, st.id()).orElseThrow(), RefreshTrigger.ALTER,
                 OffsetDateTime.now());

@@ -39,14 +39,15 @@ public final class QueryDescriber {
             Jdbc.executeRaw(c, "CREATE TEMP VIEW __pgt_probe AS SELECT * FROM (\n" + query + "\n) AS __pgt_q");
             List<Column> columns = columns(c);
             List<SourceRelation> sources = sources(c, streamTableRelids);
-            Jdbc.executeRaw(c, "DROP VIEW " + PROBE);
+            List<SourceFunction> functions = functions(c);
             if (requester != null) {
-                checkPrivileges(c, requester, sources);
+                checkPrivileges(c, requester);
             }
+            Jdbc.executeRaw(c, "DROP VIEW " + PROBE);
             if (sp != null) {
                 c.releaseSavepoint(sp);
             }
-            return new QueryDescription(query, columns, sources);
+            return new QueryDescription(query, columns, sources, functions);
         } catch (SQLException e) {
             rollbackTo(c, sp, e);
             throw new PgTrickleException(ErrorCode.INVALID_QUERY, "invalid defining query: " + SqlErrors.describe(e), e);
@@ -87,14 +88,17 @@ public final class QueryDescriber {
         return columns;
     }
 
+    /**
+     * The relations the query reads, directly or through views (nested views included), each once:
+     * a view and the relations under it. A view is kept so that a change to it can be found; the
+     * tables under it are what capture tracks once the view is inlined.
+     */
     private static List<SourceRelation> sources(Connection c, Set<Long> streamTableRelids) throws SQLException {
-        String sql = """
-                SELECT DISTINCT d.refobjid::bigint, n.nspname, cl.relname, cl.relkind, cl.relpersistence
-                  FROM pg_depend d
-                  JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid
-                  JOIN pg_class cl ON d.refclassid = 'pg_class'::regclass AND cl.oid = d.refobjid
+        String sql = READS + """
+                SELECT DISTINCT r.relid::bigint, n.nspname, cl.relname, cl.relkind, cl.relpersistence
+                  FROM reads r
+                  JOIN pg_class cl ON cl.oid = r.relid
                   JOIN pg_namespace n ON n.oid = cl.relnamespace
-                 WHERE r.ev_class = 'pg_temp.__pgt_probe'::regclass AND d.refobjid <> r.ev_class
                  ORDER BY 2, 3""";
         List<SourceRelation> sources = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
@@ -121,13 +125,78 @@ public final class QueryDescriber {
         return sources;
     }
 
-    private static void checkPrivileges(Connection c, String role, List<SourceRelation> sources) throws SQLException {
-        for (SourceRelation s : sources) {
-            Boolean allowed = Jdbc.queryValue(c, Boolean.class, "SELECT has_table_privilege(?, ?::oid, 'SELECT')",
-                    role, s.relid());
-            if (!Boolean.TRUE.equals(allowed)) {
-                throw new PgTrickleException(ErrorCode.INVALID_QUERY,
-                        "role " + role + " may not read " + s.name() + " (permission denied)");
+    /**
+     * Every relation the probe reads, directly or through views, with the role PostgreSQL checks
+     * its privileges against: null (the requester) for what the query names itself, the view's
+     * owner for what a view reads, the view's own checker for a {@code security_invoker} view.
+     */
+    private static final String READS = """
+            WITH RECURSIVE reads(relid, checker) AS (
+                SELECT d.refobjid, NULL::name
+                  FROM pg_rewrite r
+                  JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid
+                                  AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> r.ev_class
+                 WHERE r.ev_class = 'pg_temp.__pgt_probe'::regclass
+                UNION
+                SELECT d.refobjid,
+                       CASE WHEN coalesce((SELECT option_value::boolean FROM pg_options_to_table(v.reloptions)
+                                            WHERE option_name = 'security_invoker'), false)
+                            THEN reads.checker ELSE pg_get_userbyid(v.relowner) END
+                  FROM reads
+                  JOIN pg_class v ON v.oid = reads.relid AND v.relkind = 'v'
+                  JOIN pg_rewrite r ON r.ev_class = v.oid
+                  JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid
+                                  AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> r.ev_class)
+            """;
+
+    /**
+     * The user-defined functions the query calls, directly, through an operator, or inside a view
+     * it reads: a redefinition changes the results, so the readers must be refilled.
+     */
+    private static List<SourceFunction> functions(Connection c) throws SQLException {
+        String sql = READS + """
+                , rules AS (
+                    SELECT r.oid FROM pg_rewrite r WHERE r.ev_class = 'pg_temp.__pgt_probe'::regclass
+                    UNION SELECT r.oid FROM reads JOIN pg_class v ON v.oid = reads.relid AND v.relkind = 'v'
+                      JOIN pg_rewrite r ON r.ev_class = v.oid),
+                called AS (
+                    SELECT d.refobjid AS fn FROM rules JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass
+                       AND d.objid = rules.oid AND d.refclassid = 'pg_proc'::regclass
+                    UNION SELECT o.oprcode FROM rules JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass
+                       AND d.objid = rules.oid AND d.refclassid = 'pg_operator'::regclass
+                      JOIN pg_operator o ON o.oid = d.refobjid)
+                SELECT DISTINCT p.oid::bigint, p.oid::regprocedure::text
+                  FROM called JOIN pg_proc p ON p.oid = called.fn
+                  JOIN pg_namespace n ON n.oid = p.pronamespace
+                 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+                 ORDER BY 2""";
+        List<SourceFunction> functions = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                functions.add(new SourceFunction(rs.getLong(1), rs.getString(2)));
+            }
+        }
+        return functions;
+    }
+
+    /**
+     * The privileges PostgreSQL would check if {@code requester} ran the query: SELECT on what the
+     * query names, and on what each view reads for whoever that view checks (its owner, or its
+     * caller when it is {@code security_invoker}). Inlining a view therefore never lets the
+     * requester read more than the view shows.
+     */
+    private static void checkPrivileges(Connection c, String requester) throws SQLException {
+        String sql = READS + """
+                SELECT DISTINCT coalesce(checker, ?::name), quote_ident(n.nspname) || '.' || quote_ident(cl.relname)
+                  FROM reads JOIN pg_class cl ON cl.oid = reads.relid
+                  JOIN pg_namespace n ON n.oid = cl.relnamespace
+                 WHERE NOT has_table_privilege(coalesce(checker, ?::name), reads.relid, 'SELECT')
+                 ORDER BY 2 LIMIT 1""";
+        try (PreparedStatement ps = Jdbc.prepare(c, sql, requester, requester); ResultSet rs = ps.executeQuery()) {
+            if (rs.next()) {
+                String role = rs.getString(1);
+                throw new PgTrickleException(ErrorCode.INVALID_QUERY, "role " + role + " may not read " + rs.getString(2)
+                        + " (permission denied" + (role.equals(requester) ? "" : ", through a view owned by " + role) + ")");
             }
         }
     }

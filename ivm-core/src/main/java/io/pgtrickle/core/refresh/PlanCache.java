@@ -28,8 +28,10 @@ final class PlanCache {
                     FROM pg_attribute a WHERE a.attrelid = ANY (?::oid[]) AND a.attnum > 0
                   UNION ALL SELECT concat_ws('.', 'k', i.indrelid, i.indkey::text) FROM pg_index i
                    WHERE i.indrelid = ANY (?::oid[]) AND i.indisprimary
-                  UNION ALL SELECT concat_ws('.', 'r', c.oid, c.relkind::text) FROM pg_class c WHERE c.oid = ANY (?::oid[])) f""",
-                sourceArray(sources), sourceArray(sources), sourceArray(sources));
+                  UNION ALL SELECT concat_ws('.', 'r', c.oid, c.relkind::text) FROM pg_class c WHERE c.oid = ANY (?::oid[])
+                  UNION ALL SELECT concat_ws('.', 'v', c.oid, md5(pg_get_viewdef(c.oid)), c.reloptions::text) FROM pg_class c
+                   WHERE c.oid = ANY (?::oid[]) AND c.relkind = 'v') f""",
+                sourceArray(sources), sourceArray(sources), sourceArray(sources), sourceArray(sources));
         return catalog + "|" + String.join(",", columns) + "|" + query;
     }
 

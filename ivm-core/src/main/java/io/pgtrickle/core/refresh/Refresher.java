@@ -165,8 +165,9 @@ public final class Refresher {
     }
 
     /**
-     * The compiled plan of a differential stream table. One that no longer compiles (a source
-     * became a view, say) is switched to FULL for good, recording why: its rows are then
+     * The compiled plan of a differential stream table. One that no longer compiles (a view it
+     * reads now has a LIMIT, say) fails when DIFFERENTIAL was asked for; in AUTO it is switched to
+     * FULL for good, recording why: its rows are then
      * identified by content, and a later FULL-or-differential flip could not mix the two schemes.
      */
     private IvmPlan planFor(Connection tx, StreamTableRecord st, List<Column> columns, List<SourceRelation> sources)
@@ -185,6 +186,11 @@ public final class Refresher {
             plans.put(st.id(), key, plan);
             return plan;
         } catch (NotDifferentiable e) {
+            if (st.refreshMode() == RefreshMode.DIFFERENTIAL) {
+                // Asked for explicitly: failing names the reason, where FULL would hide it.
+                throw new PgTrickleException(ErrorCode.REFRESH_FAILED, "the query cannot be maintained"
+                        + " differentially any more: " + e.getMessage() + "; use refresh mode AUTO or FULL");
+            }
             log.warn("stream table {} can no longer be maintained differentially ({}); it refreshes FULL from now on",
                     st.name(), e.getMessage());
             catalog.updateDefinition(tx, st.id(), st.query(), st.refreshMode(), RefreshMode.FULL, e.getMessage());
