@@ -12,6 +12,7 @@ import io.pgtrickle.core.ivm.harness.ExpectedModes;
 import io.pgtrickle.core.ivm.harness.HarnessRun;
 import io.pgtrickle.core.ivm.harness.Shape;
 import io.pgtrickle.core.ivm.harness.TpchWorkload;
+import io.pgtrickle.core.ivm.harness.ViewWorkload;
 import io.pgtrickle.core.ivm.harness.Workload;
 import io.pgtrickle.core.lifecycle.RefreshMode;
 import io.pgtrickle.core.lifecycle.StreamTables;
@@ -83,6 +84,14 @@ class DifferentialHarnessIT {
     @Test
     void everyTpchQueryEqualsItsQueryAfterEveryRefreshInItsExpectedMode(TestDatabase db) {
         runCycles("tpch/expected", db, new TpchWorkload(), BUDGET.share(0.3), Shape::expectedMode);
+    }
+
+    /** Views as sources (inlined, nested ones too) over their own tables; the schema is theirs alone. */
+    @Test
+    void everyViewShapeEqualsItsQueryAfterEveryRefreshInItsExpectedMode(TestDatabase db) {
+        Workload views = new ViewWorkload();
+        db.execute(views.schema().toArray(String[]::new));
+        runCycles("views/expected", db, views, BUDGET.share(0.05), Shape::expectedMode);
     }
 
     /** FULL and AUTO are refresh modes too: every shape, whatever its delta rules, stays correct in them. */
