@@ -132,7 +132,7 @@ public final class Refresher {
         long windowed = System.nanoTime();
         RefreshResult result;
         if (plan != null && window != null && !window.truncated() && DeltaApplier.ready(tx, st.relid(), plan)
-                && !fullIsCheaper(tx, st, window)) {
+                && !fullIsCheaper(tx, st, window) && !redefinitionPending(tx, st)) {
             Map<Long, String> windows = new HashMap<>();
             window.parts().stream().filter(p -> p.rows() > 0)
                     .forEach(p -> windows.put(p.source().relid(), p.tempTable()));
@@ -214,6 +214,24 @@ public final class Refresher {
             log.debug("{}: refreshing FULL: {}", st.name(), d.reason());
         }
         return d.full();
+    }
+
+    /**
+     * Whether a view or function the stream table depends on was redefined and the engine has not
+     * re-planned it yet: its contents may hold the old definition's results, which no delta can
+     * take back, and the tables under a replaced view may not be tracked yet. Until then every
+     * refresh recomputes it.
+     */
+    private static boolean redefinitionPending(Connection tx, StreamTableRecord st) throws SQLException {
+        return Boolean.TRUE.equals(Jdbc.queryValue(tx, Boolean.class, """
+                SELECT EXISTS (SELECT 1 FROM pgtrickle.pgt_source_events e
+                                WHERE NOT e.handled
+                                  AND e.command IN ('CREATE VIEW', 'ALTER VIEW', 'ALTER TABLE', 'CREATE FUNCTION',
+                                                    'ALTER FUNCTION')
+                                  AND (e.source_relid IN (SELECT d.source_relid FROM pgtrickle.pgt_dependencies d
+                                                           WHERE d.pgt_id = ? AND d.source_kind = 'VIEW')
+                                       OR e.source_relid IN (SELECT f.function_oid FROM pgtrickle.pgt_function_dependencies f
+                                                              WHERE f.pgt_id = ?)))""", st.id(), st.id()));
     }
 
     /** Populates inside the caller's transaction (create and alter); no window, no failure bookkeeping. */

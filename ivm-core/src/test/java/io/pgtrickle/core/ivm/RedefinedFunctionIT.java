@@ -109,6 +109,21 @@ class RedefinedFunctionIT {
     }
 
     @Test
+    void aRefreshBeforeTheEngineHasHandledARedefinedFunctionRecomputesItWhole() {
+        try (PgTrickleEngine engine = EngineFixture.open(db)) { // not started: no event is handled
+            StreamTables api = engine.streamTables();
+            EngineFixture.dropAllStreamTables(api);
+            api.create(StreamTableSpec.parse("st_sql_direct", QUERIES.get("st_sql_direct"), "1h", "DIFFERENTIAL"));
+            db.execute("CREATE OR REPLACE FUNCTION grade(s int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT s'",
+                    "UPDATE marks SET score = 11 WHERE id = 1");
+
+            assertThat(api.refresh("st_sql_direct").action()).isEqualTo("FULL");
+            assertExact("st_sql_direct");
+            assertThat(db.value("SELECT g FROM st_sql_direct WHERE id = 3")).isEqualTo(90);
+        }
+    }
+
+    @Test
     void droppingAFunctionWithCascadePutsItsReadersInErrorNamingItAndLeavesTheOthersAlone() {
         try (PgTrickleEngine engine = EngineFixture.open(db)) {
             StreamTables api = engine.streamTables();

@@ -241,6 +241,21 @@ class ViewSourceIT {
     }
 
     @Test
+    void aRefreshBeforeTheEngineHasHandledAReplacedViewRecomputesItWhole() {
+        try (PgTrickleEngine engine = EngineFixture.open(db)) { // not started: no event is handled
+            StreamTables api = engine.streamTables();
+            EngineFixture.dropAllStreamTables(api);
+            api.create(StreamTableSpec.parse("st_aliases", QUERIES.get("st_aliases"), "1h", "DIFFERENTIAL"));
+            db.execute("CREATE OR REPLACE VIEW rich (emp_id, emp_name, pay) AS SELECT id, name, salary FROM hr.emp"
+                    + " WHERE salary > 80", "UPDATE hr.emp SET salary = 95 WHERE id = 3");
+
+            assertThat(api.refresh("st_aliases").action()).isEqualTo("FULL");
+            assertExact("st_aliases");
+            assertThat(db.value("SELECT string_agg(emp_name, ',' ORDER BY emp_id) FROM st_aliases")).isEqualTo("ann,cy,dee");
+        }
+    }
+
+    @Test
     void renamingAViewOrItsColumnIsFollowedBySelectStarAndBreaksAQueryNamingTheOldName() {
         try (PgTrickleEngine engine = EngineFixture.open(db)) {
             StreamTables api = engine.streamTables();
