@@ -306,6 +306,10 @@ public final class IvmCompiler {
                         throw new NotDifferentiable("materialized view " + id + " changes only by REFRESH MATERIALIZED"
                                 + " VIEW, which no capture sees, so it is read whole");
                     }
+                    if (found && "v".equals(rs.getString(2))) {
+                        throw new NotDifferentiable("system view " + id + " reads catalogs whose changes cannot be"
+                                + " captured, so it is read whole");
+                    }
                     if (!found || !("r".equals(rs.getString(2)) || "p".equals(rs.getString(2)))) {
                         throw new NotDifferentiable(id + " is not a table whose changes can be captured (a foreign"
                                 + " table, a CTE inside a subquery, or a function)");

@@ -24,7 +24,8 @@ import org.apache.calcite.sql.parser.SqlParseException;
  * for the rest of the query. Inlining reads the tables as the engine's role instead of the view's
  * owner; it is refused (the view is then read whole, FULL) where that could change what is seen:
  * a {@code security_barrier} view (the query's own conditions could run before the view's) and a
- * view over a table with row-level security (its policies would apply to another role).
+ * view over a table with row-level security (its policies would apply to another role). System
+ * views (pg_catalog, information_schema) are left alone: the catalogs under them cannot be captured.
  */
 final class ViewInliner {
     /** Views nest only as deep as someone wrote them; this bounds a pathological chain. */
@@ -130,7 +131,8 @@ final class ViewInliner {
                           JOIN pg_namespace tn ON tn.oid = t.relnamespace
                          WHERE r.ev_class = cl.oid AND t.relrowsecurity LIMIT 1)
                   FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace
-                 WHERE cl.oid = to_regclass(?) AND cl.relkind = 'v'""";
+                 WHERE cl.oid = to_regclass(?) AND cl.relkind = 'v'
+                   AND n.nspname NOT IN ('pg_catalog', 'information_schema')""";
         try (PreparedStatement ps = Jdbc.prepare(c, sql, text); ResultSet rs = ps.executeQuery()) {
             if (!rs.next()) {
                 return null;

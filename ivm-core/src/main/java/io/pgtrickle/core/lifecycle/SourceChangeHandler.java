@@ -25,6 +25,11 @@ import org.slf4j.LoggerFactory;
  * ADD COLUMN) is migrated and refilled; one whose query broke goes to ERROR with a message naming
  * the source and the change, and the scheduler retries it (and suspends it if it stays broken).
  * The others are not touched.
+ *
+ * <p>Views and user-defined functions a stream table depends on are recorded too: a replaced or
+ * altered view, or a redefined function, makes each reader be planned again and refilled (a view
+ * may now read other tables, or no longer have a delta rule); a dropped one puts its readers in
+ * ERROR naming it.
  */
 public final class SourceChangeHandler {
     private static final Logger log = LoggerFactory.getLogger(SourceChangeHandler.class);

@@ -18,7 +18,8 @@ import java.util.Set;
  * Asks PostgreSQL, the authority on its own SQL, to validate a defining query, type its columns
  * and list the relations it reads. It does so through a temporary view inside the caller's
  * transaction: the view's attributes carry the exact types (typmods and collations included) and
- * its rule's dependencies name every relation, however deeply nested in subqueries or CTEs.
+ * its rule's dependencies name every relation, however deeply nested in subqueries or CTEs; the
+ * rules of the views it reads name what lies under them, and the functions every rule calls.
  */
 public final class QueryDescriber {
     private static final String PROBE = "pg_temp.__pgt_probe";
@@ -126,7 +127,8 @@ public final class QueryDescriber {
     }
 
     /**
-     * Every relation the probe reads, directly or through views, with the role PostgreSQL checks
+     * Every relation the probe reads, directly or through views (system views are not expanded:
+     * they are read whole, never inlined), with the role PostgreSQL checks
      * its privileges against: null (the requester) for what the query names itself, the view's
      * owner for what a view reads, the view's own checker for a {@code security_invoker} view.
      */
@@ -144,6 +146,7 @@ public final class QueryDescriber {
                             THEN reads.checker ELSE pg_get_userbyid(v.relowner) END
                   FROM reads
                   JOIN pg_class v ON v.oid = reads.relid AND v.relkind = 'v'
+                                 AND v.relnamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
                   JOIN pg_rewrite r ON r.ev_class = v.oid
                   JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid
                                   AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> r.ev_class)
@@ -158,6 +161,7 @@ public final class QueryDescriber {
                 , rules AS (
                     SELECT r.oid FROM pg_rewrite r WHERE r.ev_class = 'pg_temp.__pgt_probe'::regclass
                     UNION SELECT r.oid FROM reads JOIN pg_class v ON v.oid = reads.relid AND v.relkind = 'v'
+                       AND v.relnamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
                       JOIN pg_rewrite r ON r.ev_class = v.oid),
                 called AS (
                     SELECT d.refobjid AS fn FROM rules JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass

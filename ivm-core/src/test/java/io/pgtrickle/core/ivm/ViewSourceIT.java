@@ -166,7 +166,9 @@ class ViewSourceIT {
             List<Map.Entry<String, String>> reasons = List.of(
                     Map.entry("SELECT id, salary FROM top_paid", "view public.top_paid"),
                     Map.entry("SELECT id, name FROM guarded", "security_barrier"),
-                    Map.entry("SELECT id, name FROM dept_snapshot", "materialized view dept_snapshot"));
+                    Map.entry("SELECT id, name FROM dept_snapshot", "materialized view dept_snapshot"),
+                    Map.entry("SELECT table_name::text AS t FROM information_schema.tables WHERE table_schema = 'hr'",
+                            "system view information_schema.tables"));
             int i = 0;
             for (var e : reasons) {
                 String name = "st_auto_" + i++;
