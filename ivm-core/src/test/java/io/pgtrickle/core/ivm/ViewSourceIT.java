@@ -43,6 +43,7 @@ class ViewSourceIT {
             "st_aggregated_view", "SELECT dept_id, n, total FROM dept_pay",
             "st_aggregate_over_view", "SELECT region, count(*) AS n, sum(salary) AS s FROM emp_dept GROUP BY region",
             "st_nested", "SELECT emp_id, pay FROM rich_north",
+            "st_view_with_cte", "SELECT dept_id, n FROM paid_counts",
             "st_view_join_table", "SELECT r.emp_name, d.name AS dept FROM rich r JOIN hr.emp e ON e.id = r.emp_id"
                     + " JOIN dept d ON d.id = e.dept_id");
 
@@ -55,7 +56,7 @@ class ViewSourceIT {
     @BeforeEach
     void schema() {
         db.execute("DROP SCHEMA IF EXISTS hr CASCADE",
-                "DROP TABLE IF EXISTS dept, bonus CASCADE",
+                "DROP TABLE IF EXISTS dept, bonus, secret CASCADE",
                 "DROP MATERIALIZED VIEW IF EXISTS dept_snapshot",
                 "CREATE SCHEMA hr",
                 "CREATE TABLE hr.emp (id int PRIMARY KEY, name text, dept_id int, salary numeric(10,2))",
@@ -69,6 +70,8 @@ class ViewSourceIT {
                 "CREATE VIEW emp_dept AS SELECT e.id, e.name, e.salary, d.name AS dept, d.region"
                         + " FROM hr.emp e JOIN dept d ON d.id = e.dept_id",
                 "CREATE VIEW dept_pay AS SELECT dept_id, count(*) AS n, sum(salary) AS total FROM hr.emp GROUP BY dept_id",
+                "CREATE VIEW paid_counts AS WITH paid AS (SELECT dept_id FROM hr.emp WHERE salary > 30)"
+                        + " SELECT dept_id, count(*) AS n FROM paid GROUP BY dept_id",
                 "CREATE VIEW rich_north AS SELECT r.emp_id, r.pay FROM rich r JOIN emp_dept ed ON ed.id = r.emp_id"
                         + " WHERE ed.region = 'north'");
     }
@@ -147,7 +150,10 @@ class ViewSourceIT {
         db.execute("CREATE VIEW top_paid AS SELECT id, salary FROM hr.emp ORDER BY salary DESC LIMIT 2",
                 "CREATE VIEW top_paid_names AS SELECT t.id, e.name FROM top_paid t JOIN hr.emp e ON e.id = t.id",
                 "CREATE VIEW guarded WITH (security_barrier) AS SELECT id, name FROM hr.emp WHERE salary > 50",
-                "CREATE MATERIALIZED VIEW dept_snapshot AS SELECT id, name FROM dept");
+                "CREATE MATERIALIZED VIEW dept_snapshot AS SELECT id, name FROM dept",
+                "CREATE TABLE secret (id int PRIMARY KEY, owner name)",
+                "ALTER TABLE secret ENABLE ROW LEVEL SECURITY",
+                "CREATE VIEW secret_v AS SELECT id FROM secret");
         try (PgTrickleEngine engine = EngineFixture.open(db)) {
             StreamTables api = engine.streamTables();
             EngineFixture.dropAllStreamTables(api);
@@ -167,6 +173,7 @@ class ViewSourceIT {
                     Map.entry("SELECT id, salary FROM top_paid", "view public.top_paid"),
                     Map.entry("SELECT id, name FROM guarded", "security_barrier"),
                     Map.entry("SELECT id, name FROM dept_snapshot", "materialized view dept_snapshot"),
+                    Map.entry("SELECT id FROM secret_v", "public.secret, which has row-level security"),
                     Map.entry("SELECT table_name::text AS t FROM information_schema.tables WHERE table_schema = 'hr'",
                             "system view information_schema.tables"));
             int i = 0;
