@@ -194,7 +194,8 @@ public final class QueryDescriber {
                 SELECT DISTINCT coalesce(checker, ?::name), quote_ident(n.nspname) || '.' || quote_ident(cl.relname)
                   FROM reads JOIN pg_class cl ON cl.oid = reads.relid
                   JOIN pg_namespace n ON n.oid = cl.relnamespace
-                 WHERE NOT has_table_privilege(coalesce(checker, ?::name), reads.relid, 'SELECT')
+                 WHERE cl.relkind IN ('r', 'p', 'v', 'm', 'f')
+                   AND NOT has_table_privilege(coalesce(checker, ?::name), reads.relid, 'SELECT')
                  ORDER BY 2 LIMIT 1""";
         try (PreparedStatement ps = Jdbc.prepare(c, sql, requester, requester); ResultSet rs = ps.executeQuery()) {
             if (rs.next()) {
