@@ -58,6 +58,7 @@ class ViewSourceIT {
         db.execute("DROP SCHEMA IF EXISTS hr CASCADE",
                 "DROP TABLE IF EXISTS dept, bonus, secret CASCADE",
                 "DROP MATERIALIZED VIEW IF EXISTS dept_snapshot",
+                "DROP VIEW IF EXISTS base_by_dept",
                 "CREATE SCHEMA hr",
                 "CREATE TABLE hr.emp (id int PRIMARY KEY, name text, dept_id int, salary numeric(10,2))",
                 "CREATE TABLE dept (id int PRIMARY KEY, name text, region text)",
@@ -192,6 +193,31 @@ class ViewSourceIT {
     }
 
     @Test
+    void aViewOverAStreamTableIsMaintainedDifferentiallyAfterItsUpstream() {
+        try (PgTrickleEngine engine = EngineFixture.open(db)) {
+            StreamTables api = engine.streamTables();
+            EngineFixture.dropAllStreamTables(api);
+            api.create(StreamTableSpec.parse("st_base", "SELECT id, name, dept_id, salary FROM hr.emp WHERE salary > 30",
+                    "1h", "DIFFERENTIAL"));
+            db.execute("CREATE OR REPLACE VIEW base_by_dept AS SELECT dept_id, count(*) AS n FROM st_base GROUP BY dept_id");
+            String query = "SELECT b.dept_id, b.n, d.name FROM base_by_dept b JOIN dept d ON d.id = b.dept_id";
+            api.create(StreamTableSpec.parse("st_over_view_of_st", query, "1h", "DIFFERENTIAL"));
+            assertThat(db.rows("SELECT source_name, source_kind FROM pgtrickle.pgt_dependencies d"
+                    + " JOIN pgtrickle.pgt_stream_tables s USING (pgt_id) WHERE s.pgt_name = 'st_over_view_of_st'"
+                    + " ORDER BY 1")).containsExactly(List.of("base_by_dept", "VIEW"), List.of("dept", "TABLE"),
+                    List.of("st_base", "STREAM_TABLE"));
+
+            db.execute("INSERT INTO hr.emp VALUES (9, 'ivy', 2, 80)", "UPDATE hr.emp SET salary = 10 WHERE id = 1",
+                    "DELETE FROM hr.emp WHERE id = 4");
+            api.refresh("st_base");
+            assertThat(api.refresh("st_over_view_of_st").action()).isEqualTo("DIFFERENTIAL");
+            assertThat(db.multisetDifference(query, "SELECT dept_id, n, name FROM st_over_view_of_st")).isEmpty();
+            assertThat(db.rows("SELECT dept_id, n FROM st_over_view_of_st ORDER BY dept_id"))
+                    .containsExactly(List.of(1, 1L), List.of(2, 2L));
+        }
+    }
+
+    @Test
     void aRoleMayReadThroughAViewOnlyWhatThePrivilegesOfTheViewAllow() {
         String reader = "view_reader_" + db.name();
         db.execute("DROP ROLE IF EXISTS " + reader, "CREATE ROLE " + reader,
@@ -308,10 +334,15 @@ class ViewSourceIT {
             api.create(StreamTableSpec.parse("st_nested", QUERIES.get("st_nested"), "200ms", "DIFFERENTIAL"));
             api.create(StreamTableSpec.parse("st_simple", QUERIES.get("st_simple"), "200ms", "DIFFERENTIAL"));
             api.create(StreamTableSpec.parse("st_simple_auto", QUERIES.get("st_simple"), "200ms", "AUTO"));
+            api.create(StreamTableSpec.parse("st_aggregated_view", QUERIES.get("st_aggregated_view"), "200ms",
+                    "DIFFERENTIAL"));
             engine.start();
 
-            db.execute("DROP VIEW emp_dept CASCADE"); // rich_north goes with it
+            db.execute("DROP VIEW dept_pay", "DROP VIEW emp_dept CASCADE"); // rich_north goes with emp_dept
             await().ignoreExceptions().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+                StreamTableRecord aggregated = api.require(QualifiedName.parse("st_aggregated_view"));
+                assertThat(aggregated.status()).isIn(Status.ERROR, Status.SUSPENDED);
+                assertThat(aggregated.lastError()).contains("public.dept_pay").contains("dropped");
                 StreamTableRecord nested = api.require(QualifiedName.parse("st_nested"));
                 assertThat(nested.status()).isIn(Status.ERROR, Status.SUSPENDED);
                 // The view dropped, or the one its CASCADE took along.
