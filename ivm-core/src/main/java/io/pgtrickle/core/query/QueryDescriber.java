@@ -153,8 +153,10 @@ public final class QueryDescriber {
             """;
 
     /**
-     * The user-defined functions the query calls, directly, through an operator, or inside a view
-     * it reads: a redefinition changes the results, so the readers must be refilled.
+     * The user-defined functions the query calls, directly, through an operator, inside a view it
+     * reads, or inside a SQL-standard function body: a redefinition changes the results, so the
+     * readers must be refilled. Calls made by other function bodies (plpgsql, quoted SQL) are not
+     * recorded by PostgreSQL and are not found.
      */
     private static List<SourceFunction> functions(Connection c) throws SQLException {
         String sql = READS + """
@@ -168,7 +170,10 @@ public final class QueryDescriber {
                        AND d.objid = rules.oid AND d.refclassid = 'pg_proc'::regclass
                     UNION SELECT o.oprcode FROM rules JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass
                        AND d.objid = rules.oid AND d.refclassid = 'pg_operator'::regclass
-                      JOIN pg_operator o ON o.oid = d.refobjid)
+                      JOIN pg_operator o ON o.oid = d.refobjid
+                    -- SQL-standard bodies (BEGIN ATOMIC) record the functions they call
+                    UNION SELECT d.refobjid FROM called JOIN pg_depend d ON d.classid = 'pg_proc'::regclass
+                       AND d.objid = called.fn AND d.refclassid = 'pg_proc'::regclass)
                 SELECT DISTINCT p.oid::bigint, p.oid::regprocedure::text
                   FROM called JOIN pg_proc p ON p.oid = called.fn
                   JOIN pg_namespace n ON n.oid = p.pronamespace
