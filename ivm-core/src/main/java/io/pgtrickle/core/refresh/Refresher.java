@@ -167,8 +167,8 @@ public final class Refresher {
     /**
      * The compiled plan of a differential stream table. One that no longer compiles (a view it
      * reads now has a LIMIT, say) fails when DIFFERENTIAL was asked for; in AUTO it is switched to
-     * FULL for good, recording why: its rows are then
-     * identified by content, and a later FULL-or-differential flip could not mix the two schemes.
+     * FULL for good, recording why: its rows are then identified by content, and a later
+     * FULL-or-differential flip could not mix the two schemes.
      */
     private IvmPlan planFor(Connection tx, StreamTableRecord st, List<Column> columns, List<SourceRelation> sources)
             throws SQLException {
