@@ -44,6 +44,7 @@ class ViewSourceIT {
             "st_aggregate_over_view", "SELECT region, count(*) AS n, sum(salary) AS s FROM emp_dept GROUP BY region",
             "st_nested", "SELECT emp_id, pay FROM rich_north",
             "st_view_with_cte", "SELECT dept_id, n FROM paid_counts",
+            "st_quoted_names", "SELECT \"Id\", \"Short name\" FROM hr.\"Odd View\" WHERE \"Id\" > 1",
             "st_view_join_table", "SELECT r.emp_name, d.name AS dept FROM rich r JOIN hr.emp e ON e.id = r.emp_id"
                     + " JOIN dept d ON d.id = e.dept_id");
 
@@ -71,6 +72,8 @@ class ViewSourceIT {
                 "CREATE VIEW emp_dept AS SELECT e.id, e.name, e.salary, d.name AS dept, d.region"
                         + " FROM hr.emp e JOIN dept d ON d.id = e.dept_id",
                 "CREATE VIEW dept_pay AS SELECT dept_id, count(*) AS n, sum(salary) AS total FROM hr.emp GROUP BY dept_id",
+                "CREATE VIEW hr.\"Odd View\" AS SELECT id AS \"Id\", name::varchar(2) AS \"Short name\","
+                        + " salary::double precision AS \"Pay\" FROM hr.emp",
                 "CREATE VIEW paid_counts AS WITH paid AS (SELECT dept_id FROM hr.emp WHERE salary > 30)"
                         + " SELECT dept_id, count(*) AS n FROM paid GROUP BY dept_id",
                 "CREATE VIEW rich_north AS SELECT r.emp_id, r.pay FROM rich r JOIN emp_dept ed ON ed.id = r.emp_id"
