@@ -319,6 +319,12 @@ public final class IvmCompiler {
 
     private static List<String> primaryKey(Connection c, long relid) throws SQLException {
         List<String> out = new ArrayList<>();
+        // A query over an inheritance parent reads its children, which its primary key does not cover.
+        if (Boolean.TRUE.equals(io.pgtrickle.core.sql.Jdbc.queryValue(c, Boolean.class, "SELECT EXISTS (SELECT 1 FROM"
+                + " pg_inherits i JOIN pg_class k ON k.oid = i.inhrelid WHERE i.inhparent = ?::oid AND NOT k.relispartition)",
+                relid))) {
+            return out;
+        }
         try (var ps = c.prepareStatement("SELECT a.attname FROM pg_index i, unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, n)"
                 + " JOIN pg_attribute a ON a.attnum = k.attnum WHERE i.indrelid = ? AND i.indisprimary"
                 + " AND a.attrelid = i.indrelid ORDER BY k.n")) {

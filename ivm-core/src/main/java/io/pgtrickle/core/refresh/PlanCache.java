@@ -28,7 +28,9 @@ final class PlanCache {
                     FROM pg_attribute a WHERE a.attrelid = ANY (?::oid[]) AND a.attnum > 0
                   UNION ALL SELECT concat_ws('.', 'k', i.indrelid, i.indkey::text) FROM pg_index i
                    WHERE i.indrelid = ANY (?::oid[]) AND i.indisprimary
-                  UNION ALL SELECT concat_ws('.', 'r', c.oid, c.relkind::text) FROM pg_class c WHERE c.oid = ANY (?::oid[])) f""",
+                  UNION ALL SELECT concat_ws('.', 'r', c.oid, c.relkind::text,
+                         EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhparent = c.oid)) -- children: no key (IvmCompiler)
+                    FROM pg_class c WHERE c.oid = ANY (?::oid[])) f""",
                 sourceArray(sources), sourceArray(sources), sourceArray(sources));
         return catalog + "|" + String.join(",", columns) + "|" + query;
     }
