@@ -85,6 +85,15 @@ class DifferentialHarnessIT {
         runCycles("tpch/expected", db, new TpchWorkload(), BUDGET.share(0.3), Shape::expectedMode);
     }
 
+    /** Partitioned and inherited sources, written through their roots and directly to partitions and children. */
+    @Test
+    void everyPartitionShapeEqualsItsQueryAfterEveryRefreshInItsExpectedMode(TestDatabase db) {
+        Workload workload = new io.pgtrickle.core.ivm.harness.PartitionWorkload();
+        db.execute(workload.schema().stream().map(sql -> sql.replaceFirst("^CREATE TABLE ", "CREATE TABLE IF NOT EXISTS "))
+                .toArray(String[]::new));
+        runCycles("partitions/expected", db, workload, BUDGET.share(0.05), Shape::expectedMode);
+    }
+
     /** FULL and AUTO are refresh modes too: every shape, whatever its delta rules, stays correct in them. */
     @ParameterizedTest
     @EnumSource(value = RefreshMode.class, names = {"FULL", "AUTO"})
