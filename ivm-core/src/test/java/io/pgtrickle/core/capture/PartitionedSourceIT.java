@@ -122,6 +122,11 @@ class PartitionedSourceIT {
             assertThat(db.value("SELECT string_agg(id || ':' || coalesce(amount, -1), ',' ORDER BY id) FROM low_direct"))
                     .isEqualTo("1:-1,6:12,8:1000,14:77");
 
+            // A partition dropped, another detached concurrently (two transactions): their rows leave too.
+            db.execute("DROP TABLE o_mid", "ALTER TABLE orders DETACH PARTITION o_extra CONCURRENTLY");
+            refreshAndCheck(api, "partition dropped and one detached concurrently");
+            assertThat(db.value("SELECT count(*) FROM orders_full WHERE region IN ('mars', 'asia')")).isEqualTo(0L);
+
             // TRUNCATE of one partition, then more rows through the root.
             db.execute("TRUNCATE o_high_eu", "INSERT INTO orders VALUES (15, 160, 'eu', 11)");
             refreshAndCheck(api, "TRUNCATE of one partition");
