@@ -124,8 +124,31 @@ public final class ChangeSources {
         }
         if (added) {
             reconcile(c);
+            warnWithoutEventTrigger(c, sources);
         }
         return added;
+    }
+
+    /**
+     * Without the event trigger, table DDL does not adjust capture; the engine's housekeeping
+     * pass does, a moment later. Says what that means for a source with partitions or children.
+     */
+    private static void warnWithoutEventTrigger(Connection c, List<SourceRelation> sources) throws SQLException {
+        if (reconciledByEventTrigger(c)) {
+            return;
+        }
+        for (SourceRelation s : sources) {
+            if (Boolean.TRUE.equals(Jdbc.queryValue(c, Boolean.class, "SELECT relkind = 'p' OR EXISTS (SELECT 1 FROM"
+                    + " pg_inherits WHERE inhparent = c.oid) FROM pg_class c WHERE c.oid = ?::oid", s.relid()))) {
+                log.warn("{} has partitions or inheritance children, and the catalog was installed without a superuser,"
+                        + " so no event trigger adjusts capture when partitions or children are created, attached or"
+                        + " detached: the running engine does so on its next housekeeping pass and refills the stream"
+                        + " tables reading {}; until then, with WAL capture, UPDATE and DELETE on a new partition or child"
+                        + " fail unless it was created with REPLICA IDENTITY FULL. Run SELECT pgtrickle._reconcile_capture()"
+                        + " right after such DDL, or have a superuser install the catalog, to adjust at once",
+                        s.name(), s.name());
+            }
+        }
     }
 
     /**
