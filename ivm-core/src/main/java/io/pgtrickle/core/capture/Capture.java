@@ -22,6 +22,8 @@ public final class Capture implements AutoCloseable {
     private final ChangeSources sources;
     private WalCapture wal;
     private volatile CaptureObserver observer = CaptureObserver.NONE;
+    private static final long BACKSTOP_RECONCILE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    private long lastReconcile = System.nanoTime();
 
     private Capture(EngineConfig config, DataSource dataSource, CdcMode mode) {
         this.config = config;
@@ -94,7 +96,7 @@ public final class Capture implements AutoCloseable {
      * slot exists, i.e. once a source has been tracked from the WAL.
      */
     public synchronized void start() {
-        reconcileWithoutEventTrigger();
+        reconcileOnHousekeeping();
         if (mode() == CdcMode.WAL && wal == null && slotExists()) {
             wal = WalCapture.start(config, dataSource, sources, this::notifyObserver);
         }
@@ -121,11 +123,14 @@ public final class Capture implements AutoCloseable {
      * capture: this pass, on every housekeeping tick, does; a source whose partitions or children
      * changed meanwhile is refilled at its next refresh (the pass leaves a marker). Until it runs,
      * UPDATE and DELETE of a partition created meanwhile fail under WAL capture unless the
-     * partition was created with REPLICA IDENTITY FULL.
+     * partition was created with REPLICA IDENTITY FULL. With the event trigger, a pass now and
+     * then catches the DDL whose trigger stood back (another pass held the lock, or it failed).
      */
-    private void reconcileWithoutEventTrigger() {
+    private void reconcileOnHousekeeping() {
+        long now = System.nanoTime();
         try (Connection c = dataSource.getConnection()) {
-            if (!ChangeSources.reconciledByEventTrigger(c)) {
+            if (!ChangeSources.reconciledByEventTrigger(c) || now - lastReconcile > BACKSTOP_RECONCILE_NANOS) {
+                lastReconcile = now;
                 ChangeSources.reconcile(c);
             }
         } catch (SQLException e) {
