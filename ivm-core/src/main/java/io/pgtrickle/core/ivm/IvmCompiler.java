@@ -305,6 +305,7 @@ public final class IvmCompiler {
                                 + " a CTE inside a subquery, or a function)");
                     }
                     long relid = rs.getLong(1);
+                    requireCapturableMembers(c, relid, id);
                     QualifiedName name = new QualifiedName(rs.getString(3), rs.getString(4));
                     List<String> columns = RelationColumns.of(c, relid).stream().map(col -> col.name()).toList();
                     BaseTable table = new BaseTable(relid, name, columns, primaryKey(c, relid));
@@ -315,6 +316,17 @@ public final class IvmCompiler {
             }
         }
         return tables;
+    }
+
+    /** A query over a table reads its partitions and children: each must be one whose changes are captured. */
+    private static void requireCapturableMembers(Connection c, long relid, SqlIdentifier id)
+            throws NotDifferentiable, SQLException {
+        String foreign = io.pgtrickle.core.sql.Jdbc.queryValue(c, String.class, "SELECT string_agg(m.oid::regclass::text, ', ')"
+                + " FROM pgtrickle._tree_of(?::oid) t JOIN pg_class m ON m.oid = t.member WHERE m.relkind = 'f'", relid);
+        if (foreign != null) {
+            throw new NotDifferentiable(id + " has foreign-table partitions or children (" + foreign
+                    + "), whose changes cannot be captured");
+        }
     }
 
     private static List<String> primaryKey(Connection c, long relid) throws SQLException {

@@ -29,7 +29,9 @@ final class PlanCache {
                   UNION ALL SELECT concat_ws('.', 'k', i.indrelid, i.indkey::text) FROM pg_index i
                    WHERE i.indrelid = ANY (?::oid[]) AND i.indisprimary
                   UNION ALL SELECT concat_ws('.', 'r', c.oid, c.relkind::text,
-                         EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhparent = c.oid)) -- children: no key (IvmCompiler)
+                         EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhparent = c.oid), -- children: no key (IvmCompiler)
+                         (SELECT count(*) FROM pgtrickle._tree_of(c.oid) t JOIN pg_class f ON f.oid = t.member
+                           WHERE f.relkind = 'f')) -- foreign members: not differential
                     FROM pg_class c WHERE c.oid = ANY (?::oid[])) f""",
                 sourceArray(sources), sourceArray(sources), sourceArray(sources));
         return catalog + "|" + String.join(",", columns) + "|" + query;

@@ -1,6 +1,7 @@
 package io.pgtrickle.core.capture;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pgtrickle.core.EngineFixture;
 import io.pgtrickle.core.PgTrickleEngine;
@@ -131,6 +132,47 @@ class PartitionedSourceIT {
             db.execute("TRUNCATE o_high_eu", "INSERT INTO orders VALUES (15, 160, 'eu', 11)");
             refreshAndCheck(api, "TRUNCATE of one partition");
             assertThat(db.value("SELECT string_agg(id::text, ',' ORDER BY id) FROM high_eu_direct")).isEqualTo("15");
+        }
+    }
+
+    /**
+     * A foreign-table partition's changes cannot be captured: DIFFERENTIAL is refused naming it,
+     * AUTO is FULL, and a differential stream table whose root gains one later turns FULL.
+     */
+    @ParameterizedTest
+    @EnumSource(value = CdcMode.class, names = {"WAL", "TRIGGER"})
+    void aForeignTablePartitionMakesTheRootsReadersFull(CdcMode mode) {
+        try (PgTrickleEngine engine = PgTrickleEngine.open(EngineFixture.config(db).withCdcMode(mode))) {
+            StreamTables api = engine.streamTables();
+            EngineFixture.dropAllStreamTables(api);
+            String port = db.jdbcUrl().replaceFirst("^jdbc:postgresql://[^:/]+:(\\d+)/.*$", "$1");
+            db.execute("DROP TABLE IF EXISTS fo, fo_remote_data CASCADE", "CREATE EXTENSION IF NOT EXISTS postgres_fdw",
+                    "DROP SERVER IF EXISTS loopback CASCADE",
+                    "CREATE SERVER loopback FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host 'localhost', port '" + port
+                            + "', dbname '" + db.name() + "')",
+                    "CREATE USER MAPPING FOR CURRENT_USER SERVER loopback OPTIONS (user 'postgres')",
+                    "CREATE TABLE fo_remote_data (id int, k int)", "INSERT INTO fo_remote_data VALUES (100, 150)",
+                    "CREATE TABLE fo (id int, k int) PARTITION BY RANGE (k)",
+                    "CREATE TABLE fo_local PARTITION OF fo FOR VALUES FROM (0) TO (100)",
+                    "INSERT INTO fo VALUES (1, 1)");
+            api.create(StreamTableSpec.parse("fo_ids", "SELECT id FROM fo", "1h", "DIFFERENTIAL"));
+
+            db.execute("CREATE FOREIGN TABLE fo_remote PARTITION OF fo FOR VALUES FROM (100) TO (200) SERVER loopback"
+                    + " OPTIONS (table_name 'fo_remote_data')", "INSERT INTO fo_remote_data VALUES (101, 160)");
+            api.refresh("fo_ids");
+            assertThat(db.multisetDifference("SELECT id FROM fo", "SELECT id FROM fo_ids")).isEmpty();
+            assertThat(db.value("SELECT string_agg(id::text, ',' ORDER BY id) FROM fo_ids")).isEqualTo("1,100,101");
+            db.execute("INSERT INTO fo_remote_data VALUES (102, 170)");
+            api.refresh("fo_ids");
+            assertThat(db.value("SELECT string_agg(id::text, ',' ORDER BY id) FROM fo_ids")).isEqualTo("1,100,101,102");
+            assertThat(api.require(io.pgtrickle.core.sql.QualifiedName.parse("fo_ids")).effectiveMode().name())
+                    .isEqualTo("FULL");
+
+            assertThatThrownBy(() -> api.create(StreamTableSpec.parse("fo_diff", "SELECT id FROM fo", "1h", "DIFFERENTIAL")))
+                    .hasMessageContaining("fo_remote").hasMessageContaining("use refresh mode AUTO or FULL");
+            api.create(StreamTableSpec.parse("fo_auto", "SELECT id FROM fo", "1h", "AUTO"));
+            assertThat(api.require(io.pgtrickle.core.sql.QualifiedName.parse("fo_auto")).modeReason())
+                    .contains("foreign-table");
         }
     }
 
