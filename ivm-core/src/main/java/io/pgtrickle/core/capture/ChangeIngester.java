@@ -205,8 +205,8 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
 
     /**
      * The routes of every table now. Events carry table names, and a partition attached or a
-     * child added since the last batch must be routed too, so this is read per batch (one catalog
-     * query); the members' capture itself is kept in line by {@link ChangeSources#reconcile}.
+     * child added since the last batch must be routed too, so this is read per batch (one small
+     * join); the members and their capture are kept in line by {@link ChangeSources#reconcile}.
      */
     private Map<QualifiedName, List<Route>> routes(Connection c) throws SQLException {
         Map<Long, ChangeSource> byRelid = new HashMap<>();
@@ -219,11 +219,12 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
         if (byRelid.isEmpty()) {
             return routes;
         }
+        // The members as recorded by the last reconcile, which table DDL runs in its own transaction.
         try (PreparedStatement ps = c.prepareStatement("SELECT s.source_relid::bigint, n.nspname, m.relname,"
                 + " CASE WHEN t.member <> s.source_relid AND pgtrickle._has_extra_columns(t.member, s.source_relid)"
                 + "   THEN (SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_attribute a"
                 + "          WHERE a.attrelid = s.source_relid AND a.attnum > 0 AND NOT a.attisdropped) END"
-                + " FROM pgtrickle.pgt_change_sources s, pgtrickle._tree_of(s.source_relid) t"
+                + " FROM pgtrickle.pgt_change_sources s, unnest(coalesce(s.members, ARRAY[s.source_relid])) t(member)"
                 + " JOIN pg_class m ON m.oid = t.member JOIN pg_namespace n ON n.oid = m.relnamespace"
                 + " WHERE s.cdc_mode = 'WAL'");
              ResultSet rs = ps.executeQuery()) {
