@@ -22,6 +22,8 @@ public final class Capture implements AutoCloseable {
     private final ChangeSources sources;
     private WalCapture wal;
     private volatile CaptureObserver observer = CaptureObserver.NONE;
+    private static final long BACKSTOP_RECONCILE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    private long lastReconcile = System.nanoTime();
 
     private Capture(EngineConfig config, DataSource dataSource, CdcMode mode) {
         this.config = config;
@@ -46,10 +48,25 @@ public final class Capture implements AutoCloseable {
                         + ChangeSources.PUBLICATION + "') THEN CREATE PUBLICATION " + ChangeSources.PUBLICATION
                         + "; END IF; END $$");
                 publishGeneratedColumns(c);
+                publishPartitionsUnderTheirOwnNames(c);
                 Jdbc.update(c, "UPDATE pgtrickle.pgt_capture_state SET slot_name = ?", config.slotName());
             }
+            // Partitions or children created while no engine (or no event trigger) watched.
+            ChangeSources.reconcile(c);
         }
         return new Capture(config, dataSource, mode);
+    }
+
+    /**
+     * With {@code publish_via_partition_root} a partition's changes would be published as its root's
+     * only, and a stream table reading the partition itself would miss them; without it each event
+     * names its leaf partition and the ingester routes it to every tracked ancestor as well.
+     */
+    private static void publishPartitionsUnderTheirOwnNames(Connection c) throws SQLException {
+        if (Boolean.TRUE.equals(Jdbc.queryValue(c, Boolean.class, "SELECT pubviaroot FROM pg_publication WHERE pubname = ?",
+                ChangeSources.PUBLICATION))) {
+            Jdbc.executeRaw(c, "ALTER PUBLICATION " + ChangeSources.PUBLICATION + " SET (publish_via_partition_root = false)");
+        }
     }
 
     /**
@@ -79,6 +96,7 @@ public final class Capture implements AutoCloseable {
      * slot exists, i.e. once a source has been tracked from the WAL.
      */
     public synchronized void start() {
+        reconcileOnHousekeeping();
         if (mode() == CdcMode.WAL && wal == null && slotExists()) {
             wal = WalCapture.start(config, dataSource, sources, this::notifyObserver);
         }
@@ -97,6 +115,26 @@ public final class Capture implements AutoCloseable {
             observer.delivered(changes);
         } catch (RuntimeException e) {
             log.warn("capture observer failed: {}", e.toString());
+        }
+    }
+
+    /**
+     * Without the event trigger (no superuser installed the catalog), table DDL does not adjust
+     * capture: this pass, on every housekeeping tick, does; a source whose partitions or children
+     * changed meanwhile is refilled at its next refresh (the pass leaves a marker). Until it runs,
+     * UPDATE and DELETE of a partition created meanwhile fail under WAL capture unless the
+     * partition was created with REPLICA IDENTITY FULL. With the event trigger, a pass now and
+     * then catches the DDL whose trigger stood back (another pass held the lock, or it failed).
+     */
+    private void reconcileOnHousekeeping() {
+        long now = System.nanoTime();
+        try (Connection c = dataSource.getConnection()) {
+            if (!ChangeSources.reconciledByEventTrigger(c) || now - lastReconcile > BACKSTOP_RECONCILE_NANOS) {
+                lastReconcile = now;
+                ChangeSources.reconcile(c);
+            }
+        } catch (SQLException e) {
+            log.warn("could not adjust change capture to new partitions or children: {}", e.getMessage());
         }
     }
 

@@ -149,13 +149,10 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
                 // Any current xid8 is a valid reference: every decodable xid is within 2^31 of it.
                 long reference = Long.parseLong(Jdbc.queryValue(tx, String.class,
                         "SELECT pg_snapshot_xmax(pg_current_snapshot())::text"));
-                Map<QualifiedName, ChangeSource> tracked = new HashMap<>();
-                sources.all(tx).forEach(cs -> tracked.put(cs.name(), cs));
+                Map<QualifiedName, List<Route>> routes = routes(tx);
                 for (var entry : rows.entrySet()) {
-                    ChangeSource target = tracked.get(entry.getKey());
-                    if (target == null || target.mode() != CdcMode.WAL) {
-                        continue;
-                    }
+                  for (Route route : routes.getOrDefault(entry.getKey(), List.of())) {
+                    ChangeSource target = route.target();
                     List<BufferRow> batch = distinct(target, entry.getValue());
                     long[] xids = new long[batch.size()];
                     for (int i = 0; i < xids.length; i++) {
@@ -165,7 +162,7 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
                     }
                     var savepoint = tx.setSavepoint();
                     try {
-                        insert(tx, target, batch, xids);
+                        insert(tx, target, batch, xids, route.keep());
                         tx.releaseSavepoint(savepoint);
                     } catch (SQLException e) {
                         if (!"42P01".equals(e.getSQLState())) {
@@ -174,6 +171,7 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
                         // Tracking stopped meanwhile and the buffer is gone: these changes concern nobody.
                         tx.rollback(savepoint);
                     }
+                  }
                 }
                 if (!tokens.isEmpty()) {
                     // Seen markers, for processes waiting without a WAL stream of their own.
@@ -196,6 +194,54 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
     }
 
     /**
+     * Where the events of one table go: the buffer of each WAL-tracked source whose tree holds it
+     * (the table itself, the partitioned tables above a partition, the parents of a child).
+     *
+     * @param keep the source's columns when the table has more (an inheritance child's own
+     *     columns are cut off), else {@code null}
+     */
+    record Route(ChangeSource target, String[] keep) {
+    }
+
+    /**
+     * The routes of every table now. Events carry table names, and a partition attached or a
+     * child added since the last batch must be routed too, so this is read per batch (one small
+     * join); the members and their capture are kept in line by {@link ChangeSources#reconcile}.
+     */
+    private Map<QualifiedName, List<Route>> routes(Connection c) throws SQLException {
+        Map<Long, ChangeSource> byRelid = new HashMap<>();
+        for (ChangeSource cs : sources.all(c)) {
+            if (cs.mode() == CdcMode.WAL) {
+                byRelid.put(cs.relid(), cs);
+            }
+        }
+        Map<QualifiedName, List<Route>> routes = new HashMap<>();
+        if (byRelid.isEmpty()) {
+            return routes;
+        }
+        // The members as recorded by the last reconcile, which table DDL runs in its own transaction.
+        try (PreparedStatement ps = c.prepareStatement("SELECT s.source_relid::bigint, n.nspname, m.relname,"
+                + " CASE WHEN t.member <> s.source_relid AND pgtrickle._has_extra_columns(t.member, s.source_relid)"
+                + "   THEN (SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_attribute a"
+                + "          WHERE a.attrelid = s.source_relid AND a.attnum > 0 AND NOT a.attisdropped) END"
+                + " FROM pgtrickle.pgt_change_sources s, unnest(coalesce(s.members, ARRAY[s.source_relid])) t(member)"
+                + " JOIN pg_class m ON m.oid = t.member JOIN pg_namespace n ON n.oid = m.relnamespace"
+                + " WHERE s.cdc_mode = 'WAL'");
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                ChangeSource target = byRelid.get(rs.getLong(1));
+                if (target == null) {
+                    continue;
+                }
+                Array keep = rs.getArray(4);
+                routes.computeIfAbsent(new QualifiedName(rs.getString(2), rs.getString(3)), k -> new ArrayList<>())
+                        .add(new Route(target, keep == null ? null : (String[]) keep.getArray()));
+            }
+        }
+        return routes;
+    }
+
+    /**
      * The batch's rows with repeats of one event dropped; two different rows under one key would
      * lose one of them, so they fail the batch.
      */
@@ -212,7 +258,8 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
         return byKey.size() == rows.size() ? rows : new ArrayList<>(byKey.values());
     }
 
-    private static void insert(Connection c, ChangeSource target, List<BufferRow> rows, long[] xids) throws SQLException {
+    private static void insert(Connection c, ChangeSource target, List<BufferRow> rows, long[] xids, String[] keep)
+            throws SQLException {
         Long[] xidArray = new Long[rows.size()];
         Long[] seqs = new Long[rows.size()];
         Short[] weights = new Short[rows.size()];
@@ -234,7 +281,10 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
         // written and the batch fails, so the slot keeps it. Only the rows the insert skipped are
         // compared with the buffer, so the usual batch (no replay) costs no extra index probes.
         try (PreparedStatement ps = c.prepareStatement("WITH offered AS MATERIALIZED ("
-                + " SELECT x::text::xid8 AS xid, s AS seq, w AS weight, r::jsonb AS row, l::pg_lsn AS lsn"
+                + " SELECT x::text::xid8 AS xid, s AS seq, w AS weight,"
+                // A child's row keeps only the columns of the source it is routed to.
+                + " CASE WHEN r IS NULL OR ?::text[] IS NULL THEN r::jsonb ELSE (SELECT coalesce(jsonb_object_agg(e.key, e.value),"
+                + "   '{}') FROM jsonb_each(r::jsonb) e WHERE e.key = ANY (?::text[])) END AS row, l::pg_lsn AS lsn"
                 + " FROM unnest(?::bigint[], ?::bigint[], ?::smallint[], ?::text[], ?::text[]) AS u(x, s, w, r, l)"
                 + " WHERE NOT pg_visible_in_snapshot(x::text::xid8, (SELECT tracked_since"
                 + "   FROM pgtrickle.pgt_change_sources WHERE source_relid = " + target.relid() + "::oid))),"
@@ -245,11 +295,14 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
                 + "   WHERE b.weight <> s.weight OR b.row IS DISTINCT FROM s.row)"
                 + " SELECT (SELECT count(*) FROM clashes),"
                 + " (SELECT string_agg(xid::text || '/' || seq, ', ') FROM (SELECT * FROM clashes LIMIT 5) d)")) {
-            ps.setArray(1, c.createArrayOf("bigint", xidArray));
-            ps.setArray(2, c.createArrayOf("bigint", seqs));
-            ps.setArray(3, c.createArrayOf("smallint", weights));
-            ps.setArray(4, c.createArrayOf("text", images));
-            ps.setArray(5, c.createArrayOf("text", lsns));
+            java.sql.Array columns = keep == null ? null : c.createArrayOf("text", keep);
+            ps.setArray(1, columns);
+            ps.setArray(2, columns);
+            ps.setArray(3, c.createArrayOf("bigint", xidArray));
+            ps.setArray(4, c.createArrayOf("bigint", seqs));
+            ps.setArray(5, c.createArrayOf("smallint", weights));
+            ps.setArray(6, c.createArrayOf("text", images));
+            ps.setArray(7, c.createArrayOf("text", lsns));
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 long clashed = rs.getLong(1);

@@ -28,6 +28,9 @@ import org.slf4j.LoggerFactory;
  * the buffer can hold the row that left (a delete's −1 needs every column, and keyless tables have
  * no other identity). It costs some WAL volume on updates and deletes of tracked tables. It is
  * left in place when tracking stops, since the engine cannot know what the owner had before.
+ *
+ * <p>A source's changes include those of its partitions and inheritance children (a query over it
+ * reads them): capture covers every member of its tree, see {@link #reconcile}.
  */
 public final class ChangeSources {
     private static final Logger log = LoggerFactory.getLogger(ChangeSources.class);
@@ -112,12 +115,6 @@ public final class ChangeSources {
                     + "    PRIMARY KEY (xid, seq))");
             Jdbc.executeRaw(c, "COMMENT ON TABLE " + cs.buffer() + " IS " + literal("pg_trickle change buffer of "
                     + s.name() + ": +1/-1 row images; weight 0 marks a TRUNCATE"));
-            if (mode == CdcMode.WAL) {
-                Jdbc.executeRaw(c, "ALTER TABLE " + s.name().quoted() + " REPLICA IDENTITY FULL");
-                Jdbc.executeRaw(c, "ALTER PUBLICATION " + PUBLICATION + " ADD TABLE " + s.name().quoted());
-            } else {
-                createTriggers(c, cs);
-            }
             Jdbc.update(c, "INSERT INTO pgtrickle.pgt_change_sources (source_relid, source_schema, source_name,"
                     + " cdc_mode, buffer_table, tracked_since, columns)"
                     + " VALUES (?::oid, ?, ?, ?, ?, pg_current_snapshot(), pgtrickle._columns_of(?::oid))",
@@ -125,14 +122,58 @@ public final class ChangeSources {
             log.info("tracking changes of {} ({} capture) into {}", s.name(), mode, cs.buffer());
             added = true;
         }
+        if (added) {
+            reconcile(c);
+            warnWithoutEventTrigger(c, sources);
+        }
         return added;
+    }
+
+    /**
+     * Without the event trigger, table DDL does not adjust capture; the engine's housekeeping
+     * pass does, a moment later. Says what that means for a source with partitions or children.
+     */
+    private static void warnWithoutEventTrigger(Connection c, List<SourceRelation> sources) throws SQLException {
+        if (reconciledByEventTrigger(c)) {
+            return;
+        }
+        for (SourceRelation s : sources) {
+            if (Boolean.TRUE.equals(Jdbc.queryValue(c, Boolean.class, "SELECT relkind = 'p' OR EXISTS (SELECT 1 FROM"
+                    + " pg_inherits WHERE inhparent = c.oid) FROM pg_class c WHERE c.oid = ?::oid", s.relid()))) {
+                log.warn("{} has partitions or inheritance children, and the catalog was installed without a superuser,"
+                        + " so no event trigger adjusts capture when partitions or children are created, attached or"
+                        + " detached: the running engine does so on its next housekeeping pass and refills the stream"
+                        + " tables reading {}; until then, with WAL capture, UPDATE and DELETE on a new partition or child"
+                        + " fail unless it was created with REPLICA IDENTITY FULL. Run SELECT pgtrickle._reconcile_capture()"
+                        + " right after such DDL, or have a superuser install the catalog, to adjust at once",
+                        s.name(), s.name());
+            }
+        }
+    }
+
+    /**
+     * Brings the capture of every tracked source in line with its tree of partitions and
+     * inheritance children (V7__source_hierarchies.sql): replica identity and publication
+     * membership of each member (WAL), or the capture triggers on each member and on the
+     * partitioned ancestors of a partition (TRIGGER); a source whose members changed gets a
+     * marker that refills its readers. The event trigger does the same inside each table DDL.
+     */
+    public static void reconcile(Connection c) throws SQLException {
+        Jdbc.call(c, "SELECT pgtrickle._reconcile_capture()");
+    }
+
+    /** Whether table DDL reconciles capture itself (its event trigger needs a superuser to exist). */
+    public static boolean reconciledByEventTrigger(Connection c) throws SQLException {
+        return Boolean.TRUE.equals(Jdbc.queryValue(c, Boolean.class,
+                "SELECT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'pgtrickle_table_ddl' AND evtenabled <> 'D')"));
     }
 
     /** Forgets a source whose table was dropped: its buffer goes too. */
     public void forgetDropped(Connection c, long relid) throws SQLException {
         for (ChangeSource cs : all(c)) {
             if (cs.relid() == relid) {
-                Jdbc.executeRaw(c, "DROP FUNCTION IF EXISTS pgtrickle_changes." + Identifiers.quote(functionName(cs)) + "()");
+                // CASCADE: the function's triggers on the members that outlive the source go with it.
+                Jdbc.executeRaw(c, "DROP FUNCTION IF EXISTS pgtrickle_changes." + Identifiers.quote(functionName(cs)) + "() CASCADE");
                 Jdbc.executeRaw(c, "DROP TABLE IF EXISTS " + cs.buffer());
                 Jdbc.update(c, "DELETE FROM pgtrickle.pgt_change_sources WHERE source_relid = ?::oid", relid);
                 log.info("source {} was dropped; its change buffer is gone", cs.name());
@@ -148,23 +189,37 @@ public final class ChangeSources {
             if (Boolean.TRUE.equals(used)) {
                 continue;
             }
-            boolean exists = Jdbc.queryValue(c, Long.class, "SELECT oid::bigint FROM pg_class WHERE oid = ?::oid",
-                    cs.relid()) != null;
-            if (exists) {
-                if (cs.mode() == CdcMode.TRIGGER) {
-                    for (String event : TRIGGER_EVENTS) {
-                        Jdbc.executeRaw(c, "DROP TRIGGER IF EXISTS " + triggerName(event) + " ON " + cs.name().quoted());
-                    }
-                } else if (Boolean.TRUE.equals(Jdbc.queryValue(c, Boolean.class, "SELECT EXISTS (SELECT 1 FROM"
-                        + " pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid WHERE p.pubname = ?"
-                        + " AND pr.prrelid = ?::oid)", PUBLICATION, cs.relid()))) {
-                    Jdbc.executeRaw(c, "ALTER PUBLICATION " + PUBLICATION + " DROP TABLE " + cs.name().quoted());
-                }
-            }
-            Jdbc.executeRaw(c, "DROP FUNCTION IF EXISTS pgtrickle_changes." + Identifiers.quote(functionName(cs)) + "()");
+            // CASCADE: its triggers on every member of the source's tree (and on partitioned ancestors).
+            Jdbc.executeRaw(c, "DROP FUNCTION IF EXISTS pgtrickle_changes." + Identifiers.quote(functionName(cs)) + "() CASCADE");
             Jdbc.executeRaw(c, "DROP TABLE IF EXISTS " + cs.buffer());
             Jdbc.update(c, "DELETE FROM pgtrickle.pgt_change_sources WHERE source_relid = ?::oid", cs.relid());
+            if (cs.mode() == CdcMode.WAL) {
+                unpublishUnneeded(c);
+            }
             log.info("stopped tracking changes of {}", cs.name());
+        }
+    }
+
+    /**
+     * Removes from the publication each table no WAL-tracked source reads any more (itself, or as a
+     * partition or child). One by one ({@code ONLY}): a child may still be tracked for itself.
+     */
+    private static void unpublishUnneeded(Connection c) throws SQLException {
+        List<String> unneeded = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT pr.prrelid::regclass::text FROM pg_publication_rel pr"
+                + " JOIN pg_publication p ON p.oid = pr.prpubid WHERE p.pubname = ? AND NOT EXISTS (SELECT 1"
+                + "   FROM pgtrickle.pgt_change_sources s, pgtrickle._tree_of(s.source_relid) t"
+                + "   WHERE s.cdc_mode = 'WAL' AND t.member = pr.prrelid)")) {
+            ps.setString(1, PUBLICATION);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    unneeded.add(rs.getString(1));
+                }
+            }
+        }
+        for (String table : unneeded) {
+            // regclass text is quoted and qualified as needed.
+            Jdbc.executeRaw(c, "ALTER PUBLICATION " + PUBLICATION + " DROP TABLE ONLY " + table);
         }
     }
 
@@ -218,48 +273,8 @@ public final class ChangeSources {
         return found.isEmpty() ? "none found" : String.join("; ", found);
     }
 
-    private static final List<String> TRIGGER_EVENTS = List.of("insert", "update", "delete", "truncate");
-
-    private static String triggerName(String event) {
-        return "pgtrickle_capture_" + event;
-    }
-
     private static String functionName(ChangeSource cs) {
         return "capture_" + cs.relid();
-    }
-
-    /**
-     * Statement-level AFTER triggers with transition tables: one INSERT … SELECT per statement
-     * into the buffer, inside the writer's transaction, tagged with the writer's own xid.
-     */
-    private static void createTriggers(Connection c, ChangeSource cs) throws SQLException {
-        String fn = "pgtrickle_changes." + Identifiers.quote(functionName(cs));
-        String insert = "INSERT INTO " + cs.buffer() + " (xid, seq, weight, row) SELECT pg_current_xact_id(),"
-                + " nextval('pgtrickle_changes.trigger_seq'), ";
-        Jdbc.executeRaw(c, "CREATE FUNCTION " + fn + "() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER"
-                + " SET search_path = pg_catalog, pg_temp AS $pgt$\n"
-                + "BEGIN\n"
-                + "  IF TG_OP = 'INSERT' THEN\n"
-                + "    " + insert + "1, to_jsonb(n) FROM pgt_new n;\n"
-                + "  ELSIF TG_OP = 'UPDATE' THEN\n"
-                + "    " + insert + "-1, to_jsonb(o) FROM pgt_old o;\n"
-                + "    " + insert + "1, to_jsonb(n) FROM pgt_new n;\n"
-                + "  ELSIF TG_OP = 'DELETE' THEN\n"
-                + "    " + insert + "-1, to_jsonb(o) FROM pgt_old o;\n"
-                + "  ELSE\n"
-                + "    " + insert + "0, NULL;\n"
-                + "  END IF;\n"
-                + "  RETURN NULL;\n"
-                + "END $pgt$");
-        String table = cs.name().quoted();
-        Jdbc.executeRaw(c, "CREATE TRIGGER " + triggerName("insert") + " AFTER INSERT ON " + table
-                + " REFERENCING NEW TABLE AS pgt_new FOR EACH STATEMENT EXECUTE FUNCTION " + fn + "()");
-        Jdbc.executeRaw(c, "CREATE TRIGGER " + triggerName("update") + " AFTER UPDATE ON " + table
-                + " REFERENCING OLD TABLE AS pgt_old NEW TABLE AS pgt_new FOR EACH STATEMENT EXECUTE FUNCTION " + fn + "()");
-        Jdbc.executeRaw(c, "CREATE TRIGGER " + triggerName("delete") + " AFTER DELETE ON " + table
-                + " REFERENCING OLD TABLE AS pgt_old FOR EACH STATEMENT EXECUTE FUNCTION " + fn + "()");
-        Jdbc.executeRaw(c, "CREATE TRIGGER " + triggerName("truncate") + " AFTER TRUNCATE ON " + table
-                + " FOR EACH STATEMENT EXECUTE FUNCTION " + fn + "()");
     }
 
     private static String literal(String text) {

@@ -315,6 +315,7 @@ public final class IvmCompiler {
                                 + " table, a CTE inside a subquery, or a function)");
                     }
                     long relid = rs.getLong(1);
+                    requireCapturableMembers(c, relid, id);
                     QualifiedName name = new QualifiedName(rs.getString(3), rs.getString(4));
                     List<String> columns = RelationColumns.of(c, relid).stream().map(col -> col.name()).toList();
                     BaseTable table = new BaseTable(relid, name, columns, primaryKey(c, relid));
@@ -327,8 +328,25 @@ public final class IvmCompiler {
         return tables;
     }
 
+    /** A query over a table reads its partitions and children: each must be one whose changes are captured. */
+    private static void requireCapturableMembers(Connection c, long relid, SqlIdentifier id)
+            throws NotDifferentiable, SQLException {
+        String foreign = io.pgtrickle.core.sql.Jdbc.queryValue(c, String.class, "SELECT string_agg(m.oid::regclass::text, ', ')"
+                + " FROM pgtrickle._tree_of(?::oid) t JOIN pg_class m ON m.oid = t.member WHERE m.relkind = 'f'", relid);
+        if (foreign != null) {
+            throw new NotDifferentiable(id + " has foreign-table partitions or children (" + foreign
+                    + "), whose changes cannot be captured");
+        }
+    }
+
     private static List<String> primaryKey(Connection c, long relid) throws SQLException {
         List<String> out = new ArrayList<>();
+        // A query over an inheritance parent reads its children, which its primary key does not cover.
+        if (Boolean.TRUE.equals(io.pgtrickle.core.sql.Jdbc.queryValue(c, Boolean.class, "SELECT EXISTS (SELECT 1 FROM"
+                + " pg_inherits i JOIN pg_class k ON k.oid = i.inhrelid WHERE i.inhparent = ?::oid AND NOT k.relispartition)",
+                relid))) {
+            return out;
+        }
         try (var ps = c.prepareStatement("SELECT a.attname FROM pg_index i, unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, n)"
                 + " JOIN pg_attribute a ON a.attnum = k.attnum WHERE i.indrelid = ? AND i.indisprimary"
                 + " AND a.attrelid = i.indrelid ORDER BY k.n")) {

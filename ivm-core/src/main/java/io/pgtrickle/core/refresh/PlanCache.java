@@ -28,7 +28,11 @@ final class PlanCache {
                     FROM pg_attribute a WHERE a.attrelid = ANY (?::oid[]) AND a.attnum > 0
                   UNION ALL SELECT concat_ws('.', 'k', i.indrelid, i.indkey::text) FROM pg_index i
                    WHERE i.indrelid = ANY (?::oid[]) AND i.indisprimary
-                  UNION ALL SELECT concat_ws('.', 'r', c.oid, c.relkind::text) FROM pg_class c WHERE c.oid = ANY (?::oid[])
+                  UNION ALL SELECT concat_ws('.', 'r', c.oid, c.relkind::text,
+                         EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhparent = c.oid), -- children: no key (IvmCompiler)
+                         (SELECT count(*) FROM pgtrickle._tree_of(c.oid) t JOIN pg_class f ON f.oid = t.member
+                           WHERE f.relkind = 'f')) -- foreign members: not differential
+                    FROM pg_class c WHERE c.oid = ANY (?::oid[])
                   UNION ALL SELECT concat_ws('.', 'v', c.oid, md5(pg_get_viewdef(c.oid)), c.reloptions::text) FROM pg_class c
                    WHERE c.oid = ANY (?::oid[]) AND c.relkind = 'v') f""",
                 sourceArray(sources), sourceArray(sources), sourceArray(sources), sourceArray(sources));

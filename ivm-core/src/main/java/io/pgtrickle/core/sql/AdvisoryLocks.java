@@ -15,6 +15,7 @@ public final class AdvisoryLocks {
     private static final int GLOBAL = 0x50475402;
     private static final int LIFECYCLE = 1;
     private static final int ENGINE_OWNER = 2;
+    // Key 7 of GLOBAL is taken in SQL: pgtrickle._reconcile_capture() (V7__source_hierarchies.sql).
 
     private AdvisoryLocks() {
     }

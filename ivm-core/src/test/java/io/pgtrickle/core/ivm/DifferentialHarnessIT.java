@@ -10,6 +10,7 @@ import io.pgtrickle.core.ivm.harness.ConcurrentWriters;
 import io.pgtrickle.core.ivm.harness.EmpDeptWorkload;
 import io.pgtrickle.core.ivm.harness.ExpectedModes;
 import io.pgtrickle.core.ivm.harness.HarnessRun;
+import io.pgtrickle.core.ivm.harness.PartitionWorkload;
 import io.pgtrickle.core.ivm.harness.Shape;
 import io.pgtrickle.core.ivm.harness.TpchWorkload;
 import io.pgtrickle.core.ivm.harness.ViewWorkload;
@@ -92,6 +93,14 @@ class DifferentialHarnessIT {
         Workload views = new ViewWorkload();
         db.execute(views.schema().toArray(String[]::new));
         runCycles("views/expected", db, views, BUDGET.share(0.05), Shape::expectedMode);
+    }
+
+    /** Partitioned and inherited sources, written through their roots and directly to partitions and children. */
+    @Test
+    void everyPartitionShapeEqualsItsQueryAfterEveryRefreshInItsExpectedMode(TestDatabase db) {
+        Workload partitions = new PartitionWorkload();
+        db.execute(partitions.schema().toArray(String[]::new));
+        runCycles("partitions/expected", db, partitions, BUDGET.share(0.05), Shape::expectedMode);
     }
 
     /** FULL and AUTO are refresh modes too: every shape, whatever its delta rules, stays correct in them. */
