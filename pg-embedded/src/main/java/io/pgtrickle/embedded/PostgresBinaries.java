@@ -92,6 +92,19 @@ public record PostgresBinaries(int majorVersion, Path jar) {
         return value == null || value.isBlank() ? null : value;
     }
 
+    /** The binaries of {@code majorVersion} from the directory {@value #DIRECTORY_PROPERTY} names. */
+    public static PostgresBinaries of(int majorVersion) {
+        if (majorVersion == BUNDLED_MAJOR_VERSION) {
+            return bundled();
+        }
+        String directory = setting(System::getProperty, System::getenv, DIRECTORY_PROPERTY);
+        if (directory == null) {
+            throw new IllegalArgumentException("PostgreSQL " + majorVersion + " needs " + DIRECTORY_PROPERTY
+                    + " (or PGTRICKLE_POSTGRES_BINARIES): the directory the build copies the binaries jars into");
+        }
+        return of(majorVersion, Path.of(directory));
+    }
+
     /** The newest binaries of {@code majorVersion} in {@code directory} (the bundled ones for 18). */
     public static PostgresBinaries of(int majorVersion, Path directory) {
         if (majorVersion == BUNDLED_MAJOR_VERSION) {
