@@ -38,10 +38,9 @@ public final class PgTrickleEngine implements AutoCloseable {
     private final Capture capture;
     private final Refresher refresher;
     private final StreamTables streamTables;
+    private final ServerCapabilities server;
     private Scheduler scheduler;
     private RequestListener listener;
-
-    private final ServerCapabilities server;
 
     private PgTrickleEngine(EngineConfig config, HikariDataSource dataSource, Capture capture, ServerCapabilities server) {
         this.config = config;
