@@ -107,7 +107,8 @@ class HealthCheckIT {
 
             // Fixed: the check is clean again.
             db.execute("UPDATE t SET v = 1 WHERE id = 3");
-            api.alter("fails", AlterSpec.none().withStatus(Status.ACTIVE));
+            // (a long schedule: a busy machine must not make it look stale at the final check)
+            api.alter("fails", AlterSpec.none().withStatus(Status.ACTIVE).withSchedule("1h"));
             api.refresh("fails");
             api.drop("dropped_col");
             api.drop("paused");
