@@ -15,6 +15,7 @@ import io.pgtrickle.core.refresh.Refresher;
 import io.pgtrickle.core.requests.RequestListener;
 import io.pgtrickle.core.requests.RequestProcessor;
 import io.pgtrickle.core.schedule.Scheduler;
+import io.pgtrickle.core.sql.ServerCapabilities;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -37,24 +38,28 @@ public final class PgTrickleEngine implements AutoCloseable {
     private final Capture capture;
     private final Refresher refresher;
     private final StreamTables streamTables;
+    private final ServerCapabilities server;
     private Scheduler scheduler;
     private RequestListener listener;
 
-    private PgTrickleEngine(EngineConfig config, HikariDataSource dataSource, Capture capture) {
+    private PgTrickleEngine(EngineConfig config, HikariDataSource dataSource, Capture capture, ServerCapabilities server) {
         this.config = config;
         this.dataSource = dataSource;
         this.capture = capture;
-        this.refresher = new Refresher(dataSource, catalog, config.retryPolicy(), capture);
+        this.server = server;
+        this.refresher = new Refresher(dataSource, catalog, config.retryPolicy(), capture, server);
         this.streamTables = new StreamTables(dataSource, catalog, refresher, capture.sources(),
                 config.trackingTimeout());
     }
 
     /**
-     * Connects and brings the catalog up to date.
+     * Connects, checks the server's version and brings the catalog up to date.
      *
-     * @throws PgTrickleException {@code CONNECTION_FAILED} when the database cannot be reached
+     * @throws PgTrickleException {@code CONNECTION_FAILED} when the database cannot be reached,
+     *     {@code UNSUPPORTED_SERVER} when it runs a PostgreSQL older than 15
      */
     public static PgTrickleEngine open(EngineConfig config) {
+        ServerCapabilities server = probe(config);
         HikariDataSource ds = pool(config);
         try {
             CatalogMigrator.migrate(ds);
@@ -63,7 +68,7 @@ public final class PgTrickleEngine implements AutoCloseable {
             throw new PgTrickleException(ErrorCode.INTERNAL, "cannot install the pgtrickle catalog: " + e.getMessage(), e);
         }
         try {
-            return new PgTrickleEngine(config, ds, Capture.open(config, ds));
+            return new PgTrickleEngine(config, ds, Capture.open(config, ds), server);
         } catch (SQLException e) {
             ds.close();
             throw SqlErrors.translate("cannot prepare change capture", e);
@@ -73,14 +78,24 @@ public final class PgTrickleEngine implements AutoCloseable {
         }
     }
 
-    private static HikariDataSource pool(EngineConfig config) {
-        // Fail fast with a clear message before the pool starts retrying in the background.
+    /**
+     * Fails fast with a clear message before the pool starts retrying in the background, and
+     * before the catalog is installed into a server the engine cannot work with.
+     */
+    private static ServerCapabilities probe(EngineConfig config) {
+        ServerCapabilities server;
         try (Connection probe = connect(config)) {
-            probe.isValid(5);
+            server = ServerCapabilities.detect(probe);
         } catch (SQLException e) {
             throw new PgTrickleException(ErrorCode.CONNECTION_FAILED, "cannot connect to " + config.redactedUrl() + ": "
                     + e.getMessage(), e);
         }
+        server.requireSupported(config.redactedUrl());
+        log.debug("{} runs PostgreSQL {}", config.redactedUrl(), server.version());
+        return server;
+    }
+
+    private static HikariDataSource pool(EngineConfig config) {
         HikariConfig hc = new HikariConfig();
         hc.setJdbcUrl(config.jdbcUrl());
         if (config.user() != null) {
@@ -128,6 +143,11 @@ public final class PgTrickleEngine implements AutoCloseable {
 
     public DataSource dataSource() {
         return dataSource;
+    }
+
+    /** What the database server can do, detected when the engine opened. */
+    public ServerCapabilities serverCapabilities() {
+        return server;
     }
 
     /** Change capture: the tracked sources and, in WAL mode, the stream. */

@@ -43,7 +43,7 @@ class MonitoringIT {
                     List.of("public.broken_st", "MANUAL", "FAILED"), List.of("public.base_st", "MANUAL", "SUCCESS"));
 
             assertThat(db.rows("SELECT check_name, severity FROM pgtrickle.health_check() ORDER BY 1"))
-                    .containsExactly(List.of("engine_running", "WARNING"), List.of("refresh_errors", "WARNING"));
+                    .containsExactly(List.of("engine_running", "WARNING"), List.of("refresh_errors", "ERROR"));
 
             engine.start();
             api.drop("broken_st");

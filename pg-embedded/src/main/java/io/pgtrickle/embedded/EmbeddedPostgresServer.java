@@ -15,11 +15,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A PostgreSQL 18 server started from the binaries published on Maven Central, configured the way
- * the engine needs it: logical replication on, durable commits.
+ * A PostgreSQL server (18 by default) started from the binaries published on Maven Central,
+ * configured the way the engine needs it: logical replication on, durable commits.
  *
  * <p>It backs both the product's zero-install mode ({@code pgtrickle run --embedded}) and the test
- * suite, so tests run against exactly the server users get.
+ * suite, so tests run against exactly the server users get; {@link PostgresBinaries} chooses
+ * another major version (the suite against PostgreSQL 15, 16 or 17).
  */
 public final class EmbeddedPostgresServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EmbeddedPostgresServer.class);
@@ -29,10 +30,12 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
 
     private final EmbeddedPostgres postgres;
     private final Path dataDirectory;
+    private final int majorVersion;
 
-    private EmbeddedPostgresServer(EmbeddedPostgres postgres, Path dataDirectory) {
+    private EmbeddedPostgresServer(EmbeddedPostgres postgres, Path dataDirectory, int majorVersion) {
         this.postgres = postgres;
         this.dataDirectory = dataDirectory;
+        this.majorVersion = majorVersion;
     }
 
     /** Starts a server as described by {@code options}; blocks until it accepts connections. */
@@ -40,6 +43,9 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         Objects.requireNonNull(options, "options");
         try {
             EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder();
+            if (options.binaries().resolver() != null) {
+                builder.setPgBinaryResolver(options.binaries().resolver());
+            }
             serverConfig(options).forEach(builder::setServerConfig);
             if (options.port() > 0) {
                 requireFree(options.port());
@@ -53,11 +59,12 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
             long started = System.nanoTime();
             EmbeddedPostgres postgres = builder.start();
             log.info("PostgreSQL {} ready on port {} in {} ms (data directory: {})",
-                    "18", postgres.getPort(), (System.nanoTime() - started) / 1_000_000,
+                    options.binaries().majorVersion(), postgres.getPort(), (System.nanoTime() - started) / 1_000_000,
                     options.dataDirectory() == null ? "temporary" : options.dataDirectory());
-            return new EmbeddedPostgresServer(postgres, options.dataDirectory());
+            return new EmbeddedPostgresServer(postgres, options.dataDirectory(), options.binaries().majorVersion());
         } catch (IOException e) {
-            throw new UncheckedIOException("could not start the embedded PostgreSQL 18 server"
+            throw new UncheckedIOException("could not start the embedded PostgreSQL " + options.binaries().majorVersion()
+                    + " server"
                     + (options.port() > 0 ? " on port " + options.port() + " (is the port in use?)" : "")
                     + ": " + e.getMessage(), e);
         }
@@ -102,6 +109,11 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         return postgres.getPort();
     }
 
+    /** The PostgreSQL major version this server runs. */
+    public int majorVersion() {
+        return majorVersion;
+    }
+
     /** The data directory, or {@code null} for a throw-away server. */
     public Path dataDirectory() {
         return dataDirectory;
@@ -128,13 +140,21 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
      * @param dataDirectory a persistent data directory, or {@code null} for a temporary one
      * @param durable whether commits survive a machine crash (fsync on); tests trade it for speed
      * @param extraConfig further {@code postgresql.conf} settings, applied last
+     * @param binaries the PostgreSQL to run
      */
-    public record Options(int port, Path dataDirectory, boolean durable, Map<String, String> extraConfig) {
+    public record Options(int port, Path dataDirectory, boolean durable, Map<String, String> extraConfig,
+                          PostgresBinaries binaries) {
         public Options {
             if (port < 0 || port > 65535) {
                 throw new IllegalArgumentException("port must be between 0 and 65535, got " + port);
             }
             extraConfig = Map.copyOf(extraConfig);
+            Objects.requireNonNull(binaries, "binaries");
+        }
+
+        /** Options running the {@linkplain PostgresBinaries#selected() selected} binaries (PostgreSQL 18 unless chosen otherwise). */
+        public Options(int port, Path dataDirectory, boolean durable, Map<String, String> extraConfig) {
+            this(port, dataDirectory, durable, extraConfig, PostgresBinaries.selected());
         }
 
         /** A durable server that keeps its data in {@code dataDirectory}. */
@@ -145,6 +165,11 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         /** A fast, throw-away server on a free port, as the tests use. */
         public static Options ephemeral() {
             return new Options(0, null, false, Map.of());
+        }
+
+        /** These options with other binaries (another PostgreSQL major version). */
+        public Options withBinaries(PostgresBinaries other) {
+            return new Options(port, dataDirectory, durable, extraConfig, other);
         }
     }
 }

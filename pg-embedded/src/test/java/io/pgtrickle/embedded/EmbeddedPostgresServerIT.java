@@ -15,11 +15,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 class EmbeddedPostgresServerIT {
     @Test
-    void persistentServerRunsPostgres18WithLogicalReplicationAndKeepsDataAcrossRestarts(@TempDir Path dir)
+    void persistentServerRunsTheSelectedPostgresWithLogicalReplicationAndKeepsDataAcrossRestarts(@TempDir Path dir)
             throws Exception {
         Path data = dir.resolve("pgdata");
+        int major = PostgresBinaries.selected().majorVersion();
         try (EmbeddedPostgresServer server = EmbeddedPostgresServer.start(EmbeddedPostgresServer.Options.persistent(0, data))) {
-            assertThat(single(server, "SHOW server_version_num")).startsWith("18");
+            assertThat(server.majorVersion()).isEqualTo(major);
+            assertThat(single(server, "SHOW server_version_num")).startsWith(String.valueOf(major));
             assertThat(single(server, "SHOW wal_level")).isEqualTo("logical");
             assertThat(single(server, "SHOW fsync")).isEqualTo("on");
             assertThat(single(server, "SHOW synchronous_commit")).isEqualTo("on");
@@ -37,7 +39,21 @@ class EmbeddedPostgresServerIT {
         try (EmbeddedPostgresServer first = EmbeddedPostgresServer.start(EmbeddedPostgresServer.Options.ephemeral())) {
             var taken = new EmbeddedPostgresServer.Options(first.port(), null, false, java.util.Map.of());
             assertThatThrownBy(() -> EmbeddedPostgresServer.start(taken))
-                    .hasMessageContaining("could not start the embedded PostgreSQL 18 server on port " + first.port());
+                    .hasMessageContaining("could not start the embedded PostgreSQL " + first.majorVersion()
+                            + " server on port " + first.port());
+        }
+    }
+
+    @Test
+    void otherMajorVersionsRunFromTheBinariesTheBuildCopied() throws Exception {
+        Path directory = Path.of(System.getenv("PGTRICKLE_POSTGRES_BINARIES"));
+        for (int major : new int[] {15, 16, 17}) {
+            var options = EmbeddedPostgresServer.Options.ephemeral().withBinaries(PostgresBinaries.of(major, directory));
+            try (EmbeddedPostgresServer server = EmbeddedPostgresServer.start(options)) {
+                assertThat(server.majorVersion()).isEqualTo(major);
+                assertThat(Integer.parseInt(single(server, "SHOW server_version_num")) / 10000).isEqualTo(major);
+                assertThat(single(server, "SHOW wal_level")).isEqualTo("logical");
+            }
         }
     }
 

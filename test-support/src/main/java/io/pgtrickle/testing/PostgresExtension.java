@@ -15,8 +15,10 @@ import org.junit.jupiter.api.extension.ParameterResolutionException;
 import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
- * A real PostgreSQL 18 ({@code wal_level=logical}) for integration tests: one server per test JVM,
- * started on first use, and a fresh database per test class, dropped afterwards.
+ * A real PostgreSQL ({@code wal_level=logical}; 18 unless {@code -Dpgtrickle.postgres.version}
+ * chose another, see {@link io.pgtrickle.embedded.PostgresBinaries#selected()}) for integration
+ * tests: one server per test JVM, started on first use, and a fresh database per test class,
+ * dropped afterwards.
  *
  * <p>Test methods, lifecycle methods and constructors may declare a {@link TestDatabase} parameter.
  */

@@ -11,7 +11,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-/** A database of its own for one test class on the shared PostgreSQL 18 server. */
+/** A database of its own for one test class on the shared PostgreSQL server. */
 public final class TestDatabase {
     private final EmbeddedPostgresServer server;
     private final String name;
@@ -19,6 +19,19 @@ public final class TestDatabase {
     TestDatabase(EmbeddedPostgresServer server, String name) {
         this.server = server;
         this.name = name;
+    }
+
+    /**
+     * Creates database {@code name} on {@code server}, for tests that run a server of their own
+     * (another PostgreSQL version, say); {@link #drop()} it afterwards.
+     */
+    public static TestDatabase create(EmbeddedPostgresServer server, String name) {
+        try (Connection c = DriverManager.getConnection(server.jdbcUrl("postgres")); Statement s = c.createStatement()) {
+            s.execute("CREATE DATABASE " + name);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot create database " + name + ": " + e.getMessage(), e);
+        }
+        return new TestDatabase(server, name);
     }
 
     public String name() {
@@ -90,7 +103,8 @@ public final class TestDatabase {
                 + " UNION ALL (SELECT 'extra', * FROM ((" + left + ") EXCEPT ALL (" + right + ")) x)");
     }
 
-    void drop() throws SQLException {
+    /** Drops this database, with its replication slots. */
+    public void drop() throws SQLException {
         try (Connection c = DriverManager.getConnection(server.jdbcUrl("postgres"));
              Statement s = c.createStatement()) {
             // A database with logical replication slots cannot be dropped.

@@ -73,6 +73,9 @@ public final class ChangeWindow {
                         + " ORDER BY xid, seq) TO STDOUT (FORMAT binary)", data);
                 long rows = in.copyIn("COPY " + Identifiers.quote(temp) + " FROM STDIN (FORMAT binary)",
                         new ByteArrayInputStream(data.toByteArray()));
+                if (rows > 0 && s.mode() == CdcMode.WAL) {
+                    GeneratedColumns.complete(tx, s, temp);
+                }
                 boolean truncated = rows > 0 && Boolean.TRUE.equals(Jdbc.queryValue(tx, Boolean.class,
                         "SELECT EXISTS (SELECT 1 FROM " + Identifiers.quote(temp) + " WHERE weight = 0)"));
                 parts.add(new Part(s, temp, rows, truncated));

@@ -14,6 +14,7 @@ public enum ErrorCode {
     NOT_FOUND(4),
     CONNECTION_FAILED(5),
     ENGINE_ALREADY_RUNNING(5),
+    UNSUPPORTED_SERVER(5),
     REFRESH_FAILED(6),
     INTERNAL(1);
 

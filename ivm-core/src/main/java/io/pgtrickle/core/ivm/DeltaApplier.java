@@ -5,10 +5,10 @@ import io.pgtrickle.core.error.PgTrickleException;
 import io.pgtrickle.core.sql.Identifiers;
 import io.pgtrickle.core.sql.Jdbc;
 import io.pgtrickle.core.sql.QualifiedName;
+import io.pgtrickle.core.sql.ServerCapabilities;
+import io.pgtrickle.core.sql.StorageMerge;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -24,18 +24,19 @@ public final class DeltaApplier {
 
     /**
      * @param windows the window table (in pg_temp) of every source with changes in this window
+     * @param server decides the form of the MERGE into the storage table
      */
     public static Counts apply(Connection c, QualifiedName table, long storageRelid, IvmPlan plan,
-                               Map<Long, String> windows) throws SQLException {
+                               Map<Long, String> windows, ServerCapabilities server) throws SQLException {
         if (windows.isEmpty()) {
             return new Counts(0, 0, 0);
         }
         DeltaContext ctx = new DeltaContext(windows);
         if (plan instanceof SelectPlan select && select.aggregates() != null) {
-            return applyAggregates(c, table, storageRelid, select, ctx);
+            return applyAggregates(c, table, storageRelid, select, ctx, server);
         }
-        return plan instanceof SelectPlan select && select.keyed() ? rescanGroups(c, table, select, ctx)
-                : applyMultiset(c, table, plan, ctx);
+        return plan instanceof SelectPlan select && select.keyed() ? rescanGroups(c, table, select, ctx, server)
+                : applyMultiset(c, table, plan, ctx, server);
     }
 
     /** Whether a differential refresh can run now (an algebraic plan needs its state table, built by FULL). */
@@ -55,7 +56,7 @@ public final class DeltaApplier {
 
     /** Algebraic aggregates: add the weighted changes to the group states, then re-emit the touched groups. */
     private static Counts applyAggregates(Connection c, QualifiedName table, long storageRelid, SelectPlan plan,
-                                          DeltaContext ctx) throws SQLException {
+                                          DeltaContext ctx, ServerCapabilities server) throws SQLException {
         AggregateState a = plan.aggregates();
         List<String> terms = plan.weightedTerms(ctx, a.deltaProjection(), true);
         if (terms.isEmpty()) {
@@ -81,7 +82,7 @@ public final class DeltaApplier {
         Jdbc.executeRaw(c, "INSERT INTO " + state + " SELECT * FROM (" + a.restrictedStateSql(plan, "__pgt_agg_rescan")
                 + ") __pgt_r WHERE EXISTS (SELECT 1 FROM __pgt_agg_rescan)");
         return mergeGroups(c, table, plan, "SELECT __pgt_kh FROM __pgt_agg_net",
-                a.outputSql(state, plan.names(), "__pgt_agg_net"));
+                a.outputSql(state, plan.names(), "__pgt_agg_net"), server);
     }
 
     private static String columns(IvmPlan plan, String qualifier) {
@@ -93,8 +94,8 @@ public final class DeltaApplier {
      * Select–project–join: the net change per distinct row (by content hash); rows with hash h
      * are numbered 1…k, so removing n drops the top n and adding n appends k+1…k+n.
      */
-    private static Counts applyMultiset(Connection c, QualifiedName table, IvmPlan plan, DeltaContext ctx)
-            throws SQLException {
+    private static Counts applyMultiset(Connection c, QualifiedName table, IvmPlan plan, DeltaContext ctx,
+                                        ServerCapabilities server) throws SQLException {
         String delta = plan.delta(ctx);
         if (delta == null) {
             return new Counts(0, 0, 0);
@@ -121,23 +122,20 @@ public final class DeltaApplier {
                 + "\nUNION ALL\nSELECT md5(__pgt_h::text || ':' || __pgt_j)::uuid, __pgt_h, false"
                 + plan.names().stream().map(n -> ", NULL").collect(Collectors.joining())
                 + " FROM __pgt_net, generate_series(__pgt_k + __pgt_n + 1, __pgt_k) __pgt_j WHERE __pgt_n < 0";
-        String merge = "MERGE INTO " + table.quoted() + " AS __pgt_t USING (" + source + ") AS __pgt_s"
-                + " ON __pgt_t.__pgt_row_id = __pgt_s.__pgt_rid\n"
-                + "WHEN MATCHED AND NOT __pgt_s.__pgt_in THEN DELETE\n"
-                + "WHEN NOT MATCHED AND __pgt_s.__pgt_in THEN INSERT (" + cols + ", __pgt_row_id, __pgt_h)"
-                + " VALUES (" + columns(plan, "__pgt_s") + ", __pgt_s.__pgt_rid, __pgt_s.__pgt_h)\n"
-                + "RETURNING merge_action()";
-        return countMerge(c, merge);
+        return run(c, server, new StorageMerge(table.quoted(), source, "__pgt_rid", false, "NOT __pgt_s.__pgt_in",
+                null, null, "__pgt_s.__pgt_in", cols + ", __pgt_row_id, __pgt_h",
+                columns(plan, "__pgt_s") + ", __pgt_s.__pgt_rid, __pgt_s.__pgt_h"));
     }
 
     /** Grouped: recompute the groups the changes touch and MERGE only rows that differ. */
-    private static Counts rescanGroups(Connection c, QualifiedName table, SelectPlan plan, DeltaContext ctx)
-            throws SQLException {
+    private static Counts rescanGroups(Connection c, QualifiedName table, SelectPlan plan, DeltaContext ctx,
+                                       ServerCapabilities server) throws SQLException {
         Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_keys ON COMMIT DROP AS\n" + ctx.wrap(plan.touchedKeys(ctx)));
         Jdbc.executeRaw(c, "ANALYZE pg_temp.__pgt_keys");
         String keyHash = plan.groupKeys().isEmpty() ? "md5(row()::text)::uuid" : plan.keyHash("__pgt_kk");
         return mergeGroups(c, table, plan, "SELECT DISTINCT " + keyHash + " AS __pgt_kh FROM pg_temp.__pgt_keys __pgt_kk",
-                plan.recompute("pg_temp.__pgt_keys", FromItem::current, plan.select(), plan.where(), plan.having(), true));
+                plan.recompute("pg_temp.__pgt_keys", FromItem::current, plan.select(), plan.where(), plan.having(), true),
+                server);
     }
 
     /**
@@ -145,40 +143,22 @@ public final class DeltaApplier {
      * {@code __pgt_h}) holds their rows now; a touched group without a row is deleted, and rows
      * whose values did not change are not rewritten.
      */
-    private static Counts mergeGroups(Connection c, QualifiedName table, SelectPlan plan, String hashes, String rows)
-            throws SQLException {
+    private static Counts mergeGroups(Connection c, QualifiedName table, SelectPlan plan, String hashes, String rows,
+                                      ServerCapabilities server) throws SQLException {
         String cols = columns(plan, null);
         String set = plan.names().stream().map(n -> Identifiers.quote(n) + " = __pgt_s." + Identifiers.quote(n))
                 .collect(Collectors.joining(", "));
-        String merge = "MERGE INTO " + table.quoted() + " AS __pgt_t USING (\n"
-                + "  SELECT md5(__pgt_kk.__pgt_kh::text || ':1')::uuid AS __pgt_rid, __pgt_kk.__pgt_kh, __pgt_r.*\n"
+        String source = "SELECT md5(__pgt_kk.__pgt_kh::text || ':1')::uuid AS __pgt_rid, __pgt_kk.__pgt_kh, __pgt_r.*\n"
                 + "    FROM (" + hashes + ") __pgt_kk\n"
-                + "    LEFT JOIN (" + rows + ") __pgt_r ON __pgt_r.__pgt_h = __pgt_kk.__pgt_kh\n"
-                + ") AS __pgt_s ON __pgt_t.__pgt_row_id = __pgt_s.__pgt_rid\n"
-                + "WHEN MATCHED AND __pgt_s.__pgt_h IS NULL THEN DELETE\n"
-                + "WHEN MATCHED AND row(" + columns(plan, "__pgt_t") + ")::text IS DISTINCT FROM row("
-                + columns(plan, "__pgt_s") + ")::text THEN UPDATE SET " + set + "\n"
-                + "WHEN NOT MATCHED AND __pgt_s.__pgt_h IS NOT NULL THEN INSERT (" + cols + ", __pgt_row_id, __pgt_h)"
-                + " VALUES (" + columns(plan, "__pgt_s") + ", __pgt_s.__pgt_rid, __pgt_s.__pgt_h)\n"
-                + "RETURNING merge_action()";
-        return countMerge(c, merge);
+                + "    LEFT JOIN (" + rows + ") __pgt_r ON __pgt_r.__pgt_h = __pgt_kk.__pgt_kh";
+        return run(c, server, new StorageMerge(table.quoted(), source, "__pgt_rid", false, "__pgt_s.__pgt_h IS NULL",
+                "row(" + columns(plan, "__pgt_t") + ")::text IS DISTINCT FROM row(" + columns(plan, "__pgt_s") + ")::text",
+                set, "__pgt_s.__pgt_h IS NOT NULL", cols + ", __pgt_row_id, __pgt_h",
+                columns(plan, "__pgt_s") + ", __pgt_s.__pgt_rid, __pgt_s.__pgt_h"));
     }
 
-    /** Runs a MERGE … RETURNING merge_action(), counting its actions inside PostgreSQL. */
-    private static Counts countMerge(Connection c, String merge) throws SQLException {
-        long inserted = 0;
-        long updated = 0;
-        long deleted = 0;
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("WITH __pgt_m AS (" + merge
-                + " AS __pgt_action) SELECT __pgt_action, count(*) FROM __pgt_m GROUP BY 1")) {
-            while (rs.next()) {
-                switch (rs.getString(1)) {
-                    case "INSERT" -> inserted = rs.getLong(2);
-                    case "UPDATE" -> updated = rs.getLong(2);
-                    default -> deleted = rs.getLong(2);
-                }
-            }
-        }
-        return new Counts(inserted, updated, deleted);
+    private static Counts run(Connection c, ServerCapabilities server, StorageMerge merge) throws SQLException {
+        StorageMerge.Counts n = merge.apply(c, server);
+        return new Counts(n.inserted(), n.updated(), n.deleted());
     }
 }

@@ -253,7 +253,8 @@ public final class StreamTables {
             }
             return new Explanation(st.name(), st.query(), st.refreshMode(), st.effectiveMode(), st.modeReason(),
                     columns, catalog.sources(c, st.id()),
-                    FullRefresh.mergeSql(st.name(), columns, st.query(), plan == null ? null : plan.hashedFullQuery()),
+                    FullRefresh.mergeSql(st.name(), columns, st.query(), plan == null ? null : plan.hashedFullQuery(),
+                            refresher.serverCapabilities()),
                     plan == null ? null : plan.strategy(), plan == null ? null : plan.deltaSqlForExplain());
         }
     }

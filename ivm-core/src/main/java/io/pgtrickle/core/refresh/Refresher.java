@@ -19,6 +19,7 @@ import io.pgtrickle.core.error.PgTrickleException;
 import io.pgtrickle.core.error.SqlErrors;
 import io.pgtrickle.core.sql.AdvisoryLocks;
 import io.pgtrickle.core.sql.Jdbc;
+import io.pgtrickle.core.sql.ServerCapabilities;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -44,14 +45,36 @@ public final class Refresher {
     private final Catalog catalog;
     private final RetryPolicy retryPolicy;
     private final Capture capture;
+    private final ServerCapabilities server;
     private final IvmCompiler compiler = new IvmCompiler();
     private final PlanCache plans = new PlanCache();
 
-    public Refresher(DataSource dataSource, Catalog catalog, RetryPolicy retryPolicy, Capture capture) {
+    /** @param server what the database server can do, as the engine detected it at start */
+    public Refresher(DataSource dataSource, Catalog catalog, RetryPolicy retryPolicy, Capture capture,
+                     ServerCapabilities server) {
         this.dataSource = dataSource;
         this.catalog = catalog;
         this.retryPolicy = retryPolicy;
         this.capture = capture;
+        this.server = server;
+    }
+
+    /** As above, asking the server what it can do. */
+    public Refresher(DataSource dataSource, Catalog catalog, RetryPolicy retryPolicy, Capture capture) {
+        this(dataSource, catalog, retryPolicy, capture, detect(dataSource));
+    }
+
+    private static ServerCapabilities detect(DataSource dataSource) {
+        try {
+            return ServerCapabilities.detect(dataSource);
+        } catch (SQLException e) {
+            throw SqlErrors.translate("cannot read the server version", e);
+        }
+    }
+
+    /** What the server can do: decides the form of the SQL that refreshes run. */
+    public ServerCapabilities serverCapabilities() {
+        return server;
     }
 
     /**
@@ -140,7 +163,7 @@ public final class Refresher {
                 // Nothing to apply, but a query broken by a source change must not pass for healthy.
                 Jdbc.call(tx, "SELECT pgtrickle._check_query(?)", st.query());
             }
-            DeltaApplier.Counts d = DeltaApplier.apply(tx, st.name(), st.relid(), plan, windows);
+            DeltaApplier.Counts d = DeltaApplier.apply(tx, st.name(), st.relid(), plan, windows, server);
             catalog.markRefreshed(tx, st.id());
             catalog.recordHistory(tx, st, "DIFFERENTIAL", trigger.name(), true, startedAt, d.inserted() + d.updated(),
                     d.deleted() + d.updated(), window.rows(), null);
@@ -245,7 +268,7 @@ public final class Refresher {
     private RefreshResult apply(Connection c, StreamTableRecord st, RefreshTrigger trigger, OffsetDateTime startedAt,
                                 Long windowRows, long start, IvmPlan plan, List<Column> columns) throws SQLException {
         FullRefresh.Counts counts = FullRefresh.apply(c, st.name(), columns, st.query(),
-                plan == null ? null : plan.hashedFullQuery());
+                plan == null ? null : plan.hashedFullQuery(), server);
         DeltaApplier.afterFullRefresh(c, st.relid(), plan);
         long inserted = counts.inserted() + counts.updated();
         long deleted = counts.deleted() + counts.updated();

@@ -1,0 +1,46 @@
+package io.pgtrickle.core.capture;
+
+import io.pgtrickle.core.sql.Identifiers;
+import io.pgtrickle.core.sql.Jdbc;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Completes row images that lack a source's stored generated columns. Before PostgreSQL 18,
+ * pgoutput never sends generated columns (18 sends them once the publication sets
+ * {@code publish_generated_columns}), so a WAL-captured row would read back with NULL there and
+ * every stream table over such a column would be wrong. The stored value is a function of the
+ * row's other columns (generation expressions are immutable and see only their own row), so it is
+ * recomputed from the complete image REPLICA IDENTITY FULL gives. Trigger rows ({@code to_jsonb}
+ * of the written row) and PostgreSQL 18's WAL rows carry the values and are left alone.
+ */
+final class GeneratedColumns {
+    private GeneratedColumns() {
+    }
+
+    /** Adds the missing generated values of {@code source} to the rows of window table {@code temp}. */
+    static void complete(Connection tx, ChangeSource source, String temp) throws SQLException {
+        List<String[]> generated = new ArrayList<>();
+        try (PreparedStatement ps = Jdbc.prepare(tx, "SELECT a.attname, pg_get_expr(d.adbin, d.adrelid)"
+                + " FROM pg_attribute a JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+                + " WHERE a.attrelid = ?::oid AND a.attgenerated = 's' AND NOT a.attisdropped ORDER BY a.attnum",
+                source.relid()); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                generated.add(new String[] {rs.getString(1), rs.getString(2)});
+            }
+        }
+        for (String[] column : generated) {
+            // The expression names its row's columns unqualified: evaluate it over the decoded image.
+            // Both names and the expression come from the catalog; the column name is quoted as a literal key.
+            String key = "'" + column[0].replace("'", "''") + "'";
+            Jdbc.executeRaw(tx, "UPDATE " + Identifiers.quote(temp) + " AS __pgt_w SET row = __pgt_w.row"
+                    + " || jsonb_build_object(" + key + ", (SELECT " + column[1] + " FROM jsonb_populate_record(NULL::"
+                    + source.name().quoted() + ", __pgt_w.row) AS __pgt_image)) WHERE __pgt_w.weight <> 0"
+                    + " AND __pgt_w.row -> " + key + " IS NULL");
+        }
+    }
+}

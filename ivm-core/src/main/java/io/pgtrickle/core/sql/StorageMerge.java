@@ -1,0 +1,147 @@
+package io.pgtrickle.core.sql;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A MERGE of rows into a stream table's storage on {@code __pgt_row_id}, in the form the server
+ * has. On PostgreSQL 17+ it is one {@code MERGE … RETURNING merge_action()} counted inside
+ * PostgreSQL (the fast path). Before 17 there is neither {@code WHEN NOT MATCHED BY SOURCE} nor
+ * {@code RETURNING} on MERGE, so the source is materialised once, with whether each of its rows
+ * matched a target row before any change, and applied as DELETE, UPDATE and INSERT statements
+ * whose command tags give the counts; the result is the same as the MERGE's.
+ *
+ * <p>In every SQL fragment the target is {@code __pgt_t} and the source {@code __pgt_s}.
+ *
+ * @param target the quoted storage table
+ * @param source a query for the source rows
+ * @param rowId the source column holding the row id to match {@code __pgt_row_id} against
+ * @param deleteUnmatchedTargets whether target rows no source row matches are deleted
+ * @param deleteWhen the condition under which a matched row is deleted, or {@code null} for never
+ * @param updateWhen the condition under which a matched row (not deleted) is updated, or {@code null} for never
+ * @param updateSet the SET list of that update ({@code col = __pgt_s.col, …})
+ * @param insertWhen the condition under which an unmatched source row is inserted, or {@code null} for always
+ * @param insertColumns the inserted target columns
+ * @param insertValues their values over {@code __pgt_s}
+ */
+public record StorageMerge(String target, String source, String rowId, boolean deleteUnmatchedTargets,
+                           String deleteWhen, String updateWhen, String updateSet, String insertWhen,
+                           String insertColumns, String insertValues) {
+    private static final String SOURCE_TABLE = "pg_temp.__pgt_merge_source";
+
+    public StorageMerge {
+        Objects.requireNonNull(target, "target");
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(rowId, "rowId");
+        Objects.requireNonNull(insertColumns, "insertColumns");
+        Objects.requireNonNull(insertValues, "insertValues");
+        if (updateWhen != null && (updateSet == null || updateSet.isEmpty())) {
+            throw new IllegalArgumentException("an update needs a SET list");
+        }
+    }
+
+    /** Rows inserted, updated and deleted. */
+    public record Counts(long inserted, long updated, long deleted) {
+    }
+
+    /** Runs the merge in the caller's transaction. */
+    public Counts apply(Connection c, ServerCapabilities server) throws SQLException {
+        return server.mergeReturning() ? applyMerge(c) : applyStatements(c);
+    }
+
+    /** The SQL {@link #apply} runs on {@code server}, for explain. */
+    public String sql(ServerCapabilities server) {
+        return server.mergeReturning() ? merge() : String.join(";\n", statements()) + ";";
+    }
+
+    /** The 17+ form: one MERGE … RETURNING merge_action(). */
+    String merge() {
+        StringBuilder sql = new StringBuilder("MERGE INTO ").append(target).append(" AS __pgt_t\nUSING (")
+                .append(source).append(") AS __pgt_s\nON __pgt_t.__pgt_row_id = __pgt_s.").append(rowId).append('\n');
+        if (deleteUnmatchedTargets) {
+            sql.append("WHEN NOT MATCHED BY SOURCE THEN DELETE\n");
+        }
+        if (deleteWhen != null) {
+            sql.append("WHEN MATCHED AND ").append(deleteWhen).append(" THEN DELETE\n");
+        }
+        if (updateWhen != null) {
+            sql.append("WHEN MATCHED AND ").append(updateWhen).append(" THEN UPDATE SET ").append(updateSet).append('\n');
+        }
+        sql.append("WHEN NOT MATCHED BY TARGET").append(insertWhen == null ? "" : " AND " + insertWhen)
+                .append(" THEN INSERT (").append(insertColumns).append(") VALUES (").append(insertValues).append(")\n");
+        return sql.append("RETURNING merge_action()").toString();
+    }
+
+    private Counts applyMerge(Connection c) throws SQLException {
+        long inserted = 0;
+        long updated = 0;
+        long deleted = 0;
+        // Counted inside PostgreSQL: a large refresh sends three numbers, not a row per change.
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("WITH __pgt_m AS (" + merge()
+                + " AS __pgt_action) SELECT __pgt_action, count(*) FROM __pgt_m GROUP BY 1")) {
+            while (rs.next()) {
+                switch (rs.getString(1)) {
+                    case "INSERT" -> inserted = rs.getLong(2);
+                    case "UPDATE" -> updated = rs.getLong(2);
+                    default -> deleted = rs.getLong(2);
+                }
+            }
+        }
+        return new Counts(inserted, updated, deleted);
+    }
+
+    /**
+     * The form before 17. "Matched" is decided before any change, as MERGE decides it, so a row
+     * deleted here is never inserted again by the INSERT that follows; rows the DELETEs removed
+     * are gone before the UPDATE, as MERGE's first satisfied WHEN clause wins.
+     */
+    List<String> statements() {
+        String on = "__pgt_t.__pgt_row_id = __pgt_s." + rowId;
+        List<String> sql = new ArrayList<>();
+        sql.add("CREATE TEMP TABLE " + SOURCE_TABLE.substring("pg_temp.".length()) + " ON COMMIT DROP AS SELECT __pgt_s.*,"
+                + " EXISTS (SELECT 1 FROM " + target + " __pgt_t WHERE " + on + ") AS __pgt_matched FROM (" + source
+                + ") AS __pgt_s");
+        sql.add("ANALYZE " + SOURCE_TABLE);
+        if (deleteUnmatchedTargets) {
+            sql.add("DELETE FROM " + target + " AS __pgt_t WHERE NOT EXISTS (SELECT 1 FROM " + SOURCE_TABLE
+                    + " __pgt_s WHERE " + on + ")");
+        }
+        if (deleteWhen != null) {
+            sql.add("DELETE FROM " + target + " AS __pgt_t USING " + SOURCE_TABLE + " AS __pgt_s WHERE " + on
+                    + " AND (" + deleteWhen + ")");
+        }
+        if (updateWhen != null) {
+            sql.add("UPDATE " + target + " AS __pgt_t SET " + updateSet + " FROM " + SOURCE_TABLE + " AS __pgt_s WHERE "
+                    + on + " AND (" + updateWhen + ")");
+        }
+        sql.add("INSERT INTO " + target + " (" + insertColumns + ") SELECT " + insertValues + " FROM " + SOURCE_TABLE
+                + " AS __pgt_s WHERE NOT __pgt_s.__pgt_matched" + (insertWhen == null ? "" : " AND (" + insertWhen + ")"));
+        sql.add("DROP TABLE " + SOURCE_TABLE);
+        return sql;
+    }
+
+    private Counts applyStatements(Connection c) throws SQLException {
+        List<String> sql = statements();
+        long inserted = 0;
+        long updated = 0;
+        long deleted = 0;
+        try (Statement s = c.createStatement()) {
+            for (String statement : sql) {
+                long n = s.executeLargeUpdate(statement);
+                if (statement.startsWith("DELETE")) {
+                    deleted += n;
+                } else if (statement.startsWith("UPDATE")) {
+                    updated = n;
+                } else if (statement.startsWith("INSERT")) {
+                    inserted = n;
+                }
+            }
+        }
+        return new Counts(inserted, updated, deleted);
+    }
+}
