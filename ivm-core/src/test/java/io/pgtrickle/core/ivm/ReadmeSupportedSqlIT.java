@@ -25,7 +25,18 @@ class ReadmeSupportedSqlIT {
     void eachExampleGetsTheDocumentedMode(TestDatabase db) throws IOException {
         db.execute("CREATE TABLE dept (id int PRIMARY KEY, name text)",
                 "CREATE TABLE emp (id int PRIMARY KEY, dept_id int, name text, salary numeric)",
-                "INSERT INTO dept VALUES (1, 'a')", "INSERT INTO emp VALUES (1, 1, 'ann', 10), (2, 1, 'bob', 20)");
+                "INSERT INTO dept VALUES (1, 'a')", "INSERT INTO emp VALUES (1, 1, 'ann', 10), (2, 1, 'bob', 20)",
+                "CREATE TABLE orders (id int, region text, amount int) PARTITION BY LIST (region)",
+                "CREATE TABLE orders_eu PARTITION OF orders FOR VALUES IN ('eu')",
+                "CREATE TABLE orders_rest PARTITION OF orders DEFAULT",
+                "CREATE TABLE animals (id int, name text)", "CREATE TABLE dogs (breed text) INHERITS (animals)",
+                "CREATE VIEW emp_dept AS SELECT e.id, e.salary, d.name AS dept FROM emp e JOIN dept d ON d.id = e.dept_id",
+                "CREATE VIEW top_paid AS SELECT id FROM emp ORDER BY salary DESC LIMIT 3",
+                "CREATE TABLE lines (id int PRIMARY KEY, price numeric, qty int,"
+                        + " total numeric GENERATED ALWAYS AS (price * qty) STORED)",
+                "CREATE DOMAIN posint AS int CHECK (VALUE > 0)", "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')",
+                "CREATE TYPE address AS (city text, zip text)",
+                "CREATE TABLE people (id int PRIMARY KEY, age posint, mood mood, home address, tags jsonb)");
         String readme = Files.readString(Path.of("..", "README.md"));
         String section = readme.substring(readme.indexOf("### Supported SQL per refresh mode"),
                 readme.indexOf("### Command line"));
@@ -44,6 +55,6 @@ class ReadmeSupportedSqlIT {
                 }
             }
         }
-        assertThat(checked).isEqualTo(17);
+        assertThat(checked).isEqualTo(26);
     }
 }
