@@ -236,16 +236,18 @@ public final class ChangeSources {
         String fn = "pgtrickle_changes." + Identifiers.quote(functionName(cs));
         String insert = "INSERT INTO " + cs.buffer() + " (xid, seq, weight, row) SELECT pg_current_xact_id(),"
                 + " nextval('pgtrickle_changes.trigger_seq'), ";
+        String newImage = TriggerRowImage.expression(c, cs.relid(), "n");
+        String oldImage = TriggerRowImage.expression(c, cs.relid(), "o");
         Jdbc.executeRaw(c, "CREATE FUNCTION " + fn + "() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER"
                 + " SET search_path = pg_catalog, pg_temp AS $pgt$\n"
                 + "BEGIN\n"
                 + "  IF TG_OP = 'INSERT' THEN\n"
-                + "    " + insert + "1, to_jsonb(n) FROM pgt_new n;\n"
+                + "    " + insert + "1, " + newImage + " FROM pgt_new n;\n"
                 + "  ELSIF TG_OP = 'UPDATE' THEN\n"
-                + "    " + insert + "-1, to_jsonb(o) FROM pgt_old o;\n"
-                + "    " + insert + "1, to_jsonb(n) FROM pgt_new n;\n"
+                + "    " + insert + "-1, " + oldImage + " FROM pgt_old o;\n"
+                + "    " + insert + "1, " + newImage + " FROM pgt_new n;\n"
                 + "  ELSIF TG_OP = 'DELETE' THEN\n"
-                + "    " + insert + "-1, to_jsonb(o) FROM pgt_old o;\n"
+                + "    " + insert + "-1, " + oldImage + " FROM pgt_old o;\n"
                 + "  ELSE\n"
                 + "    " + insert + "0, NULL;\n"
                 + "  END IF;\n"

@@ -214,6 +214,10 @@ final class WalCapture implements AutoCloseable {
         p.setProperty("hstore.handling.mode", "json");
         p.setProperty("time.precision.mode", "adaptive_time_microseconds");
         p.setProperty("include.unknown.datatypes", "true");
+        // Each column's type name, so RowImages can tell bytea from the text bytes of a type Debezium does not know.
+        p.setProperty("column.propagate.source.type", ".*");
+        p.setProperty("converters", "pgtrickle_user_arrays");
+        p.setProperty("pgtrickle_user_arrays.type", UserTypeArrayConverter.class.getName());
         p.setProperty("unavailable.value.placeholder", RowImages.UNAVAILABLE);
         p.setProperty("errors.max.retries", "0");
         return p;

@@ -82,6 +82,17 @@ final class PostgresDialect extends PostgresqlSqlDialect {
             writer.endFunCall(frame);
             return;
         }
+        if (call.getKind() == SqlKind.DOT && call.operandCount() == 2 && call.operand(1) instanceof SqlIdentifier field) {
+            // Field selection from a composite value: PostgreSQL needs (value).field, else it reads a table name.
+            SqlWriter.Frame frame = writer.startList("(", ")");
+            call.operand(0).unparse(writer, 0, 0);
+            writer.endList(frame);
+            writer.setNeedWhitespace(false);
+            writer.print(".");
+            writer.setNeedWhitespace(false);
+            field.unparse(writer, 0, 0);
+            return;
+        }
         if (call.getKind() == SqlKind.COLLECTION_TABLE && call.operandCount() == 1) {
             call.operand(0).unparse(writer, 0, 0);
             return;
