@@ -82,6 +82,19 @@ final class PostgresDialect extends PostgresqlSqlDialect {
             writer.endFunCall(frame);
             return;
         }
+        if (unparseSqlJson(writer, call, null)) {
+            return;
+        }
+        if (call.getKind() == SqlKind.WITHIN_GROUP && call.operand(0) instanceof SqlCall aggregate
+                && !ORDERED_SET.contains(aggregate.getOperator().getName().toLowerCase(java.util.Locale.ROOT))) {
+            // Only ordered-set aggregates take WITHIN GROUP; any other aggregate's order goes inside: f(x ORDER BY y).
+            SqlNodeList order = call.operand(1);
+            if (!unparseSqlJson(writer, aggregate, order)) {
+                String text = QueryParser.toPostgres(aggregate);
+                writer.literal(text.substring(0, text.lastIndexOf(')')) + orderBy(order) + ")");
+            }
+            return;
+        }
         if (call.getKind() == SqlKind.DOT && call.operandCount() == 2 && call.operand(1) instanceof SqlIdentifier field) {
             // Field selection from a composite value: PostgreSQL needs (value).field, else it reads a table name.
             SqlWriter.Frame frame = writer.startList("(", ")");
@@ -98,6 +111,56 @@ final class PostgresDialect extends PostgresqlSqlDialect {
             return;
         }
         super.unparseCall(writer, call, leftPrec, rightPrec);
+    }
+
+    /** PostgreSQL's ordered-set and hypothetical-set aggregates: the ones written with WITHIN GROUP. */
+    private static final java.util.Set<String> ORDERED_SET = java.util.Set.of("percentile_cont", "percentile_disc",
+            "mode", "rank", "dense_rank", "percent_rank", "cume_dist");
+
+    private static String orderBy(SqlNodeList order) {
+        return " ORDER BY " + String.join(", ", order.getList().stream().map(QueryParser::toPostgres).toList());
+    }
+
+    /**
+     * The SQL/JSON constructors in PostgreSQL's syntax: Calcite prints {@code KEY k VALUE v}, which
+     * PostgreSQL reads as a typed literal of a type "key". The NULL clause is always printed, so
+     * each default (NULL ON NULL for objects, ABSENT ON NULL for arrays, the same in both) is kept.
+     */
+    private static boolean unparseSqlJson(SqlWriter writer, SqlCall call, SqlNodeList order) {
+        SqlOperator op = call.getOperator();
+        StringBuilder text = new StringBuilder();
+        if (op instanceof org.apache.calcite.sql.fun.SqlJsonObjectFunction) {
+            text.append("JSON_OBJECT(");
+            for (int i = 1; i + 1 < call.operandCount(); i += 2) {
+                text.append(i > 1 ? ", " : "").append(jsonKey(call.operand(i))).append(" VALUE ")
+                        .append(QueryParser.toPostgres(call.operand(i + 1)));
+            }
+            text.append(nullClause(call.operand(0))).append(')');
+        } else if (op instanceof org.apache.calcite.sql.fun.SqlJsonObjectAggAggFunction agg) {
+            if (order != null) {
+                return false; // PostgreSQL's JSON_OBJECTAGG takes no ORDER BY: let it fail visibly
+            }
+            text.append("JSON_OBJECTAGG(").append(jsonKey(call.operand(0))).append(" VALUE ")
+                    .append(QueryParser.toPostgres(call.operand(1))).append(' ').append(agg.getNullClause().sql).append(')');
+        } else if (op instanceof org.apache.calcite.sql.fun.SqlJsonArrayAggAggFunction agg) {
+            text.append("JSON_ARRAYAGG(").append(QueryParser.toPostgres(call.operand(0)))
+                    .append(order == null ? "" : orderBy(order)).append(' ').append(agg.getNullClause().sql).append(')');
+        } else {
+            return false;
+        }
+        writer.literal(text.toString());
+        return true;
+    }
+
+    /** A key PostgreSQL reads before VALUE: a literal or column as it is, anything else parenthesised. */
+    private static String jsonKey(SqlNode key) {
+        String text = QueryParser.toPostgres(key);
+        return key instanceof org.apache.calcite.sql.SqlLiteral || key instanceof SqlIdentifier ? text : "(" + text + ")";
+    }
+
+    private static String nullClause(SqlNode flag) {
+        Object value = flag instanceof org.apache.calcite.sql.SqlLiteral l ? l.getValue() : null;
+        return value instanceof org.apache.calcite.sql.SqlJsonConstructorNullClause clause ? " " + clause.sql : "";
     }
 
     /** Typed literals print as written ({@code interval '5 minutes'}); Calcite's DOUBLE as PostgreSQL's name. */
