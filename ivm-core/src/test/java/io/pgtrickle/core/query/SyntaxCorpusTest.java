@@ -125,7 +125,7 @@ class SyntaxCorpusTest {
             "SELECT k, string_agg(v, ',' ORDER BY v) AS j FROM t GROUP BY k ==> STRING_AGG(\"v\", ',' ORDER BY \"v\")",
             "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v) AS m FROM t ==> WITHIN GROUP (ORDER BY \"v\")",
             "SELECT JSON_OBJECT('k' : v) AS j FROM t ==> JSON_OBJECT('k' VALUE \"v\" NULL ON NULL)",
-            "SELECT JSON_OBJECT(k || 'x' VALUE v ABSENT ON NULL) AS j FROM t ==> JSON_OBJECT(((\"k\" || 'x')) VALUE \"v\" ABSENT ON NULL)",
+            "SELECT JSON_OBJECT(k || 'x' : v ABSENT ON NULL) AS j FROM t ==> JSON_OBJECT(((\"k\" || 'x')) VALUE \"v\" ABSENT ON NULL)",
             "SELECT k, JSON_OBJECTAGG(k : v) AS j FROM t GROUP BY k ==> JSON_OBJECTAGG(\"k\" VALUE \"v\" NULL ON NULL)",
             "SELECT k, JSON_ARRAYAGG(v ORDER BY w) AS j FROM t GROUP BY k ==> JSON_ARRAYAGG(\"v\" ORDER BY \"w\" ABSENT ON NULL)",
             "SELECT (c).a AS a FROM t ==> (\"c\").\"a\"",
