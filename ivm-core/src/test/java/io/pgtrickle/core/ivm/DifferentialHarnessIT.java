@@ -85,6 +85,14 @@ class DifferentialHarnessIT {
         runCycles("tpch/expected", db, new TpchWorkload(), BUDGET.share(0.3), Shape::expectedMode);
     }
 
+    /** User-defined types, USING / NATURAL joins, ordered aggregates and SQL/JSON constructors (its own schema). */
+    @Test
+    void everyTypesShapeEqualsItsQueryAfterEveryRefreshInItsExpectedMode(TestDatabase db) {
+        Workload types = new io.pgtrickle.core.ivm.harness.TypesWorkload();
+        db.execute(types.schema().toArray(String[]::new));
+        runCycles("types/expected", db, types, BUDGET.share(0.05), Shape::expectedMode);
+    }
+
     /** FULL and AUTO are refresh modes too: every shape, whatever its delta rules, stays correct in them. */
     @ParameterizedTest
     @EnumSource(value = RefreshMode.class, names = {"FULL", "AUTO"})
