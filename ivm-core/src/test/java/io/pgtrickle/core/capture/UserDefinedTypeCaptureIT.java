@@ -35,6 +35,7 @@ class UserDefinedTypeCaptureIT {
             "udt_mood_range", "SELECT p > 2 AS big, min(e) AS lowest, max(e) AS highest FROM udt GROUP BY p > 2",
             "udt_by_domain", "SELECT p, count(*) AS n FROM udt GROUP BY p",
             "udt_pairs", "SELECT c, count(*) AS n FROM udt WHERE c IS NOT NULL GROUP BY c",
+            "udt_top_mood", "SELECT DISTINCT ON (p > 2) p > 2 AS big, id, e FROM udt ORDER BY p > 2, e DESC, id",
             "udt_matches", "SELECT id, (c).a AS a, h -> 'b' AS hb, nlevel(lt) AS depth FROM udt"
                     + " WHERE c = '(2,\"b\"\"q\")'::pair OR ci = 'ABC' OR h ? 'a' OR lt <@ 'a.b' OR 'ok' = ANY (ea)");
     private final TestDatabase db;
@@ -86,6 +87,9 @@ class UserDefinedTypeCaptureIT {
             // ROW(9, NULL) IS NOT NULL is false: a composite is NOT NULL only when every field is.
             assertThat(db.rows("SELECT c::text, n FROM udt_pairs ORDER BY c")).containsExactly(
                     List.of("(2,\"b\"\"q\")", 2L));
+            // Enum order, not text order: 'happy' sorts after 'sad'.
+            assertThat(db.rows("SELECT big, id, e::text AS label FROM udt_top_mood ORDER BY big")).containsExactly(
+                    List.of(false, 2, "ok"), List.of(true, 3, "happy"));
             assertThat(db.rows("SELECT p, n FROM udt_by_domain ORDER BY p")).containsExactly(
                     List.of(2, 1L), List.of(3, 1L), List.of(5, 1L));
         }
