@@ -28,8 +28,9 @@ import org.apache.calcite.sql.util.SqlBasicVisitor;
  *   <li>System columns: {@code xmin xmax cmin cmax ctid} change when a row is rewritten (any
  *       UPDATE, VACUUM FULL, CLUSTER) without its data changing; {@code tableoid} is a function
  *       of where a row lives, but no captured row change carries it.</li>
- *   <li>{@code DISTINCT ON} and {@code LIMIT}/{@code OFFSET} keep rows chosen by an order; unless
- *       that order is total, PostgreSQL picks among tied rows as its plan happens to read them.
+ *   <li>{@code DISTINCT ON}, and {@code LIMIT}/{@code OFFSET} of a subquery (the query's own is
+ *       top-k, refused as such), keep rows chosen by an order; unless that order is total,
+ *       PostgreSQL picks among tied rows as its plan happens to read them.
  *       "Total" is decided conservatively: every output is a DISTINCT ON key, or the ORDER BY
  *       names every primary-key column of every table of that SELECT's FROM (a grouped SELECT:
  *       every GROUP BY expression). A FROM subquery has no key here, so it never fixes the order.</li>
@@ -46,6 +47,8 @@ final class Determinism {
     static void requireFunctionOfData(SqlNode root, Map<List<String>, BaseTable> tables) throws NotDifferentiable {
         Set<String> aliases = definedNames(root);
         Map<SqlSelect, SqlNodeList> orders = new IdentityHashMap<>();
+        // The whole query's own ORDER BY … LIMIT is top-k, refused on its own terms by the compiler.
+        SqlNode top = root instanceof org.apache.calcite.sql.SqlWith with ? with.body : root;
         String[] problem = new String[1];
         root.accept(new SqlBasicVisitor<Void>() {
             @Override
@@ -57,7 +60,8 @@ final class Determinism {
                     if (order.query instanceof SqlSelect select) {
                         orders.put(select, order.orderList);
                     }
-                    if ((order.fetch != null || order.offset != null) && !totalOrder(order.query, order.orderList, tables)) {
+                    if (order != top && (order.fetch != null || order.offset != null)
+                            && !totalOrder(order.query, order.orderList, tables)) {
                         problem[0] = "LIMIT/OFFSET without an ORDER BY that fixes the rows (one naming every primary-key"
                                 + " column of the tables it reads) keeps whichever rows PostgreSQL reads first" + FIX
                                 + "; order by a unique key as well";
