@@ -52,7 +52,8 @@ final class PostgresDialect extends PostgresqlSqlDialect {
         }
     }
 
-    private static final java.util.Set<String> KEYWORD_FUNCTIONS = java.util.Set.of("greatest", "least");
+    private static final java.util.Set<String> KEYWORD_FUNCTIONS = java.util.Set.of("greatest", "least", "json",
+            "json_scalar", "json_serialize");
 
     @Override
     public void unparseCall(SqlWriter writer, SqlCall call, int leftPrec, int rightPrec) {
@@ -73,7 +74,8 @@ final class PostgresDialect extends PostgresqlSqlDialect {
         }
         if (call.getOperator() instanceof org.apache.calcite.sql.SqlFunction f
                 && KEYWORD_FUNCTIONS.contains(f.getName().toLowerCase(java.util.Locale.ROOT))) {
-            // GREATEST and LEAST are grammar in PostgreSQL, not functions: a quoted name is not found.
+            // GREATEST, LEAST and the SQL/JSON JSON(), JSON_SCALAR(), JSON_SERIALIZE() are grammar in
+            // PostgreSQL, not functions: a quoted name is not found.
             SqlWriter.Frame frame = writer.startFunCall(f.getName().toUpperCase(java.util.Locale.ROOT));
             for (SqlNode operand : call.getOperandList()) {
                 writer.sep(",");
@@ -135,7 +137,8 @@ final class PostgresDialect extends PostgresqlSqlDialect {
                 text.append(i > 1 ? ", " : "").append(jsonKey(call.operand(i))).append(" VALUE ")
                         .append(QueryParser.toPostgres(call.operand(i + 1)));
             }
-            text.append(nullClause(call.operand(0))).append(')');
+            // PostgreSQL takes no NULL clause without a pair: JSON_OBJECT().
+            text.append(call.operandCount() > 1 ? nullClause(call.operand(0)) : "").append(')');
         } else if (op instanceof org.apache.calcite.sql.fun.SqlJsonObjectAggAggFunction agg) {
             if (order != null) {
                 return false; // PostgreSQL's JSON_OBJECTAGG takes no ORDER BY: let it fail visibly

@@ -85,6 +85,8 @@ class SqlConstructsIT {
             "SELECT k, JSON_OBJECTAGG(id : s)::text AS o, JSON_ARRAYAGG(v ORDER BY id)::text AS arr FROM a GROUP BY k",
             "SELECT k, JSON_ARRAYAGG(s ORDER BY s DESC NULL ON NULL)::text AS arr FROM a GROUP BY k",
             "SELECT id, s IS JSON AS j, ('{\"a\":' || v || '}') IS JSON OBJECT AS o, s IS NOT JSON ARRAY AS na FROM a",
+            "SELECT id, JSON_SCALAR(v)::text AS sc, JSON_VALUE(JSON_OBJECT('v' : v)::jsonb, '$.v' RETURNING int) AS back,"
+                    + " JSON_OBJECT()::text AS empty FROM a",
             "SELECT DISTINCT ON (k) k, s FROM a ORDER BY k, id DESC",
             "SELECT DISTINCT ON (k) k FROM a",
     })

@@ -111,6 +111,10 @@ class UnparseRoundTripIT {
             "SELECT n, JSON_OBJECTAGG(id : s)::text AS o, JSON_ARRAYAGG(s ORDER BY id DESC)::text AS a,"
                     + " JSON_ARRAYAGG(s ORDER BY id NULL ON NULL)::text AS b FROM rt GROUP BY n",
             "SELECT id, s IS JSON AS j, doc::text IS JSON OBJECT AS o, doc::text IS NOT JSON ARRAY AS na FROM rt",
+            "SELECT id, JSON(doc::text)::text AS j, JSON_SCALAR(n)::text AS sc, JSON_SERIALIZE(JSON(doc::text)) AS se,"
+                    + " JSON_OBJECT()::text AS empty FROM rt WHERE doc IS NOT NULL",
+            "SELECT id, JSON_VALUE(doc, '$.name') AS nm, JSON_QUERY(doc, '$.tags')::text AS tg, JSON_EXISTS(doc, '$.a.b') AS ab,"
+                    + " JSON_VALUE(doc, '$.qty' RETURNING int DEFAULT 0 ON EMPTY) AS q FROM rt",
             // operator grouping where Calcite and PostgreSQL disagree
             "SELECT id, n * id ^ 2 AS p, -n ^ 2 AS q, 2 ^ n * 3 AS r FROM rt",
             "SELECT id, n || '-' || n + 1 AS r, s ~ 'a' || 'b' AS m FROM rt",
