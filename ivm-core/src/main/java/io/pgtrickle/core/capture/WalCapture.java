@@ -216,6 +216,9 @@ final class WalCapture implements AutoCloseable {
         p.setProperty("include.unknown.datatypes", "true");
         // Each column's type name, so RowImages can tell bytea from the text bytes of a type Debezium does not know.
         p.setProperty("column.propagate.source.type", ".*");
+        // A value Debezium cannot convert would otherwise become NULL after a warning: a wrong row in
+        // every stream table reading it. Failing stops capture visibly (lastError) instead.
+        p.setProperty("event.converting.failure.handling.mode", "fail");
         p.setProperty("converters", "pgtrickle_user_arrays");
         p.setProperty("pgtrickle_user_arrays.type", UserTypeArrayConverter.class.getName());
         p.setProperty("unavailable.value.placeholder", RowImages.UNAVAILABLE);
