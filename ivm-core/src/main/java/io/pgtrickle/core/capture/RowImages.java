@@ -38,6 +38,8 @@ public final class RowImages {
     public static final String UNAVAILABLE = "__debezium_unavailable_value";
     /** The schema parameter {@code column.propagate.source.type} adds: the column's type name. */
     static final String SOURCE_TYPE = "__debezium.source.column.type";
+    private static final LocalDate POSITIVE_INFINITY_DATE = LocalDate.parse("-5877611-06-21");
+    private static final LocalDate NEGATIVE_INFINITY_DATE = LocalDate.parse("-5877611-06-22");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
@@ -100,7 +102,13 @@ public final class RowImages {
         String name = schema.name();
         if (name != null) {
             switch (name) {
-                case "io.debezium.time.Date", "org.apache.kafka.connect.data.Date" -> {
+                case "io.debezium.time.Date" -> {
+                    LocalDate day = LocalDate.ofEpochDay(((Number) value).longValue());
+                    // Debezium's markers for 'infinity' and '-infinity' (an overflow of pgjdbc's).
+                    return NODES.textNode(day.equals(POSITIVE_INFINITY_DATE) ? "infinity"
+                            : day.equals(NEGATIVE_INFINITY_DATE) ? "-infinity" : day.toString());
+                }
+                case "org.apache.kafka.connect.data.Date" -> {
                     return NODES.textNode(value instanceof java.util.Date d
                             ? LocalDate.ofInstant(d.toInstant(), ZoneOffset.UTC).toString()
                             : LocalDate.ofEpochDay(((Number) value).longValue()).toString());
@@ -235,10 +243,23 @@ public final class RowImages {
         }
     }
 
-    private static String localDateTime(long value, long nanosPerUnit) {
-        long nanosTotal = Math.multiplyExact(value, nanosPerUnit);
-        Instant instant = Instant.ofEpochSecond(Math.floorDiv(nanosTotal, 1_000_000_000L),
-                Math.floorMod(nanosTotal, 1_000_000_000L));
+    /**
+     * A timestamp's text from Debezium's count of units since the epoch, without overflowing
+     * (a nanosecond count in a long spans only 1678–2262). Debezium carries 'infinity' and
+     * '-infinity' as pgjdbc's markers, in microseconds.
+     */
+    static String localDateTime(long value, long nanosPerUnit) {
+        long micros = nanosPerUnit == 1L ? value / 1_000L : nanosPerUnit == 1_000L ? value
+                : Math.abs(value) > Long.MAX_VALUE / 1_000L ? (value > 0 ? Long.MAX_VALUE : Long.MIN_VALUE) : value * 1_000L;
+        if (micros >= org.postgresql.PGStatement.DATE_POSITIVE_INFINITY) {
+            return "infinity";
+        }
+        if (micros <= org.postgresql.PGStatement.DATE_NEGATIVE_INFINITY) {
+            return "-infinity";
+        }
+        long unitsPerSecond = 1_000_000_000L / nanosPerUnit;
+        Instant instant = Instant.ofEpochSecond(Math.floorDiv(value, unitsPerSecond),
+                Math.floorMod(value, unitsPerSecond) * nanosPerUnit);
         return java.time.LocalDateTime.ofInstant(instant, ZoneOffset.UTC).toString();
     }
 

@@ -46,4 +46,13 @@ class RowImagesTest {
 
         assertThat(RowImages.toJson(image, null)).isEqualTo("{\"bt\":\"0000000000101\"}");
     }
+
+    @Test
+    void timestampsPastTheNanosecondRangeAndInfinitiesKeepTheirValue() {
+        // A count of nanoseconds in a long ends in 2262; microseconds of year 3000 must not overflow.
+        assertThat(RowImages.localDateTime(32_503_680_000_000_000L, 1_000L)).isEqualTo("3000-01-01T00:00");
+        assertThat(RowImages.localDateTime(-1L, 1_000_000L)).isEqualTo("1969-12-31T23:59:59.999");
+        assertThat(RowImages.localDateTime(org.postgresql.PGStatement.DATE_POSITIVE_INFINITY, 1_000L)).isEqualTo("infinity");
+        assertThat(RowImages.localDateTime(org.postgresql.PGStatement.DATE_NEGATIVE_INFINITY, 1_000L)).isEqualTo("-infinity");
+    }
 }
