@@ -219,8 +219,8 @@ final class WalCapture implements AutoCloseable {
         // A value Debezium cannot convert would otherwise become NULL after a warning: a wrong row in
         // every stream table reading it. Failing stops capture visibly (lastError) instead.
         p.setProperty("event.converting.failure.handling.mode", "fail");
-        p.setProperty("converters", "pgtrickle_user_arrays");
-        p.setProperty("pgtrickle_user_arrays.type", UserTypeArrayConverter.class.getName());
+        p.setProperty("converters", "pgtrickle_user_types");
+        p.setProperty("pgtrickle_user_types.type", UserTypeConverter.class.getName());
         p.setProperty("unavailable.value.placeholder", RowImages.UNAVAILABLE);
         p.setProperty("errors.max.retries", "0");
         return p;

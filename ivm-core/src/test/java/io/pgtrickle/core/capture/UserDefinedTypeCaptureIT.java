@@ -19,7 +19,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Columns of user-defined types — domains (with CHECKs), enums, composites, extension base types
- * with their own I/O (citext, hstore, ltree, cube, isbn13), arrays of these, NULL elements — are
+ * with their own I/O (citext, hstore, ltree, cube, isbn13), arrays of these, NULL elements, a domain
+ * over bytea, timestamps and dates at ±infinity — are
  * captured in each type's text form and read back exactly; queries over them are maintained
  * exactly in DIFFERENTIAL (enum order, composite equality, grouping by a domain).
  */
@@ -27,7 +28,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class UserDefinedTypeCaptureIT {
     private static final String COLUMNS = "id, p, l, m, e, c::text AS c, ci::text AS ci, h::text AS h, lt::text AS lt,"
-            + " cu::text AS cu, i::text AS i, ea::text AS ea, ca::text AS ca, pa::text AS pa, bt::text AS bt, ba, ha::text AS ha, ts_local, tz, dd";
+            + " cu::text AS cu, i::text AS i, ea::text AS ea, ca::text AS ca, pa::text AS pa, bt::text AS bt, ba, ha::text AS ha, bd, ts_local, tz, dd";
     /** Each stream table's query; the copy reads all columns, the others compute on the types. */
     private static final Map<String, String> QUERIES = Map.of(
             "udt_copy", "SELECT * FROM udt",
@@ -51,7 +52,7 @@ class UserDefinedTypeCaptureIT {
             StreamTables api = engine.streamTables();
             EngineFixture.dropAllStreamTables(api);
             db.execute("DROP TABLE IF EXISTS udt CASCADE", "DROP TYPE IF EXISTS mood CASCADE", "DROP TYPE IF EXISTS pair CASCADE",
-                    "DROP DOMAIN IF EXISTS posint CASCADE", "DROP DOMAIN IF EXISTS label CASCADE", "DROP DOMAIN IF EXISTS amount CASCADE",
+                    "DROP DOMAIN IF EXISTS posint CASCADE", "DROP DOMAIN IF EXISTS label CASCADE", "DROP DOMAIN IF EXISTS amount CASCADE", "DROP DOMAIN IF EXISTS blob CASCADE",
                     "CREATE EXTENSION IF NOT EXISTS citext", "CREATE EXTENSION IF NOT EXISTS hstore",
                     "CREATE EXTENSION IF NOT EXISTS ltree", "CREATE EXTENSION IF NOT EXISTS cube", "CREATE EXTENSION IF NOT EXISTS isn",
                     // Declared out of alphabetical order, so that enum order differs from text order.
@@ -60,19 +61,20 @@ class UserDefinedTypeCaptureIT {
                     "CREATE DOMAIN posint AS int CHECK (VALUE > 0)",
                     "CREATE DOMAIN label AS text CHECK (VALUE <> '')",
                     "CREATE DOMAIN amount AS numeric(10,2) CHECK (VALUE >= 0)",
+                    "CREATE DOMAIN blob AS bytea",
                     "CREATE TABLE udt (id int PRIMARY KEY, p posint, l label, m amount, e mood, c pair, ci citext, h hstore,"
-                            + " lt ltree, cu cube, i isbn13, ea mood[], ca pair[], pa posint[], bt bit(13), ba bytea, ha hstore[], ts_local timestamp, tz timestamptz, dd date)",
+                            + " lt ltree, cu cube, i isbn13, ea mood[], ca pair[], pa posint[], bt bit(13), ba bytea, ha hstore[], bd blob, ts_local timestamp, tz timestamptz, dd date)",
                     "INSERT INTO udt VALUES (1, 1, 'x', 1.5, 'ok', ROW(1,'a'), 'AbC', 'a=>1', 'a.b', '(1,2)', '978-0-393-04002-9',"
-                            + " '{sad,happy}', ARRAY[ROW(1,'x')::pair], '{1,2}', B'0000000000001', '\\x0102', ARRAY['a=>1'::hstore], '2024-01-02 03:04:05.678', '2024-01-02 03:04:05+02', 'infinity'),"
-                            + " (3, 3, 'z', 0, 'sad', NULL, 'q', NULL, 'c', '(0)', NULL, '{}', NULL, NULL, NULL, NULL, NULL, NULL, NULL, '-infinity')");
+                            + " '{sad,happy}', ARRAY[ROW(1,'x')::pair], '{1,2}', B'0000000000001', '\\x0102', ARRAY['a=>1'::hstore], '\\x00ff5c', '2024-01-02 03:04:05.678', '2024-01-02 03:04:05+02', 'infinity'),"
+                            + " (3, 3, 'z', 0, 'sad', NULL, 'q', NULL, 'c', '(0)', NULL, '{}', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '-infinity')");
             QUERIES.forEach((name, query) -> api.create(StreamTableSpec.parse(name, query, "1h", "DIFFERENTIAL")));
 
             db.execute("INSERT INTO udt VALUES (2, 2, 'y', 2.25, 'happy', ROW(2,'b\"q'), 'xYz', 'b=>2, \"c d\"=>NULL', 'a.b.c',"
                             + " '(1,2),(3,4)', '978-0-393-04002-9', '{ok,NULL}', ARRAY[ROW(2,'y,z')::pair, NULL, ROW(NULL,NULL)::pair],"
-                            + " '{3,NULL}', B'1010101010101', '\\xff00', ARRAY['b=>\"x y\"'::hstore, NULL], 'infinity', '-infinity', '2024-02-29'),"
-                            + " (4, 2, 'w', 7, 'happy', ROW(1,'a'), 'abc', '', 'a', '(5)', NULL, '{happy}', '{}', '{}', B'0000000000000', '\\x', '{}', '1999-12-31 23:59:59', '1999-12-31 23:59:59.999999+00', '1999-12-31')",
+                            + " '{3,NULL}', B'1010101010101', '\\xff00', ARRAY['b=>\"x y\"'::hstore, NULL], '\\x31', 'infinity', '-infinity', '2024-02-29'),"
+                            + " (4, 2, 'w', 7, 'happy', ROW(1,'a'), 'abc', '', 'a', '(5)', NULL, '{happy}', '{}', '{}', B'0000000000000', '\\x', '{}', '\\x', '1999-12-31 23:59:59', '1999-12-31 23:59:59.999999+00', '1999-12-31')",
                     "UPDATE udt SET p = 5, e = 'sad', c = ROW(9, NULL), ea = ea || 'ok'::mood, h = h || 'k=>\"v,w\"' WHERE id = 1",
-                    "UPDATE udt SET dd = 'infinity', ts_local = '-infinity', tz = 'infinity' WHERE id = 3");
+                    "UPDATE udt SET dd = 'infinity', ts_local = '-infinity', tz = 'infinity', bd = '\\x5c00' WHERE id = 3");
             refreshAllAndCheck(api);
             assertThat(db.rows("SELECT e::text AS label, n, total FROM udt_by_mood ORDER BY e"))
                     .containsExactly(List.of("sad", 2L, new BigDecimal("1.50")), List.of("happy", 2L, new BigDecimal("9.25")));
