@@ -37,6 +37,43 @@ LANGUAGE sql STABLE AS $$
                                          AND b.attnum > 0 AND NOT b.attisdropped))
 $$;
 
+-- The row image a capture trigger writes for the row alias: to_jsonb(alias), except that columns
+-- of user-defined types (domains over anything but json/jsonb, enums, composites, extension types,
+-- arrays of them) are written in their text form. jsonb_populate_record feeds a JSON string to the
+-- column type's input function, so the text form always reads back exactly (and WAL capture writes
+-- these types as text too), while to_jsonb uses a type's own cast to jsonb where there is one
+-- (hstore's gives an object, which hstore's input cannot read). project: only the source's columns
+-- (for a member with columns of its own). Regenerated with the trigger body by _reconcile_capture,
+-- so a column added or retyped later is covered.
+CREATE FUNCTION pgtrickle._row_image(source oid, alias text, project boolean) RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    WITH RECURSIVE cols(attnum, attname, user_type, base) AS (
+        SELECT a.attnum, a.attname, t.typnamespace <> 'pg_catalog'::regnamespace, t.oid
+          FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+         WHERE a.attrelid = source AND a.attnum > 0 AND NOT a.attisdropped
+        UNION ALL
+        -- a domain's base type, through domains over domains, decides whether it is JSON
+        SELECT c.attnum, c.attname, c.user_type, b.typbasetype
+          FROM cols c JOIN pg_type b ON b.oid = c.base WHERE b.typtype = 'd'),
+    typed AS (
+        SELECT c.attnum, c.attname,
+               c.user_type AND c.base NOT IN ('json'::regtype, 'jsonb'::regtype) AS as_text
+          FROM cols c JOIN pg_type t ON t.oid = c.base WHERE t.typtype <> 'd'),
+    pairs AS (
+        SELECT attnum, quote_literal(attname) || ', ' || alias || '.' || quote_ident(attname)
+                   || CASE WHEN as_text THEN '::text' ELSE '' END AS pair,
+               -- jsonb_build_object takes at most 100 arguments: 50 pairs per call
+               (row_number() OVER (ORDER BY attnum) - 1) / 50 AS chunk
+          FROM typed WHERE project OR as_text),
+    calls AS (
+        SELECT chunk, 'jsonb_build_object(' || string_agg(pair, ', ' ORDER BY attnum) || ')' AS call
+          FROM pairs GROUP BY chunk)
+    SELECT CASE WHEN project
+                THEN coalesce((SELECT string_agg(call, ' || ' ORDER BY chunk) FROM calls), '''{}''::jsonb')
+                ELSE 'to_jsonb(' || alias || ')'
+                     || coalesce((SELECT string_agg(' || ' || call, '' ORDER BY chunk) FROM calls), '') END
+$$;
+
 -- The body of a source's capture trigger function. The trigger's argument says how it is attached:
 --   all      on a member of the source's tree: every row of the statement belongs to the source;
 --   project  the same, on a member with extra columns: the rows keep the source's columns;
@@ -48,7 +85,6 @@ LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     buffer   text := 'pgtrickle_changes.' || quote_ident('changes_' || source);
     ins      text;
-    rowtype  text := source::regclass::text;
     bounds   text := CASE WHEN (SELECT relispartition FROM pg_class WHERE oid = source)
                           THEN pg_get_partition_constraintdef(source) END;
 BEGIN
@@ -57,12 +93,14 @@ BEGIN
     RETURN E'\nBEGIN\n'
         || E'  IF TG_LEVEL = ''ROW'' THEN\n'
         || E'    IF TG_OP IN (''UPDATE'', ''DELETE'') THEN\n'
-        || E'      ' || ins || E'-1, CASE WHEN TG_ARGV[0] = ''project'' THEN to_jsonb(jsonb_populate_record(NULL::'
-        ||              rowtype || E', to_jsonb(OLD))) ELSE to_jsonb(OLD) END;\n'
+        || E'      ' || ins || '-1, CASE WHEN TG_ARGV[0] = ''project'' THEN '
+        ||              pgtrickle._row_image(source, 'OLD', true) || ' ELSE ' || pgtrickle._row_image(source, 'OLD', false)
+        ||              E' END;\n'
         || E'    END IF;\n'
         || E'    IF TG_OP IN (''INSERT'', ''UPDATE'') THEN\n'
-        || E'      ' || ins || E'1, CASE WHEN TG_ARGV[0] = ''project'' THEN to_jsonb(jsonb_populate_record(NULL::'
-        ||              rowtype || E', to_jsonb(NEW))) ELSE to_jsonb(NEW) END;\n'
+        || E'      ' || ins || '1, CASE WHEN TG_ARGV[0] = ''project'' THEN '
+        ||              pgtrickle._row_image(source, 'NEW', true) || ' ELSE ' || pgtrickle._row_image(source, 'NEW', false)
+        ||              E' END;\n'
         || E'    END IF;\n'
         || E'    RETURN NULL;\n'
         || E'  END IF;\n'
@@ -70,25 +108,25 @@ BEGIN
         || E'    ' || ins || E'0, NULL;\n'
         || E'  ELSIF TG_ARGV[0] = ''project'' THEN\n'
         || E'    IF TG_OP IN (''UPDATE'', ''DELETE'') THEN\n'
-        || E'      ' || ins || '-1, to_jsonb(jsonb_populate_record(NULL::' || rowtype || E', to_jsonb(o))) FROM pgt_old o;\n'
+        || E'      ' || ins || '-1, ' || pgtrickle._row_image(source, 'o', true) || E' FROM pgt_old o;\n'
         || E'    END IF;\n'
         || E'    IF TG_OP IN (''INSERT'', ''UPDATE'') THEN\n'
-        || E'      ' || ins || '1, to_jsonb(jsonb_populate_record(NULL::' || rowtype || E', to_jsonb(n))) FROM pgt_new n;\n'
+        || E'      ' || ins || '1, ' || pgtrickle._row_image(source, 'n', true) || E' FROM pgt_new n;\n'
         || E'    END IF;\n'
         || CASE WHEN bounds IS NULL THEN '' ELSE
            E'  ELSIF TG_ARGV[0] = ''filter'' THEN\n'
         || E'    IF TG_OP IN (''UPDATE'', ''DELETE'') THEN\n'
-        || E'      ' || ins || '-1, to_jsonb(o) FROM pgt_old o WHERE ' || bounds || E';\n'
+        || E'      ' || ins || '-1, ' || pgtrickle._row_image(source, 'o', false) || ' FROM pgt_old o WHERE ' || bounds || E';\n'
         || E'    END IF;\n'
         || E'    IF TG_OP IN (''INSERT'', ''UPDATE'') THEN\n'
-        || E'      ' || ins || '1, to_jsonb(n) FROM pgt_new n WHERE ' || bounds || E';\n'
+        || E'      ' || ins || '1, ' || pgtrickle._row_image(source, 'n', false) || ' FROM pgt_new n WHERE ' || bounds || E';\n'
         || E'    END IF;\n' END
         || E'  ELSE\n'
         || E'    IF TG_OP IN (''UPDATE'', ''DELETE'') THEN\n'
-        || E'      ' || ins || E'-1, to_jsonb(o) FROM pgt_old o;\n'
+        || E'      ' || ins || '-1, ' || pgtrickle._row_image(source, 'o', false) || E' FROM pgt_old o;\n'
         || E'    END IF;\n'
         || E'    IF TG_OP IN (''INSERT'', ''UPDATE'') THEN\n'
-        || E'      ' || ins || E'1, to_jsonb(n) FROM pgt_new n;\n'
+        || E'      ' || ins || '1, ' || pgtrickle._row_image(source, 'n', false) || E' FROM pgt_new n;\n'
         || E'    END IF;\n'
         || E'  END IF;\n'
         || E'  RETURN NULL;\n'

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalTime;
@@ -25,11 +26,20 @@ import org.apache.kafka.connect.data.Struct;
  * {@code to_jsonb(row)} into the same buffers, so both capture modes decode the same way.
  *
  * <p>Relies on the connector settings made in {@link WalCapture}: decimals and intervals as
- * strings, binary as bytes, time types in Debezium's micro/nano representations.
+ * strings, binary as bytes, time types in Debezium's micro/nano representations, and each column's
+ * source type as a schema parameter. Types Debezium does not know (composites, domains, arrays of
+ * them, extension types such as cube or isbn13) arrive as the bytes of pgoutput's text form: they
+ * are written back as that text, which the type's own input function reads, and only {@code bytea}
+ * bytes become a bytea literal. hstore (which Debezium turns into a JSON object) is written in
+ * hstore's own text form, since its input function reads no JSON.
  */
 public final class RowImages {
     /** What Debezium puts in place of a TOASTed value the WAL record does not carry. */
     public static final String UNAVAILABLE = "__debezium_unavailable_value";
+    /** The schema parameter {@code column.propagate.source.type} adds: the column's type name. */
+    static final String SOURCE_TYPE = "__debezium.source.column.type";
+    private static final LocalDate POSITIVE_INFINITY_DATE = LocalDate.parse("-5877611-06-21");
+    private static final LocalDate NEGATIVE_INFINITY_DATE = LocalDate.parse("-5877611-06-22");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
@@ -48,7 +58,7 @@ public final class RowImages {
             if (before != null && isUnavailable(value)) {
                 value = before.get(f.name());
             }
-            row.set(f.name(), node(f.schema(), value));
+            row.set(f.name(), node(f.schema(), value, sourceType(f.schema())));
         }
         try {
             return JSON.writeValueAsString(row);
@@ -62,7 +72,7 @@ public final class RowImages {
             return s.equals(UNAVAILABLE);
         }
         if (value instanceof byte[] b) {
-            return new String(b, java.nio.charset.StandardCharsets.UTF_8).equals(UNAVAILABLE);
+            return new String(b, StandardCharsets.UTF_8).equals(UNAVAILABLE);
         }
         if (value instanceof ByteBuffer b) {
             return isUnavailable(bytes(b));
@@ -73,14 +83,32 @@ public final class RowImages {
         return false;
     }
 
-    private static JsonNode node(Schema schema, Object value) {
+    private static String sourceType(Schema schema) {
+        Map<String, String> parameters = schema.parameters();
+        return parameters == null ? null : parameters.get(SOURCE_TYPE);
+    }
+
+    /**
+     * @param sourceType the column's PostgreSQL type name (arrays: {@code _element}), or null when
+     *                   the connector did not say (then bytes are taken for bytea, as before)
+     */
+    private static JsonNode node(Schema schema, Object value, String sourceType) {
         if (value == null) {
             return NODES.nullNode();
+        }
+        if (sourceType != null && sourceType.equalsIgnoreCase("hstore")) {
+            return NODES.textNode(hstoreText(value));
         }
         String name = schema.name();
         if (name != null) {
             switch (name) {
-                case "io.debezium.time.Date", "org.apache.kafka.connect.data.Date" -> {
+                case "io.debezium.time.Date" -> {
+                    LocalDate day = LocalDate.ofEpochDay(((Number) value).longValue());
+                    // Debezium's markers for 'infinity' and '-infinity' (an overflow of pgjdbc's).
+                    return NODES.textNode(day.equals(POSITIVE_INFINITY_DATE) ? "infinity"
+                            : day.equals(NEGATIVE_INFINITY_DATE) ? "-infinity" : day.toString());
+                }
+                case "org.apache.kafka.connect.data.Date" -> {
                     return NODES.textNode(value instanceof java.util.Date d
                             ? LocalDate.ofInstant(d.toInstant(), ZoneOffset.UTC).toString()
                             : LocalDate.ofEpochDay(((Number) value).longValue()).toString());
@@ -107,6 +135,9 @@ public final class RowImages {
                     Struct p = (Struct) value;
                     return NODES.textNode("(" + p.get("x") + "," + p.get("y") + ")");
                 }
+                case "io.debezium.data.Bits" -> {
+                    return NODES.textNode(bitText(value instanceof ByteBuffer b ? bytes(b) : (byte[]) value, schema));
+                }
                 case "io.debezium.data.Json" -> {
                     // json and jsonb arrive as their text; as a string they would be double-encoded.
                     return parseJson((String) value);
@@ -125,28 +156,83 @@ public final class RowImages {
                         : NODES.textNode(Double.isNaN(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity");
             }
             case STRING -> NODES.textNode((String) value);
-            case BYTES -> NODES.textNode("\\x" + HexFormat.of().formatHex(
-                    value instanceof ByteBuffer b ? bytes(b) : value instanceof BigDecimal bd
-                            ? bd.toPlainString().getBytes(java.nio.charset.StandardCharsets.UTF_8) : (byte[]) value));
+            case BYTES -> {
+                byte[] raw = value instanceof ByteBuffer b ? bytes(b) : value instanceof BigDecimal bd
+                        ? bd.toPlainString().getBytes(StandardCharsets.UTF_8) : (byte[]) value;
+                yield isBytea(sourceType) ? NODES.textNode("\\x" + HexFormat.of().formatHex(raw))
+                        : NODES.textNode(new String(raw, StandardCharsets.UTF_8));
+            }
             case ARRAY -> {
                 ArrayNode array = NODES.arrayNode();
                 for (Object element : (List<?>) value) {
-                    array.add(node(schema.valueSchema(), element));
+                    array.add(node(schema.valueSchema(), element, elementType(sourceType)));
                 }
                 yield array;
             }
             case MAP -> {
                 ObjectNode map = NODES.objectNode();
-                ((Map<?, ?>) value).forEach((k, v) -> map.set(String.valueOf(k), node(schema.valueSchema(), v)));
+                ((Map<?, ?>) value).forEach((k, v) -> map.set(String.valueOf(k), node(schema.valueSchema(), v, null)));
                 yield map;
             }
             case STRUCT -> {
                 ObjectNode struct = NODES.objectNode();
                 Struct s = (Struct) value;
-                s.schema().fields().forEach(f -> struct.set(f.name(), node(f.schema(), s.get(f))));
+                s.schema().fields().forEach(f -> struct.set(f.name(), node(f.schema(), s.get(f), null)));
                 yield struct;
             }
         };
+    }
+
+    /**
+     * A bit string's text from Debezium's little-endian bytes, as long as the declared length
+     * ({@code bit(n)}); a {@code varbit} value's leading zeros are not in the event.
+     */
+    private static String bitText(byte[] littleEndian, Schema schema) {
+        java.util.BitSet bits = java.util.BitSet.valueOf(littleEndian);
+        String declared = schema.parameters() == null ? null : schema.parameters().get("length");
+        int length = declared == null ? 0 : Integer.parseInt(declared);
+        if (length <= 0 || length > littleEndian.length * 8 + 64) {
+            length = Math.max(1, bits.length());
+        }
+        StringBuilder text = new StringBuilder(length);
+        for (int i = length - 1; i >= 0; i--) {
+            text.append(bits.get(i) ? '1' : '0');
+        }
+        return text.toString();
+    }
+
+    /** Bytes are a bytea value only for bytea columns; otherwise they are a value's text form. */
+    private static boolean isBytea(String sourceType) {
+        return sourceType == null || sourceType.equalsIgnoreCase("bytea") || sourceType.equalsIgnoreCase("_bytea");
+    }
+
+    private static String elementType(String arrayType) {
+        return arrayType != null && arrayType.startsWith("_") ? arrayType.substring(1) : null;
+    }
+
+    /** hstore's text form ({@code "k"=>"v", "n"=>NULL}) of Debezium's map or JSON object text. */
+    static String hstoreText(Object value) {
+        Map<?, ?> pairs;
+        if (value instanceof Map<?, ?> m) {
+            pairs = m;
+        } else {
+            JsonNode object = parseJson(String.valueOf(value));
+            java.util.LinkedHashMap<String, String> read = new java.util.LinkedHashMap<>();
+            object.fields().forEachRemaining(e -> read.put(e.getKey(), e.getValue().isNull() ? null : e.getValue().asText()));
+            pairs = read;
+        }
+        StringBuilder text = new StringBuilder();
+        pairs.forEach((k, v) -> {
+            if (!text.isEmpty()) {
+                text.append(", ");
+            }
+            text.append(hstoreQuoted(String.valueOf(k))).append("=>").append(v == null ? "NULL" : hstoreQuoted(String.valueOf(v)));
+        });
+        return text.toString();
+    }
+
+    private static String hstoreQuoted(String s) {
+        return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
     }
 
     private static JsonNode parseJson(String text) {
@@ -157,10 +243,23 @@ public final class RowImages {
         }
     }
 
-    private static String localDateTime(long value, long nanosPerUnit) {
-        long nanosTotal = Math.multiplyExact(value, nanosPerUnit);
-        Instant instant = Instant.ofEpochSecond(Math.floorDiv(nanosTotal, 1_000_000_000L),
-                Math.floorMod(nanosTotal, 1_000_000_000L));
+    /**
+     * A timestamp's text from Debezium's count of units since the epoch, without overflowing
+     * (a nanosecond count in a long spans only 1678–2262). Debezium carries 'infinity' and
+     * '-infinity' as pgjdbc's markers, in microseconds.
+     */
+    static String localDateTime(long value, long nanosPerUnit) {
+        long micros = nanosPerUnit == 1L ? value / 1_000L : nanosPerUnit == 1_000L ? value
+                : Math.abs(value) > Long.MAX_VALUE / 1_000L ? (value > 0 ? Long.MAX_VALUE : Long.MIN_VALUE) : value * 1_000L;
+        if (micros >= org.postgresql.PGStatement.DATE_POSITIVE_INFINITY) {
+            return "infinity";
+        }
+        if (micros <= org.postgresql.PGStatement.DATE_NEGATIVE_INFINITY) {
+            return "-infinity";
+        }
+        long unitsPerSecond = 1_000_000_000L / nanosPerUnit;
+        Instant instant = Instant.ofEpochSecond(Math.floorDiv(value, unitsPerSecond),
+                Math.floorMod(value, unitsPerSecond) * nanosPerUnit);
         return java.time.LocalDateTime.ofInstant(instant, ZoneOffset.UTC).toString();
     }
 

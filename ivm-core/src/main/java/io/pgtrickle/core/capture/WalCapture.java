@@ -214,6 +214,13 @@ final class WalCapture implements AutoCloseable {
         p.setProperty("hstore.handling.mode", "json");
         p.setProperty("time.precision.mode", "adaptive_time_microseconds");
         p.setProperty("include.unknown.datatypes", "true");
+        // Each column's type name, so RowImages can tell bytea from the text bytes of a type Debezium does not know.
+        p.setProperty("column.propagate.source.type", ".*");
+        // A value Debezium cannot convert would otherwise become NULL after a warning: a wrong row in
+        // every stream table reading it. Failing stops capture visibly (lastError) instead.
+        p.setProperty("event.converting.failure.handling.mode", "fail");
+        p.setProperty("converters", "pgtrickle_user_types");
+        p.setProperty("pgtrickle_user_types.type", UserTypeConverter.class.getName());
         p.setProperty("unavailable.value.placeholder", RowImages.UNAVAILABLE);
         p.setProperty("errors.max.retries", "0");
         return p;

@@ -63,6 +63,7 @@ public final class IvmCompiler {
         node = inlineCommonTableExpressions(node);
         node = ViewInliner.inline(c, node);
         Map<List<String>, BaseTable> tables = resolveTables(c, node);
+        Determinism.requireFunctionOfData(node, tables);
         IvmPlan plan = compileQuery(c, node, names, tables);
         if (plan.names().size() != names.size()) {
             throw new NotDifferentiable("the select list does not match the stream table's columns");
@@ -108,6 +109,7 @@ public final class IvmCompiler {
                                      Map<List<String>, BaseTable> tables, String orderBy)
             throws NotDifferentiable, SQLException {
         rejectUnsupportedExpressions(select);
+        UsingJoins.rewrite(select, tables, q -> outputNames(c, q));
         List<FromItem> items = new ArrayList<>();
         FromTree from = fromTree(c, select.getFrom(), items, tables);
         List<SqlNode> outputs = expandSelectList(select.getSelectList(), items);
@@ -424,9 +426,6 @@ public final class IvmCompiler {
         }
         if (node instanceof SqlJoin join) {
             JoinType type = join.getJoinType();
-            if (join.isNatural() || join.getConditionType() == JoinConditionType.USING) {
-                throw new NotDifferentiable("NATURAL JOIN / JOIN … USING have no delta rule yet");
-            }
             FromTree left = fromTree(c, join.getLeft(), items, tables);
             FromTree right = fromTree(c, join.getRight(), items, tables);
             String condition = join.getConditionType() == JoinConditionType.ON ? SqlTrees.sql(join.getCondition()) : null;
@@ -479,7 +478,7 @@ public final class IvmCompiler {
     }
 
     /** The column names PostgreSQL gives a subquery's outputs. */
-    private static List<String> outputNames(Connection c, SqlNode query) throws SQLException {
+    static List<String> outputNames(Connection c, SqlNode query) throws SQLException {
         // A plain statement: JSON operators such as ? must not be taken for parameters.
         try (var s = c.createStatement(); var rs = s.executeQuery("SELECT * FROM (" + SqlTrees.sql(query) + ") __pgt_x LIMIT 0")) {
             var md = rs.getMetaData();

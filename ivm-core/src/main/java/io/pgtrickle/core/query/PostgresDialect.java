@@ -52,7 +52,8 @@ final class PostgresDialect extends PostgresqlSqlDialect {
         }
     }
 
-    private static final java.util.Set<String> KEYWORD_FUNCTIONS = java.util.Set.of("greatest", "least");
+    private static final java.util.Set<String> KEYWORD_FUNCTIONS = java.util.Set.of("greatest", "least", "json",
+            "json_scalar", "json_serialize");
 
     @Override
     public void unparseCall(SqlWriter writer, SqlCall call, int leftPrec, int rightPrec) {
@@ -73,7 +74,8 @@ final class PostgresDialect extends PostgresqlSqlDialect {
         }
         if (call.getOperator() instanceof org.apache.calcite.sql.SqlFunction f
                 && KEYWORD_FUNCTIONS.contains(f.getName().toLowerCase(java.util.Locale.ROOT))) {
-            // GREATEST and LEAST are grammar in PostgreSQL, not functions: a quoted name is not found.
+            // GREATEST, LEAST and the SQL/JSON JSON(), JSON_SCALAR(), JSON_SERIALIZE() are grammar in
+            // PostgreSQL, not functions: a quoted name is not found.
             SqlWriter.Frame frame = writer.startFunCall(f.getName().toUpperCase(java.util.Locale.ROOT));
             for (SqlNode operand : call.getOperandList()) {
                 writer.sep(",");
@@ -82,11 +84,86 @@ final class PostgresDialect extends PostgresqlSqlDialect {
             writer.endFunCall(frame);
             return;
         }
+        if (unparseSqlJson(writer, call, null)) {
+            return;
+        }
+        if (call.getKind() == SqlKind.WITHIN_GROUP && call.operand(0) instanceof SqlCall aggregate
+                && !ORDERED_SET.contains(aggregate.getOperator().getName().toLowerCase(java.util.Locale.ROOT))) {
+            // Only ordered-set aggregates take WITHIN GROUP; any other aggregate's order goes inside: f(x ORDER BY y).
+            SqlNodeList order = call.operand(1);
+            if (!unparseSqlJson(writer, aggregate, order)) {
+                String text = QueryParser.toPostgres(aggregate);
+                writer.literal(text.substring(0, text.lastIndexOf(')')) + orderBy(order) + ")");
+            }
+            return;
+        }
+        if (call.getKind() == SqlKind.DOT && call.operandCount() == 2 && call.operand(1) instanceof SqlIdentifier field) {
+            // Field selection from a composite value: PostgreSQL needs (value).field, else it reads a table name.
+            SqlWriter.Frame frame = writer.startList("(", ")");
+            call.operand(0).unparse(writer, 0, 0);
+            writer.endList(frame);
+            writer.setNeedWhitespace(false);
+            writer.print(".");
+            writer.setNeedWhitespace(false);
+            field.unparse(writer, 0, 0);
+            return;
+        }
         if (call.getKind() == SqlKind.COLLECTION_TABLE && call.operandCount() == 1) {
             call.operand(0).unparse(writer, 0, 0);
             return;
         }
         super.unparseCall(writer, call, leftPrec, rightPrec);
+    }
+
+    /** PostgreSQL's ordered-set and hypothetical-set aggregates: the ones written with WITHIN GROUP. */
+    private static final java.util.Set<String> ORDERED_SET = java.util.Set.of("percentile_cont", "percentile_disc",
+            "mode", "rank", "dense_rank", "percent_rank", "cume_dist");
+
+    private static String orderBy(SqlNodeList order) {
+        return " ORDER BY " + String.join(", ", order.getList().stream().map(QueryParser::toPostgres).toList());
+    }
+
+    /**
+     * The SQL/JSON constructors in PostgreSQL's syntax: Calcite prints {@code KEY k VALUE v}, which
+     * PostgreSQL reads as a typed literal of a type "key". The NULL clause is always printed, so
+     * each default (NULL ON NULL for objects, ABSENT ON NULL for arrays, the same in both) is kept.
+     */
+    private static boolean unparseSqlJson(SqlWriter writer, SqlCall call, SqlNodeList order) {
+        SqlOperator op = call.getOperator();
+        StringBuilder text = new StringBuilder();
+        if (op instanceof org.apache.calcite.sql.fun.SqlJsonObjectFunction) {
+            text.append("JSON_OBJECT(");
+            for (int i = 1; i + 1 < call.operandCount(); i += 2) {
+                text.append(i > 1 ? ", " : "").append(jsonKey(call.operand(i))).append(" VALUE ")
+                        .append(QueryParser.toPostgres(call.operand(i + 1)));
+            }
+            // PostgreSQL takes no NULL clause without a pair: JSON_OBJECT().
+            text.append(call.operandCount() > 1 ? nullClause(call.operand(0)) : "").append(')');
+        } else if (op instanceof org.apache.calcite.sql.fun.SqlJsonObjectAggAggFunction agg) {
+            if (order != null) {
+                return false; // PostgreSQL's JSON_OBJECTAGG takes no ORDER BY: let it fail visibly
+            }
+            text.append("JSON_OBJECTAGG(").append(jsonKey(call.operand(0))).append(" VALUE ")
+                    .append(QueryParser.toPostgres(call.operand(1))).append(' ').append(agg.getNullClause().sql).append(')');
+        } else if (op instanceof org.apache.calcite.sql.fun.SqlJsonArrayAggAggFunction agg) {
+            text.append("JSON_ARRAYAGG(").append(QueryParser.toPostgres(call.operand(0)))
+                    .append(order == null ? "" : orderBy(order)).append(' ').append(agg.getNullClause().sql).append(')');
+        } else {
+            return false;
+        }
+        writer.literal(text.toString());
+        return true;
+    }
+
+    /** A key PostgreSQL reads before VALUE: a literal or column as it is, anything else parenthesised. */
+    private static String jsonKey(SqlNode key) {
+        String text = QueryParser.toPostgres(key);
+        return key instanceof org.apache.calcite.sql.SqlLiteral || key instanceof SqlIdentifier ? text : "(" + text + ")";
+    }
+
+    private static String nullClause(SqlNode flag) {
+        Object value = flag instanceof org.apache.calcite.sql.SqlLiteral l ? l.getValue() : null;
+        return value instanceof org.apache.calcite.sql.SqlJsonConstructorNullClause clause ? " " + clause.sql : "";
     }
 
     /** Typed literals print as written ({@code interval '5 minutes'}); Calcite's DOUBLE as PostgreSQL's name. */

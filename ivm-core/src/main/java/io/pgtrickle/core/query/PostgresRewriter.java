@@ -728,7 +728,19 @@ final class PostgresRewriter {
         if (!parenAt(es, p)) {
             return new Parsed(text.toString(), p, false);
         }
-        text.append(es.get(p).lead()).append(groupText((Group) es.get(p)));
+        Group args = (Group) es.get(p);
+        int orderBy = topLevelOrderBy(args.items());
+        if (orderBy < 0) {
+            text.append(args.lead()).append(groupText(args));
+        } else {
+            // f(x ORDER BY y) is PostgreSQL's; Babel parses it only for a few functions. Carried as
+            // f(x) WITHIN GROUP (ORDER BY y), which PostgresDialect prints back inside the parentheses.
+            List<Elem> items = args.items();
+            int tail = constructorTail(items, orderBy + 2);
+            text.append(args.lead()).append("(").append(sequence(items.subList(0, orderBy)))
+                    .append(sequence(items.subList(tail, items.size()))).append(args.close().lead())
+                    .append(") WITHIN GROUP (ORDER BY").append(sequence(items.subList(orderBy + 2, tail))).append(")");
+        }
         p++;
         while (true) {
             if (word(es, p, "within") && word(es, p + 1, "group") && parenAt(es, p + 2)) {
@@ -747,6 +759,30 @@ final class PostgresRewriter {
                 return new Parsed(text.toString(), p, false);
             }
         }
+    }
+
+    /**
+     * Where the clauses that follow an aggregate's ORDER BY inside its parentheses begin
+     * ({@code JSON_ARRAYAGG(v ORDER BY k ABSENT ON NULL RETURNING jsonb)}), or the end.
+     */
+    private static int constructorTail(List<Elem> items, int from) {
+        for (int k = from; k < items.size(); k++) {
+            if (items.get(k) instanceof Tok t && (t.isWord("returning")
+                    || ((t.isWord("null") || t.isWord("absent")) && word(items, k + 1, "on") && word(items, k + 2, "null")))) {
+                return k;
+            }
+        }
+        return items.size();
+    }
+
+    /** Index of an {@code ORDER BY} among a call's arguments (not nested), or -1. */
+    private static int topLevelOrderBy(List<Elem> items) {
+        for (int k = 1; k + 1 < items.size(); k++) {
+            if (items.get(k) instanceof Tok t && t.isWord("order") && items.get(k + 1) instanceof Tok b && b.isWord("by")) {
+                return k;
+            }
+        }
+        return -1;
     }
 
     /** The contents of {@code CAST( … )}: the expression rewritten, the type kept verbatim. */

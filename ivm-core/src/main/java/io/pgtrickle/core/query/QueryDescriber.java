@@ -23,6 +23,7 @@ import java.util.Set;
  */
 public final class QueryDescriber {
     private static final String PROBE = "pg_temp.__pgt_probe";
+    private static final String DUPLICATE_COLUMN = "42701";
 
     /**
      * @param query a query that passed {@link SqlText#requireSingleStatement}
@@ -51,6 +52,12 @@ public final class QueryDescriber {
             return new QueryDescription(query, columns, sources, functions);
         } catch (SQLException e) {
             rollbackTo(c, sp, e);
+            if (DUPLICATE_COLUMN.equals(e.getSQLState())) {
+                String duplicates = duplicateOutputs(c, query);
+                if (duplicates != null) {
+                    throw new PgTrickleException(ErrorCode.INVALID_QUERY, duplicates, e);
+                }
+            }
             throw new PgTrickleException(ErrorCode.INVALID_QUERY, "invalid defining query: " + SqlErrors.describe(e), e);
         } catch (RuntimeException e) {
             rollbackTo(c, sp, e);
@@ -68,15 +75,35 @@ public final class QueryDescriber {
         }
     }
 
+    /**
+     * "output columns 1 and 3 are both named …" for the first name PostgreSQL gives two outputs
+     * (a table cannot have both, so CREATE TABLE AS would fail too), or null when none repeats
+     * (the duplicate was elsewhere) or the query cannot be described.
+     */
+    private static String duplicateOutputs(Connection c, String query) {
+        // A plain statement: an operator such as jsonb's ? must not be read as a parameter.
+        try (var s = c.createStatement(); var rs = s.executeQuery("SELECT * FROM (\n" + query + "\n) AS __pgt_q LIMIT 0")) {
+            var md = rs.getMetaData();
+            java.util.Map<String, Integer> first = new java.util.HashMap<>();
+            for (int i = 1; i <= md.getColumnCount(); i++) {
+                Integer earlier = first.putIfAbsent(md.getColumnLabel(i), i);
+                if (earlier != null) {
+                    return "output columns " + earlier + " and " + i + " are both named \"" + md.getColumnLabel(i)
+                            + "\" (a stream table, like CREATE TABLE AS, needs distinct column names): give them"
+                            + " distinct aliases (… AS name)";
+                }
+            }
+            return null;
+        } catch (SQLException e) {
+            return null;
+        }
+    }
+
     private static List<Column> columns(Connection c) throws SQLException {
         long probe = Jdbc.queryValue(c, Long.class, "SELECT '" + PROBE + "'::regclass::oid::bigint");
         List<Column> columns = RelationColumns.of(c, probe);
         for (int i = 0; i < columns.size(); i++) {
             Column col = columns.get(i);
-            if (col.name().equals("?column?")) {
-                throw new PgTrickleException(ErrorCode.INVALID_QUERY, "output column " + (i + 1)
-                        + " has no name: give the expression an alias (… AS name)");
-            }
             if (col.name().startsWith("__pgt_")) {
                 throw new PgTrickleException(ErrorCode.INVALID_QUERY, "output column \"" + col.name()
                         + "\" uses the reserved prefix __pgt_: rename it");

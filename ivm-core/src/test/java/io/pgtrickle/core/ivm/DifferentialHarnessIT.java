@@ -13,6 +13,7 @@ import io.pgtrickle.core.ivm.harness.HarnessRun;
 import io.pgtrickle.core.ivm.harness.PartitionWorkload;
 import io.pgtrickle.core.ivm.harness.Shape;
 import io.pgtrickle.core.ivm.harness.TpchWorkload;
+import io.pgtrickle.core.ivm.harness.TypesWorkload;
 import io.pgtrickle.core.ivm.harness.ViewWorkload;
 import io.pgtrickle.core.ivm.harness.Workload;
 import io.pgtrickle.core.lifecycle.RefreshMode;
@@ -101,6 +102,14 @@ class DifferentialHarnessIT {
         Workload partitions = new PartitionWorkload();
         db.execute(partitions.schema().toArray(String[]::new));
         runCycles("partitions/expected", db, partitions, BUDGET.share(0.05), Shape::expectedMode);
+    }
+
+    /** User-defined types, USING / NATURAL joins, ordered aggregates and SQL/JSON constructors (its own schema). */
+    @Test
+    void everyTypesShapeEqualsItsQueryAfterEveryRefreshInItsExpectedMode(TestDatabase db) {
+        Workload types = new TypesWorkload();
+        db.execute(types.schema().toArray(String[]::new));
+        runCycles("types/expected", db, types, BUDGET.share(0.05), Shape::expectedMode);
     }
 
     /** FULL and AUTO are refresh modes too: every shape, whatever its delta rules, stays correct in them. */

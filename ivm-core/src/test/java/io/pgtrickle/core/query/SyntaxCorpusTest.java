@@ -74,6 +74,12 @@ class SyntaxCorpusTest {
             "SELECT $$it's$$ AS s FROM t",
             "SELECT * FROM generate_series(1, 3) AS g(x)",
             "SELECT a FROM t WHERE b = ?",
+            "SELECT k, json_agg(v ORDER BY v DESC) AS j, jsonb_agg(DISTINCT v ORDER BY v) AS d FROM t GROUP BY k",
+            "SELECT k, json_agg(v ORDER BY v) FILTER (WHERE v > 0) AS j FROM t GROUP BY k",
+            "SELECT JSON_OBJECT('k' : v, 'w' VALUE w ABSENT ON NULL) AS j, JSON_ARRAY(v, w) AS a FROM t",
+            "SELECT k, JSON_OBJECTAGG(k : v) AS o, JSON_ARRAYAGG(v ORDER BY v NULL ON NULL) AS a FROM t GROUP BY k",
+            "SELECT s IS JSON AS j, s IS NOT JSON OBJECT AS o FROM t",
+            "SELECT (c).a AS a FROM t",
     })
     void parses(String sql) throws SqlParseException {
         assertThat(parser.parse(sql)).isNotNull();
@@ -115,6 +121,14 @@ class SyntaxCorpusTest {
             "SELECT $$it's$$ AS s FROM t ==> 'it''s'",
             "SELECT E'back\\\\slash' AS s FROM t ==> E'back\\\\slash'",
             "SELECT * FROM generate_series(1, 3) AS g(x) ==> FROM \"generate_series\"(1, 3) AS \"g\"",
+            "SELECT k, json_agg(v ORDER BY v DESC) AS j FROM t GROUP BY k ==> \"json_agg\"(\"v\" ORDER BY \"v\" DESC)",
+            "SELECT k, string_agg(v, ',' ORDER BY v) AS j FROM t GROUP BY k ==> STRING_AGG(\"v\", ',' ORDER BY \"v\")",
+            "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v) AS m FROM t ==> WITHIN GROUP (ORDER BY \"v\")",
+            "SELECT JSON_OBJECT('k' : v) AS j FROM t ==> JSON_OBJECT('k' VALUE \"v\" NULL ON NULL)",
+            "SELECT JSON_OBJECT(k || 'x' : v ABSENT ON NULL) AS j FROM t ==> JSON_OBJECT(((\"k\" || 'x')) VALUE \"v\" ABSENT ON NULL)",
+            "SELECT k, JSON_OBJECTAGG(k : v) AS j FROM t GROUP BY k ==> JSON_OBJECTAGG(\"k\" VALUE \"v\" NULL ON NULL)",
+            "SELECT k, JSON_ARRAYAGG(v ORDER BY w) AS j FROM t GROUP BY k ==> JSON_ARRAYAGG(\"v\" ORDER BY \"w\" ABSENT ON NULL)",
+            "SELECT (c).a AS a FROM t ==> (\"c\").\"a\"",
     })
     void toPostgresRestoresThePostgresSyntax(String sql, String expected) throws SqlParseException {
         assertThat(QueryParser.toPostgres(parser.parse(sql))).contains(expected);

@@ -101,6 +101,20 @@ class UnparseRoundTripIT {
             "SELECT count(*) FILTER (WHERE n > 1) AS big, count(*) AS all_rows FROM rt",
             "SELECT s, string_agg(id::text, ',' ORDER BY n NULLS FIRST, id) AS ids,"
                     + " array_agg(n ORDER BY n DESC NULLS LAST, id) AS ns FROM rt GROUP BY s",
+            "SELECT s, json_agg(n ORDER BY id DESC)::text AS j, jsonb_agg(id ORDER BY n NULLS FIRST, id) AS jb,"
+                    + " array_agg(DISTINCT n ORDER BY n) AS ns FROM rt GROUP BY s",
+            "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY n) AS m, mode() WITHIN GROUP (ORDER BY s) AS top FROM rt",
+            // SQL/JSON constructors and predicates (json has no equality: compared as text)
+            "SELECT id, JSON_OBJECT('k' : n, 's' VALUE s)::text AS o, JSON_OBJECT('n' VALUE n ABSENT ON NULL)::text AS a,"
+                    + " JSON_OBJECT(s || '!' : id)::text AS e FROM rt WHERE s IS NOT NULL",
+            "SELECT id, JSON_ARRAY(n, s)::text AS a, JSON_ARRAY(n, s NULL ON NULL)::text AS b FROM rt",
+            "SELECT n, JSON_OBJECTAGG(id : s)::text AS o, JSON_ARRAYAGG(s ORDER BY id DESC)::text AS a,"
+                    + " JSON_ARRAYAGG(s ORDER BY id NULL ON NULL)::text AS b FROM rt GROUP BY n",
+            "SELECT id, s IS JSON AS j, doc::text IS JSON OBJECT AS o, doc::text IS NOT JSON ARRAY AS na FROM rt",
+            "SELECT id, JSON(doc::text)::text AS j, JSON_SCALAR(n)::text AS sc, JSON_SERIALIZE(JSON(doc::text)) AS se,"
+                    + " JSON_OBJECT()::text AS empty FROM rt WHERE doc IS NOT NULL",
+            "SELECT id, JSON_VALUE(doc, '$.name') AS nm, JSON_QUERY(doc, '$.tags')::text AS tg, JSON_EXISTS(doc, '$.a.b') AS ab,"
+                    + " JSON_VALUE(doc, '$.qty' RETURNING int DEFAULT 0 ON EMPTY) AS q FROM rt",
             // operator grouping where Calcite and PostgreSQL disagree
             "SELECT id, n * id ^ 2 AS p, -n ^ 2 AS q, 2 ^ n * 3 AS r FROM rt",
             "SELECT id, n || '-' || n + 1 AS r, s ~ 'a' || 'b' AS m FROM rt",
