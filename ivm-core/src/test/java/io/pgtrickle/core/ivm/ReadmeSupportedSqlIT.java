@@ -55,6 +55,6 @@ class ReadmeSupportedSqlIT {
                 }
             }
         }
-        assertThat(checked).isEqualTo(26);
+        assertThat(checked).isEqualTo(31);
     }
 }
