@@ -85,6 +85,11 @@ public final class TestDatabase {
         }
     }
 
+    /** The server's {@code server_version_num}, e.g. 180006. */
+    public int serverVersionNum() {
+        return Integer.parseInt((String) value("SELECT current_setting('server_version_num')"));
+    }
+
     /** The single value of a one-row, one-column query. */
     public Object value(String sql, Object... parameters) {
         List<List<Object>> rows = rows(sql, parameters);

@@ -18,18 +18,14 @@ public final class DeltaApplier {
     private DeltaApplier() {
     }
 
-    /** Rows inserted, updated and deleted. */
-    public record Counts(long inserted, long updated, long deleted) {
-    }
-
     /**
      * @param windows the window table (in pg_temp) of every source with changes in this window
      * @param server decides the form of the MERGE into the storage table
      */
-    public static Counts apply(Connection c, QualifiedName table, long storageRelid, IvmPlan plan,
+    public static StorageMerge.Counts apply(Connection c, QualifiedName table, long storageRelid, IvmPlan plan,
                                Map<Long, String> windows, ServerCapabilities server) throws SQLException {
         if (windows.isEmpty()) {
-            return new Counts(0, 0, 0);
+            return new StorageMerge.Counts(0, 0, 0);
         }
         DeltaContext ctx = new DeltaContext(windows);
         if (plan instanceof SelectPlan select && select.aggregates() != null) {
@@ -55,12 +51,12 @@ public final class DeltaApplier {
     }
 
     /** Algebraic aggregates: add the weighted changes to the group states, then re-emit the touched groups. */
-    private static Counts applyAggregates(Connection c, QualifiedName table, long storageRelid, SelectPlan plan,
+    private static StorageMerge.Counts applyAggregates(Connection c, QualifiedName table, long storageRelid, SelectPlan plan,
                                           DeltaContext ctx, ServerCapabilities server) throws SQLException {
         AggregateState a = plan.aggregates();
         List<String> terms = plan.weightedTerms(ctx, a.deltaProjection(), true);
         if (terms.isEmpty()) {
-            return new Counts(0, 0, 0);
+            return new StorageMerge.Counts(0, 0, 0);
         }
         String state = a.qualified(storageRelid);
         Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_agg_delta ON COMMIT DROP AS "
@@ -94,11 +90,11 @@ public final class DeltaApplier {
      * Select–project–join: the net change per distinct row (by content hash); rows with hash h
      * are numbered 1…k, so removing n drops the top n and adding n appends k+1…k+n.
      */
-    private static Counts applyMultiset(Connection c, QualifiedName table, IvmPlan plan, DeltaContext ctx,
+    private static StorageMerge.Counts applyMultiset(Connection c, QualifiedName table, IvmPlan plan, DeltaContext ctx,
                                         ServerCapabilities server) throws SQLException {
         String delta = plan.delta(ctx);
         if (delta == null) {
-            return new Counts(0, 0, 0);
+            return new StorageMerge.Counts(0, 0, 0);
         }
         String cols = columns(plan, null);
         String d = columns(plan, "__pgt_d");
@@ -128,7 +124,7 @@ public final class DeltaApplier {
     }
 
     /** Grouped: recompute the groups the changes touch and MERGE only rows that differ. */
-    private static Counts rescanGroups(Connection c, QualifiedName table, SelectPlan plan, DeltaContext ctx,
+    private static StorageMerge.Counts rescanGroups(Connection c, QualifiedName table, SelectPlan plan, DeltaContext ctx,
                                        ServerCapabilities server) throws SQLException {
         Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_keys ON COMMIT DROP AS\n" + ctx.wrap(plan.touchedKeys(ctx)));
         Jdbc.executeRaw(c, "ANALYZE pg_temp.__pgt_keys");
@@ -143,7 +139,7 @@ public final class DeltaApplier {
      * {@code __pgt_h}) holds their rows now; a touched group without a row is deleted, and rows
      * whose values did not change are not rewritten.
      */
-    private static Counts mergeGroups(Connection c, QualifiedName table, SelectPlan plan, String hashes, String rows,
+    private static StorageMerge.Counts mergeGroups(Connection c, QualifiedName table, SelectPlan plan, String hashes, String rows,
                                       ServerCapabilities server) throws SQLException {
         String cols = columns(plan, null);
         String set = plan.names().stream().map(n -> Identifiers.quote(n) + " = __pgt_s." + Identifiers.quote(n))
@@ -157,8 +153,7 @@ public final class DeltaApplier {
                 columns(plan, "__pgt_s") + ", __pgt_s.__pgt_rid, __pgt_s.__pgt_h"));
     }
 
-    private static Counts run(Connection c, ServerCapabilities server, StorageMerge merge) throws SQLException {
-        StorageMerge.Counts n = merge.apply(c, server);
-        return new Counts(n.inserted(), n.updated(), n.deleted());
+    private static StorageMerge.Counts run(Connection c, ServerCapabilities server, StorageMerge merge) throws SQLException {
+        return merge.apply(c, server);
     }
 }

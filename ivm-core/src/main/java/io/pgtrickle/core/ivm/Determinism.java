@@ -1,7 +1,10 @@
 package io.pgtrickle.core.ivm;
 
 import io.pgtrickle.core.query.QueryParser;
+import io.pgtrickle.core.sql.QualifiedName;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -50,12 +53,30 @@ final class Determinism {
         // The whole query's own ORDER BY … LIMIT is top-k, refused on its own terms by the compiler.
         SqlNode top = root instanceof org.apache.calcite.sql.SqlWith with ? with.body : root;
         String[] problem = new String[1];
+        // The inlined views being visited, innermost first: a problem inside one names it.
+        Deque<QualifiedName> views = new ArrayDeque<>();
+        List<QualifiedName> problemViews = new ArrayList<>();
         root.accept(new SqlBasicVisitor<Void>() {
             @Override
             public Void visit(SqlCall call) {
                 if (problem[0] != null) {
                     return null;
                 }
+                QualifiedName view = ViewInliner.originOf(call);
+                if (view != null) {
+                    views.push(view);
+                }
+                Void result = check(call);
+                if (problem[0] != null && problemViews.isEmpty()) {
+                    problemViews.addAll(views);
+                }
+                if (view != null) {
+                    views.pop();
+                }
+                return result;
+            }
+
+            private Void check(SqlCall call) {
                 if (call instanceof SqlOrderBy order) {
                     if (order.query instanceof SqlSelect select) {
                         orders.put(select, order.orderList);
@@ -82,6 +103,7 @@ final class Determinism {
             public Void visit(SqlIdentifier id) {
                 String last = id.names.get(id.names.size() - 1).toLowerCase(Locale.ROOT);
                 if (problem[0] == null && !id.isStar() && SYSTEM_COLUMNS.contains(last) && !aliases.contains(last)) {
+                    problemViews.addAll(views);
                     problem[0] = last.equals("tableoid")
                             ? "the system column tableoid is not part of the captured row changes; name the table instead"
                             : "the system column " + last + " changes whenever PostgreSQL rewrites a row (UPDATE,"
@@ -92,7 +114,11 @@ final class Determinism {
             }
         });
         if (problem[0] != null) {
-            throw new NotDifferentiable(problem[0]); // the caller adds "use refresh mode AUTO or FULL"
+            String message = problem[0];
+            for (QualifiedName view : problemViews) { // innermost first
+                message = ViewInliner.within(view, message);
+            }
+            throw new NotDifferentiable(message); // the caller adds "use refresh mode AUTO or FULL"
         }
     }
 

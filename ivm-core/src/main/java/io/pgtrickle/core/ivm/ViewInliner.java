@@ -53,11 +53,17 @@ final class ViewInliner {
      */
     static NotDifferentiable inView(SqlNode body, NotDifferentiable e) {
         QualifiedName view = ORIGIN.get(body);
-        if (view == null) {
-            return e;
-        }
-        String message = e.getMessage();
-        return new NotDifferentiable("view " + view + (message.startsWith("view ") ? " reads " : ": ") + message);
+        return view == null ? e : new NotDifferentiable(within(view, e.getMessage()));
+    }
+
+    /** The view {@code node} is the inlined definition of, or {@code null}. */
+    static QualifiedName originOf(SqlNode node) {
+        return ORIGIN.get(node);
+    }
+
+    /** {@code message} about a view's definition, naming the view: nested ones read "view a reads view b: …". */
+    static String within(QualifiedName view, String message) {
+        return "view " + view + (message.startsWith("view ") ? " reads " : ": ") + message;
     }
 
     private SqlNode inlineAll(Connection c, SqlNode node, int depth) throws NotDifferentiable, SQLException {

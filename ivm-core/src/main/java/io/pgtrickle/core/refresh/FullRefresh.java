@@ -24,10 +24,6 @@ public final class FullRefresh {
     private FullRefresh() {
     }
 
-    /** Counts of rows the MERGE inserted, updated and deleted. */
-    public record Counts(long inserted, long updated, long deleted) {
-    }
-
     /**
      * The merge that brings {@code table} to the result of {@code query}.
      *
@@ -60,9 +56,8 @@ public final class FullRefresh {
     }
 
     /** Runs the merge in the caller's transaction. */
-    public static Counts apply(Connection c, QualifiedName table, List<Column> columns, String query, String hashedQuery,
+    public static StorageMerge.Counts apply(Connection c, QualifiedName table, List<Column> columns, String query, String hashedQuery,
                                ServerCapabilities server) throws SQLException {
-        StorageMerge.Counts n = merge(table, columns, query, hashedQuery).apply(c, server);
-        return new Counts(n.inserted(), n.updated(), n.deleted());
+        return merge(table, columns, query, hashedQuery).apply(c, server);
     }
 }

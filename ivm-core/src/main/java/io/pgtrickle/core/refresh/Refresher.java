@@ -20,6 +20,7 @@ import io.pgtrickle.core.error.SqlErrors;
 import io.pgtrickle.core.sql.AdvisoryLocks;
 import io.pgtrickle.core.sql.Jdbc;
 import io.pgtrickle.core.sql.ServerCapabilities;
+import io.pgtrickle.core.sql.StorageMerge;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -163,7 +164,7 @@ public final class Refresher {
                 // Nothing to apply, but a query broken by a source change must not pass for healthy.
                 Jdbc.call(tx, "SELECT pgtrickle._check_query(?)", st.query());
             }
-            DeltaApplier.Counts d = DeltaApplier.apply(tx, st.name(), st.relid(), plan, windows, server);
+            StorageMerge.Counts d = DeltaApplier.apply(tx, st.name(), st.relid(), plan, windows, server);
             catalog.markRefreshed(tx, st.id());
             catalog.recordHistory(tx, st, "DIFFERENTIAL", trigger.name(), true, startedAt, d.inserted() + d.updated(),
                     d.deleted() + d.updated(), window.rows(), null);
@@ -267,7 +268,7 @@ public final class Refresher {
 
     private RefreshResult apply(Connection c, StreamTableRecord st, RefreshTrigger trigger, OffsetDateTime startedAt,
                                 Long windowRows, long start, IvmPlan plan, List<Column> columns) throws SQLException {
-        FullRefresh.Counts counts = FullRefresh.apply(c, st.name(), columns, st.query(),
+        StorageMerge.Counts counts = FullRefresh.apply(c, st.name(), columns, st.query(),
                 plan == null ? null : plan.hashedFullQuery(), server);
         DeltaApplier.afterFullRefresh(c, st.relid(), plan);
         long inserted = counts.inserted() + counts.updated();

@@ -6,6 +6,7 @@ import io.pgtrickle.core.EngineFixture;
 import io.pgtrickle.core.PgTrickleEngine;
 import io.pgtrickle.core.catalog.StreamTableRecord;
 import io.pgtrickle.core.lifecycle.StreamTableSpec;
+import io.pgtrickle.core.query.SqlJsonSyntax;
 import io.pgtrickle.testing.PostgresExtension;
 import io.pgtrickle.testing.TestDatabase;
 import java.io.IOException;
@@ -41,10 +42,15 @@ class ReadmeSupportedSqlIT {
         String section = readme.substring(readme.indexOf("### Supported SQL per refresh mode"),
                 readme.indexOf("### Command line"));
         int checked = 0;
+        int skipped = 0;
         try (PgTrickleEngine engine = EngineFixture.open(db)) {
             for (String line : section.lines().toList()) {
                 Matcher m = ROW.matcher(line);
                 if (!m.matches()) {
+                    continue;
+                }
+                if (SqlJsonSyntax.minimumServerVersion(m.group(1)) > db.serverVersionNum()) {
+                    skipped++; // SQL/JSON syntax this server does not have (-Dpgtrickle.postgres.version=15)
                     continue;
                 }
                 String name = "example_" + (++checked);
@@ -55,6 +61,6 @@ class ReadmeSupportedSqlIT {
                 }
             }
         }
-        assertThat(checked).isEqualTo(31);
+        assertThat(checked + skipped).isEqualTo(31);
     }
 }

@@ -1,5 +1,6 @@
 package io.pgtrickle.core.ivm.harness;
 
+import io.pgtrickle.core.query.SqlJsonSyntax;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -12,6 +13,18 @@ import java.util.Random;
  * outputs without a name.
  */
 public final class TypesWorkload implements Workload {
+    private final int serverVersionNum;
+
+    /** Every shape, whatever the server (for checks over the shapes' names). */
+    public TypesWorkload() {
+        this(Integer.MAX_VALUE);
+    }
+
+    /** The shapes a server of {@code serverVersionNum} can run (SQL/JSON needs 16 or 17). */
+    public TypesWorkload(int serverVersionNum) {
+        this.serverVersionNum = serverVersionNum;
+    }
+
     private static final int KEYS = 40;
     private static final int OWNERS = 6;
     private static final String[] MOODS = {"'sad'", "'ok'", "'happy'", "NULL"};
@@ -92,7 +105,7 @@ public final class TypesWorkload implements Workload {
 
     @Override
     public List<Shape> shapes() {
-        return SHAPES;
+        return SHAPES.stream().filter(s -> SqlJsonSyntax.minimumServerVersion(s.sql()) <= serverVersionNum).toList();
     }
 
     private static String randomChange(Random random) {
