@@ -168,12 +168,7 @@ public final class EmpDeptWorkload implements Workload {
 
     @Override
     public Batch randomBatch(Random random) {
-        int size = 1 + random.nextInt(12);
-        List<String> batch = new ArrayList<>();
-        for (int i = 0; i < size; i++) {
-            batch.add(randomChange(random));
-        }
-        return new Batch(batch, random.nextBoolean());
+        return Batch.random(random, 12, EmpDeptWorkload::randomChange);
     }
 
     @Override

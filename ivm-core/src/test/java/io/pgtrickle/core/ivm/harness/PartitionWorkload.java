@@ -73,12 +73,7 @@ public final class PartitionWorkload implements Workload {
 
     @Override
     public Batch randomBatch(Random random) {
-        int size = 1 + random.nextInt(10);
-        List<String> batch = new ArrayList<>();
-        for (int i = 0; i < size; i++) {
-            batch.add(randomChange(random));
-        }
-        return new Batch(batch, random.nextBoolean());
+        return Batch.random(random, 10, PartitionWorkload::randomChange);
     }
 
     @Override

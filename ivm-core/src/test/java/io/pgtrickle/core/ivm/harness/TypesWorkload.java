@@ -95,12 +95,7 @@ public final class TypesWorkload implements Workload {
 
     @Override
     public Batch randomBatch(Random random) {
-        int size = 1 + random.nextInt(8);
-        List<String> batch = new ArrayList<>();
-        for (int i = 0; i < size; i++) {
-            batch.add(randomChange(random));
-        }
-        return new Batch(batch, random.nextBoolean());
+        return Batch.random(random, 8, TypesWorkload::randomChange);
     }
 
     @Override
