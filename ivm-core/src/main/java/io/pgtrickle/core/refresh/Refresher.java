@@ -177,10 +177,11 @@ public final class Refresher {
         catalog.markRefreshed(tx, st.id());
         capture.cleanup(tx, involved); // after the new frontier: it frees the rows this refresh consumed
         phases.lap("bookkeeping");
+        String phaseMs = phases.json();
         // The history insert carries the timings, so it is the one statement they leave out.
         catalog.recordHistory(tx, st, action, trigger.name(), true, startedAt, inserted, deleted,
-                window == null ? null : window.rows(), null, phases.json());
-        log.debug("{} {}: phases (ms) {}", st.name(), action, phases.json());
+                window == null ? null : window.rows(), null, phaseMs);
+        log.debug("{} {}: phases (ms) {}", st.name(), action, phaseMs);
         return new RefreshResult(st.name(), action, inserted, deleted, Duration.ofNanos(System.nanoTime() - start));
     }
 
