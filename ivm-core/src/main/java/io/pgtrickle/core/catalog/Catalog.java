@@ -194,7 +194,6 @@ public final class Catalog {
         return errors == null ? 0 : errors;
     }
 
-    /** Appends to the refresh history; {@code windowRows} is null when no change window was read. */
     /** Puts a stream table into ERROR (it stays SUSPENDED if it is) without counting a refresh attempt. */
     public void markBroken(Connection c, long id, String error) throws SQLException {
         Jdbc.update(c, """
@@ -204,16 +203,24 @@ public final class Catalog {
                  WHERE pgt_id = ?""", error, id);
     }
 
+    /** Appends to the refresh history; {@code windowRows} is null when no change window was read. */
     public void recordHistory(Connection c, StreamTableRecord st, String action, String trigger, boolean success,
                               OffsetDateTime startedAt, long inserted, long deleted, Long windowRows, String error)
             throws SQLException {
+        recordHistory(c, st, action, trigger, success, startedAt, inserted, deleted, windowRows, error, null);
+    }
+
+    /** As above, with the milliseconds per phase of the refresh as a JSON object (or null). */
+    public void recordHistory(Connection c, StreamTableRecord st, String action, String trigger, boolean success,
+                              OffsetDateTime startedAt, long inserted, long deleted, Long windowRows, String error,
+                              String phaseMsJson) throws SQLException {
         Jdbc.update(c, """
                 INSERT INTO pgtrickle.pgt_refresh_history
                     (pgt_id, pgt_schema, pgt_name, action, trigger, status, started_at, finished_at,
-                     rows_inserted, rows_deleted, window_rows, error)
-                VALUES (?, ?, ?, ?, ?, ?, ?, clock_timestamp(), ?, ?, ?, ?)""",
+                     rows_inserted, rows_deleted, window_rows, error, phase_ms)
+                VALUES (?, ?, ?, ?, ?, ?, ?, clock_timestamp(), ?, ?, ?, ?, ?::jsonb)""",
                 st.id(), st.name().schema(), st.name().name(), action, trigger, success ? "SUCCESS" : "FAILED",
-                startedAt, success ? inserted : null, success ? deleted : null, windowRows, error);
+                startedAt, success ? inserted : null, success ? deleted : null, windowRows, error, phaseMsJson);
     }
 
     private static String scheduleText(Schedule schedule) {

@@ -142,19 +142,20 @@ public final class Refresher {
                         + " alter_stream_table(name, status => 'ACTIVE')");
             }
         }
-        long prepared = System.nanoTime();
         List<Column> columns = StorageColumns.of(tx, st.relid());
         IvmPlan plan = planFor(tx, st, columns, dependencies);
-        long compiled = System.nanoTime();
+        PhaseTimer phases = new PhaseTimer(start);
+        phases.lap("plan");
         // A FULL refresh reads the tables at S: it needs neither the capture barrier nor the window.
         if (plan != null) {
             capture.awaitBuffered(involved, walLsn);
         }
-        long buffered = System.nanoTime();
+        phases.lap("capture_barrier");
         ChangeWindow window = st.frontier() == null || plan == null ? null
                 : capture.window(tx, involved, snapshot, st.frontier());
-        long windowed = System.nanoTime();
-        RefreshResult result;
+        phases.lap("window_read");
+        String action;
+        StorageMerge.Counts d;
         if (plan != null && window != null && !window.truncated() && DeltaApplier.ready(tx, st.relid(), plan)
                 && !fullIsCheaper(tx, st, window) && !redefinitionPending(tx, st)) {
             Map<Long, String> windows = new HashMap<>();
@@ -164,28 +165,24 @@ public final class Refresher {
                 // Nothing to apply, but a query broken by a source change must not pass for healthy.
                 Jdbc.call(tx, "SELECT pgtrickle._check_query(?)", st.query());
             }
-            StorageMerge.Counts d = DeltaApplier.apply(tx, st.name(), st.relid(), plan, windows, server);
-            catalog.markRefreshed(tx, st.id());
-            catalog.recordHistory(tx, st, "DIFFERENTIAL", trigger.name(), true, startedAt, d.inserted() + d.updated(),
-                    d.deleted() + d.updated(), window.rows(), null);
-            result = new RefreshResult(st.name(), "DIFFERENTIAL", d.inserted() + d.updated(), d.deleted() + d.updated(),
-                    Duration.ofNanos(System.nanoTime() - start));
+            d = DeltaApplier.apply(tx, st.name(), st.relid(), plan, windows, server);
+            action = "DIFFERENTIAL";
         } else {
-            result = apply(tx, st, trigger, startedAt, window == null ? null : window.rows(), start, plan, columns);
+            d = applyFull(tx, st, plan, columns);
+            action = "FULL";
         }
-        long applied = System.nanoTime();
-        capture.cleanup(tx, involved);
-        if (log.isDebugEnabled()) {
-            log.debug("{} {}: catalog {} ms, compile {} ms, capture wait {} ms, window {} ms, apply {} ms, cleanup {} ms",
-                    st.name(), result.action(), ms(prepared - start), ms(compiled - prepared), ms(buffered - compiled),
-                    ms(windowed - buffered), ms(applied - windowed),
-                    ms(System.nanoTime() - applied));
-        }
-        return result;
-    }
-
-    private static long ms(long nanos) {
-        return nanos / 1_000_000;
+        phases.lap("apply");
+        long inserted = d.inserted() + d.updated();
+        long deleted = d.deleted() + d.updated();
+        catalog.markRefreshed(tx, st.id());
+        capture.cleanup(tx, involved); // after the new frontier: it frees the rows this refresh consumed
+        phases.lap("bookkeeping");
+        String phaseMs = phases.json();
+        // The history insert carries the timings, so it is the one statement they leave out.
+        catalog.recordHistory(tx, st, action, trigger.name(), true, startedAt, inserted, deleted,
+                window == null ? null : window.rows(), null, phaseMs);
+        log.debug("{} {}: phases (ms) {}", st.name(), action, phaseMs);
+        return new RefreshResult(st.name(), action, inserted, deleted, Duration.ofNanos(System.nanoTime() - start));
     }
 
     /**
@@ -261,21 +258,24 @@ public final class Refresher {
     /** Populates inside the caller's transaction (create and alter); no window, no failure bookkeeping. */
     public RefreshResult refreshInTransaction(Connection c, StreamTableRecord st, RefreshTrigger trigger,
                                               OffsetDateTime startedAt) throws SQLException {
+        long start = System.nanoTime();
         List<Column> columns = StorageColumns.of(c, st.relid());
         IvmPlan plan = planFor(c, st, columns, catalog.sources(c, st.id()));
-        return apply(c, st, trigger, startedAt, null, System.nanoTime(), plan, columns);
-    }
-
-    private RefreshResult apply(Connection c, StreamTableRecord st, RefreshTrigger trigger, OffsetDateTime startedAt,
-                                Long windowRows, long start, IvmPlan plan, List<Column> columns) throws SQLException {
-        StorageMerge.Counts counts = FullRefresh.apply(c, st.name(), columns, st.query(),
-                plan == null ? null : plan.hashedFullQuery(), server);
-        DeltaApplier.afterFullRefresh(c, st.relid(), plan);
+        StorageMerge.Counts counts = applyFull(c, st, plan, columns);
         long inserted = counts.inserted() + counts.updated();
         long deleted = counts.deleted() + counts.updated();
         catalog.markRefreshed(c, st.id());
-        catalog.recordHistory(c, st, "FULL", trigger.name(), true, startedAt, inserted, deleted, windowRows, null);
+        catalog.recordHistory(c, st, "FULL", trigger.name(), true, startedAt, inserted, deleted, null, null);
         return new RefreshResult(st.name(), "FULL", inserted, deleted, Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    /** Recomputes the stream table's contents and, if it has a plan, the plan's state. */
+    private StorageMerge.Counts applyFull(Connection c, StreamTableRecord st, IvmPlan plan, List<Column> columns)
+            throws SQLException {
+        StorageMerge.Counts counts = FullRefresh.apply(c, st.name(), columns, st.query(),
+                plan == null ? null : plan.hashedFullQuery(), server);
+        DeltaApplier.afterFullRefresh(c, st.relid(), plan);
+        return counts;
     }
 
     /** Names the latest schema change of a source since the last good refresh, if any. */
