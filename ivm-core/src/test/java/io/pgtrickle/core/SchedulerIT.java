@@ -52,7 +52,8 @@ class SchedulerIT {
     private Scheduler manualScheduler() {
         Catalog catalog = new Catalog();
         return new Scheduler(engine.dataSource(), catalog,
-                new Refresher(engine.dataSource(), catalog, EngineFixture.config(db).retryPolicy(), engine.capture()),
+                new Refresher(engine.dataSource(), catalog, EngineFixture.config(db).retryPolicy(), engine.capture(),
+                        engine.serverCapabilities()),
                 Duration.ofHours(1));
     }
 

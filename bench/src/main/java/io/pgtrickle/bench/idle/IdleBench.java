@@ -200,7 +200,7 @@ public final class IdleBench {
     private Scheduler scheduler(DataSource ds) {
         Catalog catalog = new Catalog();
         Scheduler scheduler = new Scheduler(ds, catalog, new Refresher(ds, catalog, RetryPolicy.defaults(),
-                engine.capture()), Duration.ofSeconds(1));
+                engine.capture(), engine.serverCapabilities()), Duration.ofSeconds(1));
         scheduler.addHousekeeping(new SourceChangeHandler(ds, catalog, engine.streamTables(),
                 engine.capture().sources())::handlePending);
         scheduler.addHousekeeping(engine.capture()::start);

@@ -5,6 +5,7 @@ import io.pgtrickle.core.sql.Jdbc;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,24 +17,29 @@ import org.slf4j.LoggerFactory;
  */
 public final class Capture implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Capture.class);
+    /** With the event trigger, how often a housekeeping pass still reconciles, as a backstop. */
+    private static final long BACKSTOP_RECONCILE_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private final EngineConfig config;
     private final DataSource dataSource;
     private final ChangeSources sources;
+    /** Whether WAL row images lack stored generated columns (pgoutput before PostgreSQL 18). */
+    private final boolean walLacksGeneratedColumns;
     private WalCapture wal;
     private volatile CaptureObserver observer = CaptureObserver.NONE;
-    private static final long BACKSTOP_RECONCILE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
     private long lastReconcile = System.nanoTime();
 
-    private Capture(EngineConfig config, DataSource dataSource, CdcMode mode) {
+    private Capture(EngineConfig config, DataSource dataSource, CdcMode mode, boolean walLacksGeneratedColumns) {
         this.config = config;
         this.dataSource = dataSource;
+        this.walLacksGeneratedColumns = walLacksGeneratedColumns;
         this.sources = new ChangeSources(mode, config.slotName());
     }
 
     /** Resolves AUTO against the server and prepares the publication when WAL capture is used. */
     public static Capture open(EngineConfig config, DataSource dataSource) throws SQLException {
         CdcMode mode = config.cdcMode();
+        boolean walLacksGeneratedColumns;
         try (Connection c = dataSource.getConnection()) {
             if (mode == CdcMode.AUTO) {
                 boolean logical = "logical".equals(Jdbc.queryValue(c, String.class, "SELECT current_setting('wal_level')"));
@@ -51,10 +57,12 @@ public final class Capture implements AutoCloseable {
                 publishPartitionsUnderTheirOwnNames(c);
                 Jdbc.update(c, "UPDATE pgtrickle.pgt_capture_state SET slot_name = ?", config.slotName());
             }
+            // Also in a trigger-mode engine: another engine may have tracked sources from the WAL.
+            walLacksGeneratedColumns = !canPublishGeneratedColumns(c);
             // Partitions or children created while no engine (or no event trigger) watched.
             ChangeSources.reconcile(c);
         }
-        return new Capture(config, dataSource, mode);
+        return new Capture(config, dataSource, mode, walLacksGeneratedColumns);
     }
 
     /**
@@ -73,14 +81,19 @@ public final class Capture implements AutoCloseable {
      * PostgreSQL 18 refuses every UPDATE and DELETE of a table whose replica identity (FULL, as
      * capture sets it) contains a stored generated column the publication does not publish; so the
      * engine's publication publishes them (their values are part of the row images anyway).
+     * Before 18 the option does not exist and the values are recomputed instead ({@link GeneratedColumns}).
      */
     private static void publishGeneratedColumns(Connection c) throws SQLException {
-        boolean hasOption = Boolean.TRUE.equals(Jdbc.queryValue(c, Boolean.class, "SELECT EXISTS (SELECT 1 FROM"
-                + " pg_attribute WHERE attrelid = 'pg_catalog.pg_publication'::regclass AND attname = 'pubgencols')"));
-        if (hasOption && !"s".equals(Jdbc.queryValue(c, String.class, "SELECT pubgencols::text FROM pg_publication"
-                + " WHERE pubname = ?", ChangeSources.PUBLICATION))) {
+        if (canPublishGeneratedColumns(c) && !"s".equals(Jdbc.queryValue(c, String.class, "SELECT pubgencols::text"
+                + " FROM pg_publication WHERE pubname = ?", ChangeSources.PUBLICATION))) {
             Jdbc.executeRaw(c, "ALTER PUBLICATION " + ChangeSources.PUBLICATION + " SET (publish_generated_columns = stored)");
         }
+    }
+
+    /** Whether publications can publish stored generated columns (PostgreSQL 18). */
+    private static boolean canPublishGeneratedColumns(Connection c) throws SQLException {
+        return Boolean.TRUE.equals(Jdbc.queryValue(c, Boolean.class, "SELECT EXISTS (SELECT 1 FROM pg_attribute"
+                + " WHERE attrelid = 'pg_catalog.pg_publication'::regclass AND attname = 'pubgencols')"));
     }
 
     public CdcMode mode() {
@@ -186,7 +199,7 @@ public final class Capture implements AutoCloseable {
 
     public ChangeWindow window(Connection tx, List<ChangeSource> involved, String snapshot, String previousFrontier)
             throws SQLException {
-        return ChangeWindow.load(tx, dataSource, involved, snapshot, previousFrontier);
+        return ChangeWindow.load(tx, dataSource, involved, snapshot, previousFrontier, walLacksGeneratedColumns);
     }
 
     /** Deletes buffered changes that every stream table reading the source has consumed. */

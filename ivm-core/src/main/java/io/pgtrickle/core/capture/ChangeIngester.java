@@ -151,27 +151,27 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
                         "SELECT pg_snapshot_xmax(pg_current_snapshot())::text"));
                 Map<QualifiedName, List<Route>> routes = routes(tx);
                 for (var entry : rows.entrySet()) {
-                  for (Route route : routes.getOrDefault(entry.getKey(), List.of())) {
-                    ChangeSource target = route.target();
-                    List<BufferRow> batch = distinct(target, entry.getValue());
-                    long[] xids = new long[batch.size()];
-                    for (int i = 0; i < xids.length; i++) {
-                        BufferRow r = batch.get(i);
-                        xids[i] = Xid8.widen(r.xid32(), reference);
-                        delivered.add(new CaptureObserver.Delivered(target.name(), r.xid32(), xids[i], r.weight(), r.row()));
-                    }
-                    var savepoint = tx.setSavepoint();
-                    try {
-                        insert(tx, target, batch, xids, route.keep());
-                        tx.releaseSavepoint(savepoint);
-                    } catch (SQLException e) {
-                        if (!"42P01".equals(e.getSQLState())) {
-                            throw e;
+                    for (Route route : routes.getOrDefault(entry.getKey(), List.of())) {
+                        ChangeSource target = route.target();
+                        List<BufferRow> batch = distinct(target, entry.getValue());
+                        long[] xids = new long[batch.size()];
+                        for (int i = 0; i < xids.length; i++) {
+                            BufferRow r = batch.get(i);
+                            xids[i] = Xid8.widen(r.xid32(), reference);
+                            delivered.add(new CaptureObserver.Delivered(target.name(), r.xid32(), xids[i], r.weight(), r.row()));
                         }
-                        // Tracking stopped meanwhile and the buffer is gone: these changes concern nobody.
-                        tx.rollback(savepoint);
+                        var savepoint = tx.setSavepoint();
+                        try {
+                            insert(tx, target, batch, xids, route.keep());
+                            tx.releaseSavepoint(savepoint);
+                        } catch (SQLException e) {
+                            if (!"42P01".equals(e.getSQLState())) {
+                                throw e;
+                            }
+                            // Tracking stopped meanwhile and the buffer is gone: these changes concern nobody.
+                            tx.rollback(savepoint);
+                        }
                     }
-                  }
                 }
                 if (!tokens.isEmpty()) {
                     // Seen markers, for processes waiting without a WAL stream of their own.

@@ -54,7 +54,7 @@ public final class ChangeWindow {
      * through {@code reader} and copies it into temporary tables of {@code tx}.
      */
     public static ChangeWindow load(Connection tx, DataSource reader, List<ChangeSource> sources, String snapshot,
-                                    String previousFrontier) throws SQLException {
+                                    String previousFrontier, boolean walLacksGeneratedColumns) throws SQLException {
         requireSnapshot(snapshot);
         requireSnapshot(previousFrontier);
         List<Part> parts = new ArrayList<>();
@@ -73,7 +73,7 @@ public final class ChangeWindow {
                         + " ORDER BY xid, seq) TO STDOUT (FORMAT binary)", data);
                 long rows = in.copyIn("COPY " + Identifiers.quote(temp) + " FROM STDIN (FORMAT binary)",
                         new ByteArrayInputStream(data.toByteArray()));
-                if (rows > 0 && s.mode() == CdcMode.WAL) {
+                if (rows > 0 && s.mode() == CdcMode.WAL && walLacksGeneratedColumns) {
                     GeneratedColumns.complete(tx, s, temp);
                 }
                 boolean truncated = rows > 0 && Boolean.TRUE.equals(Jdbc.queryValue(tx, Boolean.class,

@@ -33,14 +33,17 @@ final class GeneratedColumns {
                 generated.add(new String[] {rs.getString(1), rs.getString(2)});
             }
         }
-        for (String[] column : generated) {
-            // The expression names its row's columns unqualified: evaluate it over the decoded image.
-            // Both names and the expression come from the catalog; the column name is quoted as a literal key.
-            String key = "'" + column[0].replace("'", "''") + "'";
-            Jdbc.executeRaw(tx, "UPDATE " + Identifiers.quote(temp) + " AS __pgt_w SET row = __pgt_w.row"
-                    + " || jsonb_build_object(" + key + ", (SELECT " + column[1] + " FROM jsonb_populate_record(NULL::"
-                    + source.name().quoted() + ", __pgt_w.row) AS __pgt_image)) WHERE __pgt_w.weight <> 0"
-                    + " AND __pgt_w.row -> " + key + " IS NULL");
+        if (generated.isEmpty()) {
+            return;
         }
+        // The expressions name their row's columns unqualified: evaluate them, in one pass, over the
+        // decoded image. Names and expressions come from the catalog; names are quoted as literal keys.
+        List<String> pairs = new ArrayList<>();
+        for (String[] column : generated) {
+            pairs.add("'" + column[0].replace("'", "''") + "', " + column[1]);
+        }
+        Jdbc.executeRaw(tx, "UPDATE " + Identifiers.quote(temp) + " AS __pgt_w SET row = __pgt_w.row"
+                + " || (SELECT jsonb_build_object(" + String.join(", ", pairs) + ") FROM jsonb_populate_record(NULL::"
+                + source.name().quoted() + ", __pgt_w.row) AS __pgt_image) WHERE __pgt_w.weight <> 0");
     }
 }

@@ -182,8 +182,7 @@ public final class StreamTables {
             ModeDecision mode = decideMode(c, st.refreshMode(), st.query(), names(description.columns()));
             StorageTable.migrate(c, st.name(), StorageColumns.of(c, st.relid()), description.columns());
             changeSources.track(c, description.sources());
-            catalog.replaceDependencies(c, st.id(), description.sources());
-            catalog.replaceFunctionDependencies(c, st.id(), description.functions());
+            recordDependencies(c, st.id(), description);
             changeSources.untrackUnused(c);
             catalog.updateDefinition(c, st.id(), st.query(), st.refreshMode(), mode.effective(), mode.reason());
             refresher.refreshInTransaction(c, catalog.findById(c, st.id()).orElseThrow(), RefreshTrigger.ALTER,
@@ -290,8 +289,7 @@ public final class StreamTables {
         }
         long id = catalog.insert(c, name, relid, query, spec.schedule(), spec.refreshMode(), mode.effective(),
                 mode.reason());
-        catalog.replaceDependencies(c, id, description.sources());
-        catalog.replaceFunctionDependencies(c, id, description.functions());
+        recordDependencies(c, id, description);
         refresher.refreshInTransaction(c, catalog.findById(c, id).orElseThrow(), RefreshTrigger.CREATE,
                 OffsetDateTime.now());
         storeExplanation(c, id);
@@ -321,8 +319,7 @@ public final class StreamTables {
                 requireNoCycle(c, st, description.sources());
                 StorageTable.migrate(c, st.name(), StorageColumns.of(c, st.relid()), description.columns());
                 changeSources.track(c, description.sources());
-                catalog.replaceDependencies(c, st.id(), description.sources());
-                catalog.replaceFunctionDependencies(c, st.id(), description.functions());
+                recordDependencies(c, st.id(), description);
                 changeSources.untrackUnused(c);
                 requireReadersStillValid(c, st);
             }
@@ -343,8 +340,7 @@ public final class StreamTables {
         QueryDescription description = describer.describe(c, st.query(), catalog.streamTableRelids(c), requester);
         changeSources.track(c, description.sources());
         StorageTable.migrate(c, st.name(), StorageColumns.of(c, st.relid()), description.columns());
-        catalog.replaceDependencies(c, st.id(), description.sources());
-        catalog.replaceFunctionDependencies(c, st.id(), description.functions());
+        recordDependencies(c, st.id(), description);
         changeSources.untrackUnused(c);
         refresher.refreshInTransaction(c, catalog.findById(c, st.id()).orElseThrow(), RefreshTrigger.ALTER,
                 OffsetDateTime.now());
@@ -421,6 +417,12 @@ public final class StreamTables {
                         + reader.name() + ", which reads " + st.name() + ": " + e.getMessage(), e);
             }
         }
+    }
+
+    /** The relations and functions the stream table's query depends on, as recorded for change handling. */
+    private void recordDependencies(Connection c, long id, QueryDescription description) throws SQLException {
+        catalog.replaceDependencies(c, id, description.sources());
+        catalog.replaceFunctionDependencies(c, id, description.functions());
     }
 
     private static List<String> names(List<io.pgtrickle.core.query.Column> columns) {

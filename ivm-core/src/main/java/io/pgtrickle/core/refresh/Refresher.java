@@ -60,19 +60,6 @@ public final class Refresher {
         this.server = server;
     }
 
-    /** As above, asking the server what it can do. */
-    public Refresher(DataSource dataSource, Catalog catalog, RetryPolicy retryPolicy, Capture capture) {
-        this(dataSource, catalog, retryPolicy, capture, detect(dataSource));
-    }
-
-    private static ServerCapabilities detect(DataSource dataSource) {
-        try {
-            return ServerCapabilities.detect(dataSource);
-        } catch (SQLException e) {
-            throw SqlErrors.translate("cannot read the server version", e);
-        }
-    }
-
     /** What the server can do: decides the form of the SQL that refreshes run. */
     public ServerCapabilities serverCapabilities() {
         return server;

@@ -4,7 +4,6 @@ import io.pgtrickle.core.error.ErrorCode;
 import io.pgtrickle.core.error.PgTrickleException;
 import java.sql.Connection;
 import java.sql.SQLException;
-import javax.sql.DataSource;
 
 /**
  * What the connected PostgreSQL can do, detected once when the engine opens; the code that
@@ -20,13 +19,6 @@ public record ServerCapabilities(int versionNum) {
     public static ServerCapabilities detect(Connection c) throws SQLException {
         Integer num = Jdbc.queryValue(c, Integer.class, "SELECT current_setting('server_version_num')::int");
         return new ServerCapabilities(num == null ? 0 : num);
-    }
-
-    /** As {@link #detect(Connection)}, on a connection of its own. */
-    public static ServerCapabilities detect(DataSource dataSource) throws SQLException {
-        try (Connection c = dataSource.getConnection()) {
-            return detect(c);
-        }
     }
 
     public int major() {
