@@ -178,22 +178,27 @@ public final class Capture implements AutoCloseable {
         if (involved.stream().noneMatch(s -> s.mode() == CdcMode.WAL)) {
             return;
         }
-        WalCapture stream;
-        synchronized (this) {
-            if (wal == null && slotActiveElsewhere()) {
-                stream = null;
-            } else {
-                // Also in a trigger-mode engine: another engine may have tracked these sources from the WAL.
-                if (wal == null) {
-                    wal = WalCapture.start(config, dataSource, sources, this::notifyObserver);
+        while (true) {
+            WalCapture stream;
+            synchronized (this) {
+                if (wal == null && slotActiveElsewhere()) {
+                    stream = null;
+                } else {
+                    // Also in a trigger-mode engine: another engine may have tracked these sources from the WAL.
+                    if (wal == null) {
+                        wal = WalCapture.start(config, dataSource, sources, this::notifyObserver);
+                    }
+                    stream = wal;
                 }
-                stream = wal;
             }
-        }
-        if (stream == null) {
-            WalCapture.awaitPastRemote(dataSource, walLsn, config.captureTimeout());
-        } else {
-            stream.awaitPast(walLsn, config.captureTimeout());
+            if (stream != null) {
+                stream.awaitPast(walLsn, config.captureTimeout());
+                return;
+            }
+            if (WalCapture.awaitPastRemote(dataSource, config.slotName(), walLsn, config.captureTimeout())) {
+                return;
+            }
+            log.info("the engine streaming slot {} stopped; this engine streams it now", config.slotName());
         }
     }
 

@@ -148,14 +148,24 @@ final class WalCapture implements AutoCloseable {
     /**
      * The barrier for a process whose WAL is streamed by another engine: emits a marker and waits
      * until that engine's ingester has recorded it in {@code pgtrickle.pgt_capture_markers}.
+     *
+     * @return false, without waiting further, once the slot is no longer active: the other engine
+     *     stopped (or died) before recording the marker, and the caller must stream the WAL itself
      */
-    static void awaitPastRemote(javax.sql.DataSource dataSource, String walLsn, Duration timeout) {
+    static boolean awaitPastRemote(javax.sql.DataSource dataSource, String slot, String walLsn, Duration timeout) {
         String token = UUID.randomUUID().toString();
         long deadline = System.nanoTime() + timeout.toNanos();
         try (Connection c = dataSource.getConnection()) {
             Jdbc.call(c, "SELECT pg_logical_emit_message(true, ?, ?)", ChangeIngester.MARKER_PREFIX, token);
-            while (Jdbc.queryValue(c, String.class, "SELECT token FROM pgtrickle.pgt_capture_markers WHERE token = ?",
-                    token) == null) {
+            for (int polls = 1; ; polls++) {
+                if (Jdbc.queryValue(c, String.class, "SELECT token FROM pgtrickle.pgt_capture_markers WHERE token = ?",
+                        token) != null) {
+                    return true;
+                }
+                if (polls % 20 == 0 && !Boolean.TRUE.equals(Jdbc.queryValue(c, Boolean.class,
+                        "SELECT active FROM pg_replication_slots WHERE slot_name = ?", slot))) {
+                    return false;
+                }
                 if (System.nanoTime() > deadline) {
                     throw new PgTrickleException(ErrorCode.REFRESH_FAILED, "the running engine's change capture has not"
                             + " caught up with WAL position " + walLsn + " within " + timeout.toSeconds() + "s");

@@ -268,13 +268,19 @@ public final class Refresher {
     /** Names the latest schema change of a source since the last good refresh, if any. */
     private static String sourceChangeContext(Connection c, StreamTableRecord st) {
         try {
+            // Functions count too: a retry after DROP FUNCTION must still name the drop, not only
+            // PostgreSQL's "function … does not exist".
             String change = Jdbc.queryValue(c, String.class, """
-                    SELECT e.source || ' changed (' || e.command || ': ' || e.detail || ')'
+                    SELECT CASE WHEN e.command LIKE '% FUNCTION' THEN 'function ' ELSE 'source ' END
+                           || e.source || ' changed (' || e.command || ': ' || e.detail || ')'
                       FROM pgtrickle.pgt_source_events e
-                      JOIN pgtrickle.pgt_dependencies d ON d.source_relid = e.source_relid
-                     WHERE d.pgt_id = ? AND (?::timestamptz IS NULL OR e.occurred_at > ?::timestamptz)
-                     ORDER BY e.event_id DESC LIMIT 1""", st.id(), st.dataTimestamp(), st.dataTimestamp());
-            return change == null ? "" : " (source " + change + ")";
+                     WHERE (?::timestamptz IS NULL OR e.occurred_at > ?::timestamptz)
+                       AND (e.source_relid IN (SELECT d.source_relid FROM pgtrickle.pgt_dependencies d
+                                                WHERE d.pgt_id = ?)
+                            OR e.source_relid IN (SELECT f.function_oid FROM pgtrickle.pgt_function_dependencies f
+                                                   WHERE f.pgt_id = ?))
+                     ORDER BY e.event_id DESC LIMIT 1""", st.dataTimestamp(), st.dataTimestamp(), st.id(), st.id());
+            return change == null ? "" : " (" + change + ")";
         } catch (SQLException e) {
             return "";
         }

@@ -1,6 +1,7 @@
 package io.pgtrickle.core.ivm;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.pgtrickle.core.EngineFixture;
@@ -144,6 +145,10 @@ class RedefinedFunctionIT {
                 }
                 assertThat(api.require(QualifiedName.parse("st_plpgsql_direct")).lastError()).contains("label(integer)");
             });
+            // A retry fails with PostgreSQL's "does not exist", and must still name the drop.
+            assertThatThrownBy(() -> api.refresh("st_plpgsql_direct")).hasMessageContaining("does not exist")
+                    .hasMessageContaining("function public.label(integer) changed (DROP FUNCTION: the function was dropped)");
+            assertThat(api.require(QualifiedName.parse("st_plpgsql_direct")).lastError()).contains("dropped");
             db.execute("INSERT INTO marks VALUES (7, 47)");
             await().ignoreExceptions().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
                 assertExact("st_sql_direct");
