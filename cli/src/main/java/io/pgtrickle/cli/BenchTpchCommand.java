@@ -84,6 +84,11 @@ final class BenchTpchCommand implements Callable<Integer> {
             description = "Directory for the CSV files and the PNG charts. Default: ${DEFAULT-VALUE}.")
     Path output;
 
+    @Option(names = "--keep", description = "With --jdbc-url: leave the TPC-H tables, stream tables and"
+            + " materialized views in the database at the end, to inspect them (EXPLAIN, explain_stream_table);"
+            + " the next run removes them first.")
+    boolean keep;
+
     @Mixin
     BenchDatabaseOptions database;
 
@@ -96,6 +101,9 @@ final class BenchTpchCommand implements Callable<Integer> {
     /** Rejects impossible parameters as usage errors (exit code 2) before anything starts. */
     void validate() {
         database.validate();
+        if (keep && !database.external()) {
+            throw usage("--keep needs --jdbc-url: without it the temporary PostgreSQL is removed at the end");
+        }
         // Below 0.01 the generator has fewer than 100 suppliers and repeats partsupp keys.
         if (!(scale >= 0.01) || scale > 100) {
             throw usage("--sf must be between 0.01 and 100, got " + scale);
@@ -123,7 +131,7 @@ final class BenchTpchCommand implements Callable<Integer> {
         return "bin/pgtrickle bench tpch --sf " + Figures.plain(scale) + " --queries " + queries.strip()
                 + " --change " + changeSizes.stream().map(ChangeSize::label).collect(Collectors.joining(","))
                 + " --cycles " + cycles + " --refresh-timeout " + DurationText.format(refreshTimeout)
-                + " --seed " + seed + " --output " + output + database.commandLineOptions();
+                + " --seed " + seed + " --output " + output + (keep ? " --keep" : "") + database.commandLineOptions();
     }
 
     @Override
@@ -153,7 +161,7 @@ final class BenchTpchCommand implements Callable<Integer> {
                 + " writes");
         out.flush();
         TpchOptions options = new TpchOptions(scale, queryNumbers, changeSizes, cycles, seed, refreshTimeout, output,
-                database.external());
+                database.external() && !keep);
         long started = System.nanoTime();
         TpchBench.Results results = new TpchBench(engine, options, line -> {
             err.println(String.format(Locale.ROOT, "%7.1fs  %s", (System.nanoTime() - started) / 1e9, line));
