@@ -112,6 +112,9 @@ public final class ChangeSources {
                     + "    row jsonb,\n"
                     + "    lsn pg_lsn,\n"
                     + "    captured_at timestamptz NOT NULL DEFAULT clock_timestamp(),\n"
+                    // The writer of the buffer row (the source transaction, or the WAL ingester's):
+                    // a refresh reads rows its snapshot sees in place, and copies only the others.
+                    + "    ingest_xid xid8 DEFAULT pg_current_xact_id(),\n"
                     + "    PRIMARY KEY (xid, seq))");
             Jdbc.executeRaw(c, "COMMENT ON TABLE " + cs.buffer() + " IS " + literal("pg_trickle change buffer of "
                     + s.name() + ": +1/-1 row images; weight 0 marks a TRUNCATE"));

@@ -8,27 +8,48 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
 import org.postgresql.PGConnection;
-import org.postgresql.copy.CopyManager;
 
 /**
  * The changes one refresh consumes: for each source, the buffered rows whose transaction is
  * visible in the refresh snapshot and was not visible in the previous frontier.
  *
- * <p>Buffer rows written after the refresh transaction took its snapshot are invisible inside it,
- * even when their transaction is visible in the snapshot (WAL capture writes them later). So the
- * window is read on a second connection, after capture has caught up, and copied into temporary
- * tables of the refresh transaction ({@code pg_temp.__pgt_window_<relid>}: xid, seq, weight, row).
+ * <p>The window goes into temporary tables of the refresh transaction
+ * ({@code pg_temp.__pgt_window_<relid>}: xid, seq, weight, row); see {@link #load} for how rows the
+ * WAL ingester wrote after the refresh snapshot get there.
  */
 public final class ChangeWindow {
     private static final Pattern SNAPSHOT = Pattern.compile("\\d+:\\d+:[\\d,]*");
 
     /** One source's part of the window. A TRUNCATE in the window makes it {@code truncated}. */
     public record Part(ChangeSource source, String tempTable, long rows, boolean truncated) {
+        /**
+         * Decodes the part once into {@link #rowsTable}: the source's row type plus
+         * {@code __pgt_w}, analyzed, so the delta SQL reads typed columns with statistics. Read
+         * from the jsonb images directly, every use would decode each row again, once per column
+         * it names, and the planner would guess the window's size and key spread.
+         */
+        public void decode(Connection tx) throws SQLException {
+            Jdbc.executeRaw(tx, "CREATE TEMP TABLE " + Identifiers.quote(rowsTable(tempTable)) + " ON COMMIT DROP AS"
+                    + " SELECT __pgt_r.*, __pgt_c.weight::bigint AS __pgt_w FROM pg_temp." + Identifiers.quote(tempTable)
+                    + " __pgt_c, jsonb_populate_record(NULL::" + source.name().quoted() + ", __pgt_c.row) __pgt_r"
+                    + " WHERE __pgt_c.weight <> 0");
+            // A small sample is enough for the planner to see the size and the spread of the keys;
+            // the default (30,000 rows) would cost as much as decoding the window.
+            Jdbc.executeRaw(tx, "SET LOCAL default_statistics_target = 10; ANALYZE pg_temp."
+                    + Identifiers.quote(rowsTable(tempTable)) + "; ANALYZE pg_temp." + Identifiers.quote(tempTable)
+                    + " (weight); SET LOCAL default_statistics_target TO DEFAULT");
+        }
+    }
+
+    /** The typed table {@link Part#decode} makes of window table {@code window}. */
+    public static String rowsTable(String window) {
+        return window + "_rows";
     }
 
     private final List<Part> parts;
@@ -51,28 +72,44 @@ public final class ChangeWindow {
 
     /**
      * Reads the window of {@code sources} between {@code previousFrontier} and {@code snapshot}
-     * through {@code reader} and copies it into temporary tables of {@code tx}.
+     * into temporary tables of {@code tx}.
+     *
+     * <p>Most of it {@code tx} reads itself: every buffer row whose writer committed before the
+     * refresh snapshot. A trigger writes in the source transaction, so a trigger buffer holds
+     * nothing else. The WAL ingester writes later, and rows it committed after the snapshot (those
+     * the capture barrier waited for) are invisible in {@code tx}: only those, recognised by the
+     * ingester's transaction id ({@code ingest_xid}) not being visible in the snapshot, are read
+     * through {@code reader} and copied in. The two parts are disjoint and together hold every row
+     * of the window; the bulk never leaves the server.
      */
     public static ChangeWindow load(Connection tx, DataSource reader, List<ChangeSource> sources, String snapshot,
                                     String previousFrontier, boolean walLacksGeneratedColumns) throws SQLException {
         requireSnapshot(snapshot);
         requireSnapshot(previousFrontier);
+        // Snapshots are validated digits, colons and commas: safe as literals (COPY takes no parameters).
+        String inWindow = " WHERE pg_visible_in_snapshot(xid, '" + snapshot + "'::pg_snapshot)"
+                + " AND NOT pg_visible_in_snapshot(xid, '" + previousFrontier + "'::pg_snapshot)";
         List<Part> parts = new ArrayList<>();
-        try (Connection r = reader.getConnection()) {
-            CopyManager out = r.unwrap(PGConnection.class).getCopyAPI();
-            CopyManager in = tx.unwrap(PGConnection.class).getCopyAPI();
+        Connection r = null;
+        try {
             for (ChangeSource s : sources) {
                 String temp = "__pgt_window_" + s.relid();
-                Jdbc.executeRaw(tx, "CREATE TEMP TABLE " + Identifiers.quote(temp)
-                        + " (xid xid8, seq bigint, weight smallint, row jsonb) ON COMMIT DROP");
-                ByteArrayOutputStream data = new ByteArrayOutputStream();
-                // Snapshots are validated digits, colons and commas: safe as literals (COPY takes no parameters).
-                out.copyOut("COPY (SELECT xid, seq, weight, row FROM " + s.buffer()
-                        + " WHERE pg_visible_in_snapshot(xid, '" + snapshot + "'::pg_snapshot)"
-                        + " AND NOT pg_visible_in_snapshot(xid, '" + previousFrontier + "'::pg_snapshot)"
-                        + " ORDER BY xid, seq) TO STDOUT (FORMAT binary)", data);
-                long rows = in.copyIn("COPY " + Identifiers.quote(temp) + " FROM STDIN (FORMAT binary)",
-                        new ByteArrayInputStream(data.toByteArray()));
+                long rows;
+                try (Statement st = tx.createStatement()) {
+                    rows = st.executeUpdate("CREATE TEMP TABLE " + Identifiers.quote(temp) + " ON COMMIT DROP AS"
+                            + " SELECT xid, seq, weight, row FROM " + s.buffer() + inWindow);
+                }
+                if (s.mode() == CdcMode.WAL) {
+                    if (r == null) {
+                        r = reader.getConnection();
+                    }
+                    ByteArrayOutputStream late = new ByteArrayOutputStream();
+                    r.unwrap(PGConnection.class).getCopyAPI().copyOut("COPY (SELECT xid, seq, weight, row FROM "
+                            + s.buffer() + inWindow + " AND NOT pg_visible_in_snapshot(ingest_xid, '" + snapshot
+                            + "'::pg_snapshot)) TO STDOUT (FORMAT binary)", late);
+                    rows += tx.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY " + Identifiers.quote(temp)
+                            + " FROM STDIN (FORMAT binary)", new ByteArrayInputStream(late.toByteArray()));
+                }
                 if (rows > 0 && s.mode() == CdcMode.WAL && walLacksGeneratedColumns) {
                     GeneratedColumns.complete(tx, s, temp);
                 }
@@ -82,6 +119,10 @@ public final class ChangeWindow {
             }
         } catch (IOException e) {
             throw new UncheckedIOException("could not copy the change window", e);
+        } finally {
+            if (r != null) {
+                r.close();
+            }
         }
         return new ChangeWindow(parts);
     }

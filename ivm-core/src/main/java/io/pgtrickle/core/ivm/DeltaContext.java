@@ -1,5 +1,6 @@
 package io.pgtrickle.core.ivm;
 
+import io.pgtrickle.core.capture.ChangeWindow;
 import io.pgtrickle.core.sql.Identifiers;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -36,11 +37,12 @@ public final class DeltaContext {
         return relids.stream().anyMatch(windows::containsKey);
     }
 
-    /** The window's changes of {@code table} in its row type, with their weights ({@code __pgt_w}). */
+    /**
+     * The window's changes of {@code table} in its row type, with their weights ({@code __pgt_w}):
+     * the window part decoded by {@link ChangeWindow.Part#decode}.
+     */
     String changes(BaseTable table) {
-        return "SELECT (jsonb_populate_record(NULL::" + table.name().quoted() + ", __pgt_c.row)).*,"
-                + " __pgt_c.weight::bigint AS __pgt_w FROM pg_temp." + Identifiers.quote(windows.get(table.relid()))
-                + " __pgt_c WHERE __pgt_c.weight <> 0";
+        return "SELECT * FROM pg_temp." + Identifiers.quote(ChangeWindow.rowsTable(windows.get(table.relid())));
     }
 
     /**

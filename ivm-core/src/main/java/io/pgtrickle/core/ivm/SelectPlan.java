@@ -40,6 +40,8 @@ public record SelectPlan(FromTree from, List<String> select, List<String> names,
                          String groupBy, String having,
                          Map<List<String>, BaseTable> tables, List<Subquery> filterSubqueries,
                          List<Subquery> outputSubqueries, AggregateState aggregates) implements IvmPlan {
+    /** Most changed tables of one join branch whose delta is written as inclusion–exclusion (2^n − 1 terms). */
+    static final int MAX_INCLUSION_EXCLUSION = 3;
 
     @Override
     public Set<Long> relids() {
@@ -202,10 +204,13 @@ public record SelectPlan(FromTree from, List<String> select, List<String> names,
         for (FromTree.Branch branch : from.innerBranches()) {
             List<FromItem> items = branch.tree().items();
             String filter = and(where, and(branch.predicates()));
-            for (FromItem changed : items) {
-                if (!changed.changed(ctx)) {
-                    continue;
-                }
+            List<FromItem> changedItems = items.stream().filter(item -> item.changed(ctx)).toList();
+            if (changedItems.size() <= MAX_INCLUSION_EXCLUSION
+                    && changedItems.stream().allMatch(item -> item.table() != null)) {
+                terms.addAll(inclusionExclusionTerms(branch, changedItems, ctx, projection, weighted, filter));
+                changedItems = List.of();
+            }
+            for (FromItem changed : changedItems) {
                 String fromClause = branch.tree().render(item -> item.index() < changed.index()
                         ? (item.changed(ctx) ? item.previous(ctx) : item.current())
                         : item.index() == changed.index() ? item.delta(ctx) : item.current());
@@ -254,6 +259,34 @@ public record SelectPlan(FromTree from, List<String> select, List<String> names,
                 terms.add("SELECT " + beforeProjection + ", -(" + weight + ") AS __pgt_w FROM " + fromClause + " WHERE "
                         + scope + then);
             }
+        }
+        return terms;
+    }
+
+    /**
+     * The join delta as inclusion–exclusion over the changed tables C: for every non-empty subset
+     * S of C, the join with S's tables replaced by their changes and every other table as it is
+     * now, weighted by (−1)^(|S|+1). Since now = before + Δ for each table, these terms sum to
+     * Δ(⋈) exactly, like the telescoping form, but no table is read "as before": every term reads
+     * the tables as they are, so the few changed rows probe their indexes, and the terms with
+     * several Δ join small change sets with each other. 2^|C| − 1 terms, hence the bound.
+     */
+    private List<String> inclusionExclusionTerms(FromTree.Branch branch, List<FromItem> changedItems, DeltaContext ctx,
+                                                 String projection, boolean weighted, String filter) {
+        List<String> terms = new ArrayList<>();
+        for (int subset = 1; subset < 1 << changedItems.size(); subset++) {
+            Set<Integer> inDelta = new HashSet<>();
+            for (int i = 0; i < changedItems.size(); i++) {
+                if ((subset & 1 << i) != 0) {
+                    inDelta.add(changedItems.get(i).index());
+                }
+            }
+            String fromClause = branch.tree().render(item -> inDelta.contains(item.index()) ? item.delta(ctx) : item.current());
+            String product = branch.tree().items().stream().filter(item -> inDelta.contains(item.index()))
+                    .map(item -> item.quotedAlias() + ".__pgt_w").collect(Collectors.joining(" * "));
+            String weight = inDelta.size() % 2 == 1 ? product : "-(" + product + ")";
+            terms.add("SELECT " + projection + (weighted ? ", " + weight + " AS __pgt_w" : "") + " FROM " + fromClause
+                    + (filter == null ? "" : " WHERE " + filter));
         }
         return terms;
     }

@@ -146,8 +146,13 @@ public final class Refresher {
         if (plan != null && window != null && !window.truncated() && DeltaApplier.ready(tx, st.relid(), plan)
                 && !fullIsCheaper(tx, st, window) && !redefinitionPending(tx, st)) {
             Map<Long, String> windows = new HashMap<>();
-            window.parts().stream().filter(p -> p.rows() > 0)
-                    .forEach(p -> windows.put(p.source().relid(), p.tempTable()));
+            for (ChangeWindow.Part p : window.parts()) {
+                if (p.rows() > 0) {
+                    p.decode(tx);
+                    windows.put(p.source().relid(), p.tempTable());
+                }
+            }
+            phases.lap("window_read");
             if (windows.isEmpty()) {
                 // Nothing to apply, but a query broken by a source change must not pass for healthy.
                 Jdbc.call(tx, "SELECT pgtrickle._check_query(?)", st.query());
