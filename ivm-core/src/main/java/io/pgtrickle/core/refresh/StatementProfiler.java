@@ -98,9 +98,14 @@ final class StatementProfiler {
         });
     }
 
+    /** Whether EXPLAIN takes {@code sql}: a query, DML or CREATE TABLE … AS, not DDL, COPY or ANALYZE. */
+    static boolean explainable(String sql) {
+        return EXPLAINABLE.matcher(sql).matches();
+    }
+
     private Object profile(String sql, Connection c, Binder binder, Call call) throws Throwable {
         long explainStart = System.nanoTime();
-        String plan = EXPLAINABLE.matcher(sql).matches() ? explain(sql, c, binder) : null;
+        String plan = explainable(sql) ? explain(sql, c, binder) : null;
         long start = System.nanoTime();
         explainNanos += start - explainStart;
         Object result = call.run();
