@@ -27,15 +27,23 @@ class BenchIT {
     @Test
     void tpchRunsEndToEndAndTheInvariantHolds(TestDatabase db, @TempDir Path out) {
         Cli.Result r = Cli.run("bench", "tpch", "--jdbc-url", db.jdbcUrl(), "--slot-name", slot(db), "--sf", "0.01",
-                "--queries", "1,3,6,12", "--change", "1%", "--cycles", "1", "--output", out.toString());
+                "--queries", "1,3,6,12", "--change", "1%,1000rows", "--cycles", "1", "--output", out.toString());
 
         assertThat(r.exitCode()).as(r.toString()).isZero();
         assertThat(r.out()).contains("server      PostgreSQL " + db.server().majorVersion() + ".", "change 1%:",
-                "every refresh succeeded and every invariant check held").containsPattern("(?m)^ q6 +\\| DIFFERENTIAL \\| 1% +\\| +1 \\|.*\\| held$");
+                "every refresh succeeded and every invariant check held").containsPattern("(?m)^ q6 +\\| DIFFERENTIAL \\| 1% +\\| +1 \\|.*\\| held$")
+                // 1000rows: 63 orders each way, about 16 rows each (their lineitems, the updated orders' customers).
+                .containsPattern("change 1000rows: 63 orders inserted, 63 deleted, 63 updated per batch"
+                        + " \\((\\d,\\d{3}|\\d{3}) rows written\\)")
+                .containsPattern("(?m)^ q6 +\\| DIFFERENTIAL \\| 1000rows \\| +1 \\|.*\\| held$");
         assertThat(r.err()).contains("loaded lineitem", "invariant held");
         assertThat(out.resolve("tpch-summary.csv")).exists();
-        assertThat(out.resolve("tpch-cycles.csv")).content().startsWith("query,mode,change,cycle,").contains("q12,");
+        assertThat(out.resolve("tpch-cycles.csv")).content().startsWith("query,mode,change,cycle,rows_written,")
+                .contains("q12,").containsPattern("(?m)^q6,DIFFERENTIAL,1000rows,1,\\d{3,4},");
+        assertThat(out.resolve("tpch-summary.csv")).content().startsWith("query,mode,change,change_percent,cycles,")
+                .containsPattern("(?m)^q6,DIFFERENTIAL,1%,1.0,1,").containsPattern("(?m)^q6,DIFFERENTIAL,1000rows,,1,");
         assertPng(out.resolve("tpch-1pct.png"));
+        assertPng(out.resolve("tpch-1000rows.png"));
         assertThat(db.value("SELECT count(*) FROM pg_class WHERE relname IN ('lineitem', 'orders')"
                 + " OR relname LIKE 'tpch\\_%'")).isEqualTo(0L);
     }

@@ -27,14 +27,14 @@ class BenchOptionsTest {
                 + " --cycles 3 --refresh-timeout 2m --seed 42 --output bench-results --capture wal");
         assertThat(d.queryNumbers).hasSize(22);
 
-        BenchTpchCommand c = parse("tpch", "--sf", "0.1", "--queries", "1-3,q22", "--change", "0.5%,5",
+        BenchTpchCommand c = parse("tpch", "--sf", "0.1", "--queries", "1-3,q22", "--change", "0.5%,5,1000rows",
                 "--cycles", "5", "--refresh-timeout", "30s", "--seed", "7", "--output", "out", "--capture", "TRIGGER",
                 "--jdbc-url", "jdbc:postgresql://db/x?password=secret", "--user", "u", "--slot-name", "s1");
         c.validate();
         assertThat(c.queryNumbers).containsExactly(1, 2, 3, 22);
         assertThat(c.refreshTimeout).isEqualTo(Duration.ofSeconds(30));
         assertThat(c.output).isEqualTo(Path.of("out"));
-        assertThat(c.commandLine()).isEqualTo("bin/pgtrickle bench tpch --sf 0.1 --queries 1-3,q22 --change 0.5%,5%"
+        assertThat(c.commandLine()).isEqualTo("bin/pgtrickle bench tpch --sf 0.1 --queries 1-3,q22 --change 0.5%,5%,1000rows"
                 + " --cycles 5 --refresh-timeout 30s --seed 7 --output out --capture trigger"
                 + " --jdbc-url jdbc:postgresql://db/x?password=***");
     }
@@ -77,12 +77,13 @@ class BenchOptionsTest {
     @Test
     void impossibleOptionsAreUsageErrors() {
         String[][] cases = {
-            {"tpch", "--sf", "0.001"}, {"tpch", "--queries", "23"}, {"tpch", "--change", "0%"}, {"tpch", "--cycles", "0"},
+            {"tpch", "--sf", "0.001"}, {"tpch", "--queries", "23"}, {"tpch", "--change", "0%"},
+            {"tpch", "--change", "200000rows"}, {"tpch", "--cycles", "0"},
             {"tpch", "--capture", "auto"}, {"tpch", "--refresh-timeout", "0s"}, {"idle", "--repeats", "0"},
             {"idle", "--stream-tables", "0"}, {"load", "--rates", "fast"}, {"load", "--schedule", "10ms"},
             {"load", "--writers", "0"}, {"load", "--batch", "0"}, {"load", "--jdbc-url", "jdbc:mysql://x/y"}};
         String[] expected = {"--sf must be between 0.01 and 100", "TPC-H queries are 1 to 22", "a change size must be more",
-            "--cycles must be between", "--capture must be wal or trigger", "--refresh-timeout must be longer",
+            "change 200000rows needs 12,500 orders each way, more than half of the 15,000 orders", "--cycles must be between", "--capture must be wal or trigger", "--refresh-timeout must be longer",
             "--repeats must be between", "--stream-tables must be between", "--rates must be rows per second",
             "--schedule", "--writers must be between", "--batch must be between",
             "--jdbc-url must be a PostgreSQL JDBC URL"};

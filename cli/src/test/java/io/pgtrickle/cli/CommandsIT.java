@@ -115,6 +115,24 @@ class CommandsIT {
     }
 
     @Test
+    void explainAnalyzeShowsThePlansOfTheNextRefreshAndChangesNothing() {
+        pgtrickle("create", "totals", "--query", TOTALS);
+        Cli.Result empty = pgtrickle("explain", "totals", "--analyze");
+        assertThat(empty.exitCode()).as(empty.toString()).isZero();
+        assertThat(empty.out()).contains("no pending changes: nothing to analyze; change a source and retry");
+        db.execute("INSERT INTO orders VALUES (4, 2, 1.00)");
+
+        Cli.Result r = pgtrickle("explain", "totals", "--analyze");
+
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("explain analyze  public.totals", "refresh          DIFFERENTIAL",
+                "pending changes  public.customers: 0, public.orders: 1", "actual time=", "Buffers:", "phases (ms)");
+        assertThat(db.value("SELECT total FROM totals WHERE name = 'Bob'")).isEqualTo(new BigDecimal("5.00"));
+        assertThat(pgtrickle("refresh", "totals").exitCode()).isZero();
+        assertThat(db.value("SELECT total FROM totals WHERE name = 'Bob'")).isEqualTo(new BigDecimal("6.00"));
+    }
+
+    @Test
     void alterChangesScheduleStatusAndQuery() {
         pgtrickle("create", "totals", "--query", TOTALS, "--schedule", "30s");
 

@@ -23,7 +23,8 @@ public final class TpchReport {
     public static final List<String> SUMMARY_HEADER = List.of("query", "mode", "change", "cycles", "diff median ms",
             "diff p95 ms", "full median ms", "full p95 ms", "mv median ms", "mv p95 ms", "full/diff", "mv/diff",
             "invariant");
-    public static final List<String> CYCLE_HEADER = List.of("query", "mode", "change", "cycle", "diff_ms",
+    /** {@code change} is the size as given ({@code 1%}, {@code 1000rows}); {@code rows_written} the batch's exact rows. */
+    public static final List<String> CYCLE_HEADER = List.of("query", "mode", "change", "cycle", "rows_written", "diff_ms",
             "diff_action", "diff_rows", "full_ms", "mv_ms", "invariant_held", "error");
 
     private final TpchBench.Results results;
@@ -129,16 +130,21 @@ public final class TpchReport {
         return results.cycles().stream().allMatch(CycleResult::invariantHeld);
     }
 
+    private static String percent(ChangeSize change) {
+        return change.inRows() ? "" : Double.toString(change.percent());
+    }
+
     /** Writes {@code tpch-summary.csv}, {@code tpch-cycles.csv} and one {@code tpch-<change>.png} per size. */
     public List<Path> write(Path directory) throws IOException {
         List<Path> files = new ArrayList<>();
         Path summary = directory.resolve("tpch-summary.csv");
-        List<String> header = List.of("query", "mode", "change_percent", "cycles", "diff_median_ms", "diff_p95_ms",
+        // change is the size as given (1%, 1000rows); change_percent only for sizes given as a percentage.
+        List<String> header = List.of("query", "mode", "change", "change_percent", "cycles", "diff_median_ms", "diff_p95_ms",
                 "full_median_ms", "full_p95_ms", "mv_median_ms", "mv_p95_ms", "full_over_diff", "mv_over_diff",
                 "invariant_failures", "errors", "full_only_reason");
         List<List<String>> rows = new ArrayList<>();
         for (Summary s : summaries()) {
-            rows.add(List.of(s.setup().query().label(), s.setup().mode(), Double.toString(s.change().percent()),
+            rows.add(List.of(s.setup().query().label(), s.setup().mode(), s.change().label(), percent(s.change()),
                     Integer.toString(s.cycles()), Figures.csv(s.diff().medianMillis()), Figures.csv(s.diff().p95Millis()),
                     Figures.csv(s.full().medianMillis()), Figures.csv(s.full().p95Millis()),
                     Figures.csv(s.mv().medianMillis()), Figures.csv(s.mv().p95Millis()), Figures.csv(s.fullOverDiff()),
@@ -153,8 +159,10 @@ public final class TpchReport {
                 .collect(Collectors.toMap(s -> s.query().label(), QuerySetup::mode));
         List<List<String>> cycleRows = new ArrayList<>();
         for (CycleResult r : results.cycles()) {
-            cycleRows.add(List.of(r.query(), modes.get(r.query()), Double.toString(r.change().percent()),
-                    Integer.toString(r.cycle()), Figures.csv(r.diffMillis()), Objects.toString(r.diffAction(), ""),
+            String written = results.batches().stream().filter(b -> b.change().equals(r.change()) && b.cycle() == r.cycle())
+                    .map(b -> Long.toString(b.rows().rows())).findFirst().orElse("");
+            cycleRows.add(List.of(r.query(), modes.get(r.query()), r.change().label(),
+                    Integer.toString(r.cycle()), written, Figures.csv(r.diffMillis()), Objects.toString(r.diffAction(), ""),
                     Long.toString(r.diffRows()), Figures.csv(r.fullMillis()), Figures.csv(r.mvMillis()),
                     Boolean.toString(r.invariantHeld()), Objects.toString(r.error(), "")));
         }
@@ -169,8 +177,8 @@ public final class TpchReport {
             series.put("REFRESH MATERIALIZED VIEW", of.stream().map(s -> s.mv().medianMillis()).toList());
             Path png = directory.resolve("tpch-" + change.label().replace("%", "pct") + ".png");
             Charts.write(png, new Charts.Bars(String.format(java.util.Locale.ROOT,
-                    "TPC-H SF %s: median refresh time after a %s change (log scale)",
-                    Figures.plain(results.scale()), change.label()), "query", "milliseconds",
+                    "TPC-H SF %s: median refresh time after %s (log scale)",
+                    Figures.plain(results.scale()), change.description()), "query", "milliseconds",
                     of.stream().map(s -> s.setup().query().label()).toList(), series, true), 1200, 600);
             files.add(png);
         }

@@ -16,6 +16,7 @@ import io.pgtrickle.core.query.QueryDescription;
 import io.pgtrickle.core.query.SourceRelation;
 import io.pgtrickle.core.query.SqlText;
 import io.pgtrickle.core.refresh.FullRefresh;
+import io.pgtrickle.core.refresh.RefreshAnalysis;
 import io.pgtrickle.core.refresh.RefreshResult;
 import io.pgtrickle.core.refresh.RefreshTrigger;
 import io.pgtrickle.core.refresh.Refresher;
@@ -237,6 +238,16 @@ public final class StreamTables {
     /** How {@code name} is maintained, and the SQL a refresh runs. */
     public Explanation explain(QualifiedName name) {
         return read("cannot explain " + name, c -> explainIn(c, catalog.require(c, name)));
+    }
+
+    /**
+     * Runs the next refresh of {@code name} in a transaction that is rolled back and reports
+     * {@code EXPLAIN (ANALYZE, BUFFERS)} of each of its statements and the time per phase: the
+     * delta over the pending change window when differential, the full refresh otherwise.
+     * Nothing changes (stream table, frontier, change buffers, refresh history).
+     */
+    public RefreshAnalysis explainAnalyze(QualifiedName name) {
+        return refresher.analyze(require(name).id());
     }
 
     private Explanation explainIn(Connection c, StreamTableRecord st) throws SQLException {

@@ -25,6 +25,11 @@ final class PhaseTimer {
         lapStart = now;
     }
 
+    /** Leaves {@code nanos} of the current phase out of it (time spent on something else meanwhile). */
+    void exclude(long nanos) {
+        lapStart += nanos;
+    }
+
     /** The phases as a JSON object of milliseconds (microsecond precision), in lap order. */
     String json() {
         return nanos.entrySet().stream()

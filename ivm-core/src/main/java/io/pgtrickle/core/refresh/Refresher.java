@@ -86,7 +86,7 @@ public final class Refresher {
         long start = System.nanoTime();
         try {
             RefreshResult result = Jdbc.inTransaction(c, Connection.TRANSACTION_REPEATABLE_READ,
-                    tx -> refreshAtSnapshot(tx, st, trigger, startedAt));
+                    tx -> refreshAtSnapshot(tx, st, trigger, startedAt, null));
             log.debug("refreshed {} ({}): +{} -{} in {} ms", st.name(), trigger, result.rowsInserted(),
                     result.rowsDeleted(), (System.nanoTime() - start) / 1_000_000);
             return result;
@@ -104,13 +104,63 @@ public final class Refresher {
     }
 
     /**
+     * Runs the next refresh of stream table {@code id} as {@link #refresh} would, in a transaction
+     * that is then rolled back, and reports what it did: every statement with its
+     * {@code EXPLAIN (ANALYZE, BUFFERS)}, and the time per phase. Nothing changes: not the
+     * stream table, its frontier, its change buffers nor the refresh history.
+     *
+     * @throws PgTrickleException {@code NOT_FOUND} if the stream table was dropped meanwhile, or
+     *     {@code REFRESH_FAILED} if the refresh fails (nothing is recorded)
+     */
+    public RefreshAnalysis analyze(long id) {
+        try (Connection c = dataSource.getConnection()) {
+            return AdvisoryLocks.withStreamTableLock(c, id, conn -> {
+                StreamTableRecord st = catalog.findById(conn, id).orElseThrow(() ->
+                        new PgTrickleException(ErrorCode.NOT_FOUND, "stream table " + id + " no longer exists"));
+                Probe probe = new Probe();
+                try {
+                    Jdbc.inRolledBackTransaction(conn, Connection.TRANSACTION_REPEATABLE_READ,
+                            tx -> refreshAtSnapshot(tx, st, RefreshTrigger.MANUAL, OffsetDateTime.now(), probe));
+                } catch (SQLException e) {
+                    throw new PgTrickleException(ErrorCode.REFRESH_FAILED, "explain analyze of " + st.name()
+                            + " failed: " + SqlErrors.describe(e) + sourceChangeContext(conn, st), e);
+                }
+                return probe.analysis(st);
+            });
+        } catch (SQLException e) {
+            throw SqlErrors.translate("analyzing the refresh of stream table " + id, e);
+        }
+    }
+
+    /**
+     * What an analyzed refresh did. A refresh under analysis runs as any other on a connection
+     * whose statements are profiled, and skips only its history row; its transaction is rolled back.
+     */
+    private static final class Probe {
+        final StatementProfiler profiler = new StatementProfiler();
+        String action;
+        String note;
+        List<String> window = List.of();
+        String phases;
+
+        RefreshAnalysis analysis(StreamTableRecord st) {
+            List<RefreshAnalysis.Statement> statements = profiler.statements().stream()
+                    .map(p -> new RefreshAnalysis.Statement(p.sql(), p.plan(), p.millis())).toList();
+            return new RefreshAnalysis(st.name(), action, note, window, phases, statements);
+        }
+    }
+
+    /**
      * The consistency protocol (DESIGN §2.4), the one path of every scheduled or manual refresh:
      * the transaction's first statement fixes snapshot S and WAL position L; capture catches up
      * past L; the change window is what S sees and the previous frontier did not; the result,
      * the new frontier S and the history row commit together.
+     *
+     * @param probe {@code null} for a refresh; for {@link #analyze}, what the refresh did (the
+     *     caller rolls the transaction back)
      */
     private RefreshResult refreshAtSnapshot(Connection tx, StreamTableRecord st, RefreshTrigger trigger,
-                                            OffsetDateTime startedAt) throws SQLException {
+                                            OffsetDateTime startedAt, Probe probe) throws SQLException {
         long start = System.nanoTime();
         String snapshot;
         String walLsn;
@@ -143,8 +193,13 @@ public final class Refresher {
         phases.lap("window_read");
         String action;
         StorageMerge.Counts d;
-        if (plan != null && window != null && !window.truncated() && DeltaApplier.ready(tx, st.relid(), plan)
-                && !fullIsCheaper(tx, st, window) && !redefinitionPending(tx, st)) {
+        String fullReason = fullReason(tx, st, plan, window);
+        if (probe != null && window != null) {
+            probe.window = window.parts().stream().map(p -> p.source().name() + ": " + p.rows()).toList();
+        }
+        // Under analysis the apply and bookkeeping statements are profiled; the window copy is timed as a phase.
+        Connection work = probe == null ? tx : probe.profiler.wrap(tx);
+        if (fullReason == null) {
             Map<Long, String> windows = new HashMap<>();
             for (ChangeWindow.Part p : window.parts()) {
                 if (p.rows() > 0) {
@@ -156,25 +211,72 @@ public final class Refresher {
             if (windows.isEmpty()) {
                 // Nothing to apply, but a query broken by a source change must not pass for healthy.
                 Jdbc.call(tx, "SELECT pgtrickle._check_query(?)", st.query());
+                if (probe != null) {
+                    probe.note = RefreshAnalysis.NOTHING_PENDING;
+                    return null;
+                }
             }
-            d = DeltaApplier.apply(tx, st.name(), st.relid(), plan, windows, server);
+            d = DeltaApplier.apply(work, st.name(), st.relid(), plan, windows, server);
             action = "DIFFERENTIAL";
         } else {
-            d = applyFull(tx, st, plan, columns);
+            d = applyFull(work, st, plan, columns);
             action = "FULL";
         }
+        excludeExplains(phases, probe);
         phases.lap("apply");
         long inserted = d.inserted() + d.updated();
         long deleted = d.deleted() + d.updated();
-        catalog.markRefreshed(tx, st.id());
-        capture.cleanup(tx, involved); // after the new frontier: it frees the rows this refresh consumed
+        catalog.markRefreshed(work, st.id());
+        capture.cleanup(work, involved); // after the new frontier: it frees the rows this refresh consumed
+        excludeExplains(phases, probe);
         phases.lap("bookkeeping");
         String phaseMs = phases.json();
+        if (probe != null) {
+            probe.action = action;
+            probe.note = fullReason == null ? null : fullReason + ": EXPLAIN ANALYZE of the full refresh, not of a delta";
+            probe.phases = phaseMs;
+            return null;
+        }
         // The history insert carries the timings, so it is the one statement they leave out.
         catalog.recordHistory(tx, st, action, trigger.name(), true, startedAt, inserted, deleted,
                 window == null ? null : window.rows(), null, phaseMs);
         log.debug("{} {}: phases (ms) {}", st.name(), action, phaseMs);
         return new RefreshResult(st.name(), action, inserted, deleted, Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    /** Under analysis, the EXPLAIN runs are not part of any phase: the phases are the refresh's own. */
+    private static void excludeExplains(PhaseTimer phases, Probe probe) {
+        if (probe != null) {
+            phases.exclude(probe.profiler.takeExplainNanos());
+        }
+    }
+
+    /**
+     * Why this refresh recomputes instead of applying the window, or {@code null} when it applies
+     * the window ({@code plan} is {@code null} for a stream table maintained by FULL refresh).
+     */
+    private String fullReason(Connection tx, StreamTableRecord st, IvmPlan plan, ChangeWindow window)
+            throws SQLException {
+        if (plan == null) {
+            return "refresh mode " + st.refreshMode() + " -> " + st.effectiveMode()
+                    + (st.modeReason() == null ? "" : " (" + st.modeReason() + ")");
+        }
+        if (window == null) {
+            return "first refresh: no frontier yet";
+        }
+        if (window.truncated()) {
+            return "a source was truncated in the window";
+        }
+        if (!DeltaApplier.ready(tx, st.relid(), plan)) {
+            return "the aggregate state is missing: a FULL refresh rebuilds it";
+        }
+        if (fullIsCheaper(tx, st, window)) {
+            return "AUTO: recomputing is estimated cheaper than this window's delta";
+        }
+        if (redefinitionPending(tx, st)) {
+            return "a view or function it reads was redefined and is not re-planned yet";
+        }
+        return null;
     }
 
     /**

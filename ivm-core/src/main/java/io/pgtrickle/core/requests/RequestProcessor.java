@@ -62,15 +62,16 @@ public final class RequestProcessor {
         Request r;
         while ((r = claimNext()) != null) {
             String error = null;
+            String result = null;
             try {
-                execute(r);
+                result = execute(r);
             } catch (PgTrickleException e) {
                 error = e.getMessage();
             } catch (RuntimeException e) {
                 error = "internal error: " + e;
                 log.error("request {} failed unexpectedly", r.id(), e);
             }
-            complete(r.id(), error);
+            complete(r.id(), error, result);
             processed++;
         }
         return processed;
@@ -99,12 +100,13 @@ public final class RequestProcessor {
         }
     }
 
-    private void execute(Request r) {
+    /** Carries out {@code r}; returns its result text (explain analyze), or {@code null}. */
+    private String execute(Request r) {
         QualifiedName name = QualifiedName.parse(r.name());
         log.info("request {}: {} {}{}", r.id(), r.kind(), name, r.interrupted() ? " (again: interrupted earlier)" : "");
         if (r.interrupted() && alreadyDone(r, name)) {
             log.info("request {} had taken effect before the engine stopped", r.id());
-            return;
+            return null;
         }
         switch (r.kind()) {
             case "CREATE" -> streamTables.create(
@@ -129,8 +131,12 @@ public final class RequestProcessor {
             }
             case "DROP" -> streamTables.drop(name, r.cascade());
             case "REFRESH" -> streamTables.refresh(name);
+            case "EXPLAIN_ANALYZE" -> {
+                return streamTables.explainAnalyze(name).render();
+            }
             default -> throw new IllegalStateException("unknown request kind " + r.kind());
         }
+        return null;
     }
 
     /**
@@ -151,10 +157,11 @@ public final class RequestProcessor {
         };
     }
 
-    private void complete(long id, String error) throws SQLException {
+    private void complete(long id, String error, String result) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
-            Jdbc.update(c, "UPDATE pgtrickle.pgt_requests SET state = ?, error = ?, completed_at = clock_timestamp()"
-                    + " WHERE request_id = ?", error == null ? "DONE" : "FAILED", error, id);
+            Jdbc.update(c, "UPDATE pgtrickle.pgt_requests SET state = ?, error = ?, result = ?,"
+                    + " completed_at = clock_timestamp() WHERE request_id = ?", error == null ? "DONE" : "FAILED",
+                    error, result, id);
         }
         if (error != null) {
             log.warn("request {} failed: {}", id, error);

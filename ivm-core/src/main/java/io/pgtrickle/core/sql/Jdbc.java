@@ -29,6 +29,29 @@ public final class Jdbc {
     }
 
     /** As above on a connection the caller owns; restores autocommit afterwards. */
+    /**
+     * Runs {@code work} in a transaction that is always rolled back: for work that must leave
+     * no trace (explain analyze of a refresh).
+     */
+    public static <T> T inRolledBackTransaction(Connection c, int isolation, Work<T> work) throws SQLException {
+        boolean autoCommit = c.getAutoCommit();
+        int previousIsolation = c.getTransactionIsolation();
+        c.setAutoCommit(false);
+        c.setTransactionIsolation(isolation);
+        try {
+            return work.run(c);
+        } finally {
+            try {
+                c.rollback();
+            } finally {
+                if (!c.isClosed()) {
+                    c.setTransactionIsolation(previousIsolation);
+                    c.setAutoCommit(autoCommit);
+                }
+            }
+        }
+    }
+
     public static <T> T inTransaction(Connection c, int isolation, Work<T> work) throws SQLException {
         boolean autoCommit = c.getAutoCommit();
         int previousIsolation = c.getTransactionIsolation();
