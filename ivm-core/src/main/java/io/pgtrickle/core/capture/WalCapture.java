@@ -87,7 +87,7 @@ final class WalCapture implements AutoCloseable {
         if (closing) {
             return;
         }
-        ChangeIngester ingester = new ChangeIngester(dataSource, sources, this::markerSeen, observer);
+        ChangeIngester ingester = new ChangeIngester(dataSource, sources, this::markerSeen, markers::containsKey, observer);
         engine = DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
                 .using(properties())
                 .notifying(ingester)

@@ -49,6 +49,7 @@ public final class Refresher {
     private final ServerCapabilities server;
     private final IvmCompiler compiler = new IvmCompiler();
     private final PlanCache plans = new PlanCache();
+    private final IdleConfirmation idle;
 
     /** @param server what the database server can do, as the engine detected it at start */
     public Refresher(DataSource dataSource, Catalog catalog, RetryPolicy retryPolicy, Capture capture,
@@ -58,11 +59,28 @@ public final class Refresher {
         this.retryPolicy = retryPolicy;
         this.capture = capture;
         this.server = server;
+        this.idle = new IdleConfirmation(dataSource, capture);
     }
 
     /** What the server can do: decides the form of the SQL that refreshes run. */
     public ServerCapabilities serverCapabilities() {
         return server;
+    }
+
+    /**
+     * For a scheduler tick: confirms at once which of {@code ids} have nothing new in any source
+     * since their frontier, and moves their frontier to now without a refresh (one snapshot and one
+     * capture barrier for all; see {@link IdleConfirmation} for why that is exact and what it
+     * records). The others, and those busy elsewhere, need {@link #refresh}.
+     *
+     * @return the ids confirmed current
+     */
+    public java.util.Set<Long> confirmIdle(java.util.Collection<Long> ids) {
+        try {
+            return idle.confirm(ids);
+        } catch (SQLException e) {
+            throw SqlErrors.translate("confirming idle stream tables", e);
+        }
     }
 
     /**
