@@ -22,12 +22,16 @@ import org.postgresql.copy.CopyManager;
  * <p>Buffer rows written after the refresh transaction took its snapshot are invisible inside it,
  * even when their transaction is visible in the snapshot (WAL capture writes them later). So the
  * window is read on a second connection, after capture has caught up, and copied into temporary
- * tables of the refresh transaction ({@code pg_temp.__pgt_window_<relid>}: xid, seq, weight, row).
+ * tables of the refresh transaction ({@code pg_temp.__pgt_window_<relid>}: xid, seq, weight, row),
+ * one for each source with rows in the window.
  */
 public final class ChangeWindow {
     private static final Pattern SNAPSHOT = Pattern.compile("\\d+:\\d+:[\\d,]*");
 
-    /** One source's part of the window. A TRUNCATE in the window makes it {@code truncated}. */
+    /**
+     * One source's part of the window. A TRUNCATE in the window makes it {@code truncated}. An
+     * empty part has no temporary table ({@code tempTable} null).
+     */
     public record Part(ChangeSource source, String tempTable, long rows, boolean truncated) {
     }
 
@@ -63,14 +67,19 @@ public final class ChangeWindow {
             CopyManager in = tx.unwrap(PGConnection.class).getCopyAPI();
             for (ChangeSource s : sources) {
                 String temp = "__pgt_window_" + s.relid();
-                Jdbc.executeRaw(tx, "CREATE TEMP TABLE " + Identifiers.quote(temp)
-                        + " (xid xid8, seq bigint, weight smallint, row jsonb) ON COMMIT DROP");
                 ByteArrayOutputStream data = new ByteArrayOutputStream();
                 // Snapshots are validated digits, colons and commas: safe as literals (COPY takes no parameters).
-                out.copyOut("COPY (SELECT xid, seq, weight, row FROM " + s.buffer()
+                long read = out.copyOut("COPY (SELECT xid, seq, weight, row FROM " + s.buffer()
                         + " WHERE pg_visible_in_snapshot(xid, '" + snapshot + "'::pg_snapshot)"
                         + " AND NOT pg_visible_in_snapshot(xid, '" + previousFrontier + "'::pg_snapshot)"
                         + " ORDER BY xid, seq) TO STDOUT (FORMAT binary)", data);
+                if (read == 0) {
+                    // Nothing to hand over: no temporary table (two round trips and catalog writes saved).
+                    parts.add(new Part(s, null, 0, false));
+                    continue;
+                }
+                Jdbc.executeRaw(tx, "CREATE TEMP TABLE " + Identifiers.quote(temp)
+                        + " (xid xid8, seq bigint, weight smallint, row jsonb) ON COMMIT DROP");
                 long rows = in.copyIn("COPY " + Identifiers.quote(temp) + " FROM STDIN (FORMAT binary)",
                         new ByteArrayInputStream(data.toByteArray()));
                 if (rows > 0 && s.mode() == CdcMode.WAL && walLacksGeneratedColumns) {

@@ -121,7 +121,7 @@ final class IdleConfirmation {
             walLsn = rs.getString(2);
             at = rs.getObject(3, OffsetDateTime.class);
         }
-        capture.awaitBuffered(readers.keySet().stream().map(tracked::get).toList(), walLsn);
+        capture.awaitBuffered(tx, readers.keySet().stream().map(tracked::get).toList(), snapshot, walLsn);
         return advance(tx, confirmable, readers, tracked, snapshot, at);
     }
 
@@ -131,7 +131,7 @@ final class IdleConfirmation {
     }
 
     /** The one UPDATE: moves the frontier of every guard-passing stream table with nothing new to S0. */
-    private static Set<Long> advance(Connection tx, Set<Long> confirmable, Map<Long, List<Long>> readers,
+    private Set<Long> advance(Connection tx, Set<Long> confirmable, Map<Long, List<Long>> readers,
                                      Map<Long, ChangeSource> tracked, String snapshot, OffsetDateTime at)
             throws SQLException {
         StringBuilder changed = new StringBuilder("false");
@@ -160,8 +160,9 @@ final class IdleConfirmation {
                                                                    FROM pgtrickle.pgt_function_dependencies f
                                                                   WHERE f.pgt_id = st.pgt_id)))
                    AND NOT (%s)
-                RETURNING st.pgt_id""".formatted(changed);
+                RETURNING st.pgt_id, pg_current_xact_id()::text""".formatted(changed);
         Set<Long> confirmed = new LinkedHashSet<>();
+        String xid = null;
         try (PreparedStatement ps = tx.prepareStatement(sql)) {
             int i = 1;
             ps.setString(i++, snapshot);
@@ -177,8 +178,13 @@ final class IdleConfirmation {
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     confirmed.add(rs.getLong(1));
+                    xid = rs.getString(2);
                 }
             }
+        }
+        if (xid != null) {
+            // It writes only the catalog: later barriers need not wait for it.
+            capture.wroteNothingCaptured(Long.parseLong(xid));
         }
         return confirmed;
     }

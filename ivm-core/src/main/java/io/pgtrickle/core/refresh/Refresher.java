@@ -153,7 +153,7 @@ public final class Refresher {
         phases.lap("plan");
         // A FULL refresh reads the tables at S: it needs neither the capture barrier nor the window.
         if (plan != null) {
-            capture.awaitBuffered(involved, walLsn);
+            capture.awaitBuffered(tx, involved, snapshot, walLsn);
         }
         phases.lap("capture_barrier");
         ChangeWindow window = st.frontier() == null || plan == null ? null
@@ -181,6 +181,12 @@ public final class Refresher {
         long deleted = d.deleted() + d.updated();
         catalog.markRefreshed(tx, st.id());
         capture.cleanup(tx, involved); // after the new frontier: it frees the rows this refresh consumed
+        if (d.inserted() == 0 && d.deleted() == 0 && d.updated() == 0) {
+            // No row of the stream table changed: this transaction writes only the catalog, history
+            // and buffers, none of them captured, so later barriers need not wait for it.
+            capture.wroteNothingCaptured(Long.parseLong(Jdbc.queryValue(tx, String.class,
+                    "SELECT pg_current_xact_id()::text")));
+        }
         phases.lap("bookkeeping");
         String phaseMs = phases.json();
         // The history insert carries the timings, so it is the one statement they leave out.
