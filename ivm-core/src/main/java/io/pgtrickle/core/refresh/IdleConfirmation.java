@@ -1,9 +1,11 @@
 package io.pgtrickle.core.refresh;
 
 import io.pgtrickle.core.capture.Capture;
+import io.pgtrickle.core.capture.CdcMode;
 import io.pgtrickle.core.capture.ChangeSource;
 import io.pgtrickle.core.sql.AdvisoryLocks;
 import io.pgtrickle.core.sql.Jdbc;
+import io.pgtrickle.core.sql.QualifiedName;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -79,28 +81,37 @@ final class IdleConfirmation {
 
     private Set<Long> confirmLocked(Connection tx, Collection<Long> candidates) throws SQLException {
         Set<Long> locked = AdvisoryLocks.tryStreamTableLocksForTransaction(tx, candidates);
-        if (locked.isEmpty() || !eventTriggerInstalled(tx)) {
+        if (locked.isEmpty()) {
             return Set.of();
         }
-        Map<Long, ChangeSource> tracked = new HashMap<>();
-        capture.sources().all(tx).forEach(s -> tracked.put(s.relid(), s));
         // Readers per buffer; a stream table with a source that is not captured cannot be confirmed.
+        Map<Long, ChangeSource> tracked = new HashMap<>();
         Map<Long, List<Long>> readers = new LinkedHashMap<>();
         Set<Long> confirmable = new LinkedHashSet<>(locked);
-        try (PreparedStatement ps = tx.prepareStatement("SELECT pgt_id, source_relid::bigint, source_kind"
-                + " FROM pgtrickle.pgt_dependencies WHERE pgt_id = ANY (?::bigint[])")) {
-            ps.setArray(1, tx.createArrayOf("bigint", locked.toArray()));
+        try (PreparedStatement ps = tx.prepareStatement("""
+                SELECT d.pgt_id, d.source_relid::bigint, d.source_kind, cs.source_schema, cs.source_name, cs.cdc_mode,
+                       cs.buffer_table,
+                       EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'pgtrickle_table_ddl' AND evtenabled <> 'D')
+                  FROM pgtrickle.pgt_dependencies d
+                  LEFT JOIN pgtrickle.pgt_change_sources cs ON cs.source_relid = d.source_relid
+                 WHERE d.pgt_id = ANY (?::bigint[])""")) {
+            ps.setArray(1, array(tx, locked));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
+                    if (!rs.getBoolean(8)) {
+                        return Set.of(); // no event trigger: see the class comment
+                    }
                     long id = rs.getLong(1);
                     long relid = rs.getLong(2);
                     String kind = rs.getString(3);
                     if ("VIEW".equals(kind)) {
                         continue; // the tables under it are dependencies of their own
                     }
-                    if (!("TABLE".equals(kind) || "STREAM_TABLE".equals(kind)) || !tracked.containsKey(relid)) {
+                    if (!("TABLE".equals(kind) || "STREAM_TABLE".equals(kind)) || rs.getString(7) == null) {
                         confirmable.remove(id);
                     } else {
+                        tracked.putIfAbsent(relid, new ChangeSource(relid, new QualifiedName(rs.getString(4),
+                                rs.getString(5)), CdcMode.valueOf(rs.getString(6)), rs.getString(7)));
                         readers.computeIfAbsent(relid, r -> new ArrayList<>()).add(id);
                     }
                 }
@@ -123,11 +134,6 @@ final class IdleConfirmation {
         }
         capture.awaitBuffered(tx, readers.keySet().stream().map(tracked::get).toList(), snapshot, walLsn);
         return advance(tx, confirmable, readers, tracked, snapshot, at);
-    }
-
-    private static boolean eventTriggerInstalled(Connection tx) throws SQLException {
-        return Boolean.TRUE.equals(Jdbc.queryValue(tx, Boolean.class, "SELECT EXISTS (SELECT 1 FROM pg_event_trigger"
-                + " WHERE evtname = 'pgtrickle_table_ddl' AND evtenabled <> 'D')"));
     }
 
     /** The one UPDATE: moves the frontier of every guard-passing stream table with nothing new to S0. */
