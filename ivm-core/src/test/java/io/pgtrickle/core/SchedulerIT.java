@@ -99,6 +99,51 @@ class SchedulerIT {
     }
 
     @Test
+    void idleStreamTablesAreConfirmedCurrentWithoutARefreshAndAChangeStillCascadesInOneTick() throws Exception {
+        api.create(StreamTableSpec.parse("per_kind", "SELECT kind, sum(n) AS total FROM events GROUP BY kind",
+                "calculated", null));
+        api.create(StreamTableSpec.parse("kinds", "SELECT count(*) AS kinds, sum(total) AS total FROM per_kind",
+                "calculated", null));
+        api.create(StreamTableSpec.parse("report", "SELECT kinds * 10 AS score, total FROM kinds", "100ms", null));
+        Scheduler scheduler = manualScheduler();
+        // As the engine's own scheduler does: pending source events keep a stream table from being confirmed.
+        scheduler.addHousekeeping(new io.pgtrickle.core.lifecycle.SourceChangeHandler(engine.dataSource(), new Catalog(),
+                api, engine.capture().sources())::handlePending);
+        Object frontierBefore = db.value("SELECT frontier::text FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'report'");
+        Object lastRefreshBefore = db.value("SELECT max(last_refresh_at)::text FROM pgtrickle.pgt_stream_tables");
+        Thread.sleep(150);
+
+        // Nothing changed since creation: all three are confirmed current, none is refreshed.
+        assertThat(scheduler.runOnce()).containsExactly(id("per_kind"), id("kinds"), id("report"));
+        assertThat(db.value("SELECT count(*) FROM pgtrickle.pgt_refresh_history WHERE trigger = 'SCHEDULE'"))
+                .as("an idle confirmation writes no history row; events %s",
+                        db.rows("SELECT source, command, handled FROM pgtrickle.pgt_source_events")).isEqualTo(0L);
+        assertThat(db.value("SELECT frontier::text FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'report'"))
+                .as("the frontier moves forward").isNotEqualTo(frontierBefore);
+        assertThat(db.value("SELECT count(*) FROM pgtrickle.pgt_stream_tables"
+                + " WHERE last_refresh_at > '" + lastRefreshBefore + "'::timestamptz AND data_timestamp = last_refresh_at"))
+                .as("last refresh and data timestamp move to the confirmation's snapshot").isEqualTo(3L);
+
+        // A change: the upstream refreshes with work, and its readers, confirmed idle at the tick's
+        // earlier snapshot, are refreshed after it in the same tick.
+        db.execute("INSERT INTO events (kind, n) VALUES ('c', 100)");
+        Thread.sleep(150);
+        assertThat(scheduler.runOnce()).containsExactly(id("per_kind"), id("kinds"), id("report"));
+        assertThat(db.rows("SELECT score, total FROM report")).containsExactly(List.of(30L, new java.math.BigDecimal("106")));
+        assertThat(db.rows("SELECT pgt_name, action FROM pgtrickle.pgt_refresh_history WHERE trigger = 'SCHEDULE'"
+                + " ORDER BY refresh_id")).containsExactly(List.of("per_kind", "DIFFERENTIAL"),
+                List.of("kinds", "DIFFERENTIAL"), List.of("report", "DIFFERENTIAL"));
+
+        // Idle again: confirmed, and the contents still equal a fresh run of each query.
+        Thread.sleep(150);
+        assertThat(scheduler.runOnce()).containsExactly(id("per_kind"), id("kinds"), id("report"));
+        assertThat(db.value("SELECT count(*) FROM pgtrickle.pgt_refresh_history WHERE trigger = 'SCHEDULE'")).isEqualTo(3L);
+        assertThat(db.rows("(SELECT kind, total FROM per_kind EXCEPT ALL SELECT kind, sum(n) FROM events GROUP BY kind)"
+                + " UNION ALL (SELECT kind, sum(n) FROM events GROUP BY kind EXCEPT ALL SELECT kind, total FROM per_kind)"))
+                .isEmpty();
+    }
+
+    @Test
     void repeatedFailuresBackOffThenSuspendWhileOthersKeepRunning() {
         db.execute("CREATE TABLE fragile (v int)", "INSERT INTO fragile VALUES (1)");
         api.create(StreamTableSpec.parse("fragile_st", "SELECT v FROM fragile", "100ms", null));

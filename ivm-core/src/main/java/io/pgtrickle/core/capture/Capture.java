@@ -26,6 +26,7 @@ public final class Capture implements AutoCloseable {
     /** Whether WAL row images lack stored generated columns (pgoutput before PostgreSQL 18). */
     private final boolean walLacksGeneratedColumns;
     private WalCapture wal;
+    private final BufferedHorizon horizon = new BufferedHorizon();
     private volatile CaptureObserver observer = CaptureObserver.NONE;
     private long lastReconcile = System.nanoTime();
 
@@ -111,7 +112,7 @@ public final class Capture implements AutoCloseable {
     public synchronized void start() {
         reconcileOnHousekeeping();
         if (mode() == CdcMode.WAL && wal == null && slotExists()) {
-            wal = WalCapture.start(config, dataSource, sources, this::notifyObserver);
+            wal = WalCapture.start(config, dataSource, sources, this::notifyObserver, horizon::harmless);
         }
     }
 
@@ -171,6 +172,34 @@ public final class Capture implements AutoCloseable {
     }
 
     /**
+     * Blocks until every transaction visible in {@code snapshot} is in the buffers of
+     * {@code involved}; immediate when none of them is captured from the WAL, or when a previous
+     * barrier already covers the snapshot ({@link BufferedHorizon}). {@code snapshot} and
+     * {@code walLsn} must come from one statement, the first of the caller's transaction {@code tx}.
+     */
+    public void awaitBuffered(Connection tx, List<ChangeSource> involved, String snapshot, String walLsn)
+            throws SQLException {
+        if (involved.stream().noneMatch(s -> s.mode() == CdcMode.WAL)) {
+            return;
+        }
+        if (horizon.covers(tx, snapshot)) {
+            log.debug("capture barrier not needed: snapshot {} is covered by the last one", snapshot);
+            return;
+        }
+        awaitBuffered(involved, walLsn);
+        horizon.confirm(snapshot);
+    }
+
+    /**
+     * Records that transaction {@code xid8} of this process wrote nothing capture reads (no row of
+     * a source), so that later barriers need not wait for it. Only for transactions that commit
+     * without touching any table in the publication.
+     */
+    public void wroteNothingCaptured(long xid8) {
+        horizon.harmless(xid8);
+    }
+
+    /**
      * Blocks until every transaction that committed before {@code walLsn} is in the buffers of
      * {@code involved}; immediate when none of them is captured from the WAL.
      */
@@ -186,7 +215,7 @@ public final class Capture implements AutoCloseable {
                 } else {
                     // Also in a trigger-mode engine: another engine may have tracked these sources from the WAL.
                     if (wal == null) {
-                        wal = WalCapture.start(config, dataSource, sources, this::notifyObserver);
+                        wal = WalCapture.start(config, dataSource, sources, this::notifyObserver, horizon::harmless);
                     }
                     stream = wal;
                 }
@@ -195,7 +224,8 @@ public final class Capture implements AutoCloseable {
                 stream.awaitPast(walLsn, config.captureTimeout());
                 return;
             }
-            if (WalCapture.awaitPastRemote(dataSource, config.slotName(), walLsn, config.captureTimeout())) {
+            if (WalCapture.awaitPastRemote(dataSource, config.slotName(), walLsn, config.captureTimeout(),
+                    horizon::harmless)) {
                 return;
             }
             log.info("the engine streaming slot {} stopped; this engine streams it now", config.slotName());

@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import javax.sql.DataSource;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.source.SourceRecord;
@@ -43,12 +44,20 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
     private final DataSource dataSource;
     private final ChangeSources sources;
     private final Consumer<String> markerSeen;
+    private final Predicate<String> awaitedHere;
     private final CaptureObserver observer;
 
-    ChangeIngester(DataSource dataSource, ChangeSources sources, Consumer<String> markerSeen, CaptureObserver observer) {
+    /**
+     * @param markerSeen told of each marker once the changes before it are buffered
+     * @param awaitedHere whether a marker is awaited in this process, through {@code markerSeen}:
+     *     such markers need no row in {@code pgt_capture_markers}, which is for other processes
+     */
+    ChangeIngester(DataSource dataSource, ChangeSources sources, Consumer<String> markerSeen,
+                   Predicate<String> awaitedHere, CaptureObserver observer) {
         this.dataSource = dataSource;
         this.sources = sources;
         this.markerSeen = markerSeen;
+        this.awaitedHere = awaitedHere;
         this.observer = observer;
     }
 
@@ -138,7 +147,9 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
 
     private List<CaptureObserver.Delivered> write(Map<QualifiedName, List<BufferRow>> rows, long lastLsn, int events,
                                                   List<String> markers) throws SQLException {
-        List<String> tokens = markers.stream().filter(m -> !m.equals(HEARTBEAT)).toList();
+        // A barrier of this process is released by markerSeen: writing its token would cost a
+        // commit per barrier, and an idle barrier then none at all.
+        List<String> tokens = markers.stream().filter(m -> !m.equals(HEARTBEAT) && !awaitedHere.test(m)).toList();
         if (rows.isEmpty() && lastLsn < 0 && tokens.isEmpty()) {
             return List.of();
         }

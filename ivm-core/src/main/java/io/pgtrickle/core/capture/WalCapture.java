@@ -47,6 +47,8 @@ final class WalCapture implements AutoCloseable {
     private final DataSource dataSource;
     private final ChangeSources sources;
     private final CaptureObserver observer;
+    /** Told the transaction id of each marker emitted: it writes no source row. */
+    private final java.util.function.LongConsumer markerTransaction;
     private final Map<String, CompletableFuture<Void>> markers = new ConcurrentHashMap<>();
     private final ExecutorService runner = Executors.newSingleThreadExecutor(r -> daemon(r, "pgtrickle-wal"));
     private final ScheduledExecutorService restarts = Executors.newSingleThreadScheduledExecutor(
@@ -56,16 +58,18 @@ final class WalCapture implements AutoCloseable {
     private volatile String lastError;
     private int failures;
 
-    private WalCapture(EngineConfig config, DataSource dataSource, ChangeSources sources, CaptureObserver observer) {
+    private WalCapture(EngineConfig config, DataSource dataSource, ChangeSources sources, CaptureObserver observer,
+                       java.util.function.LongConsumer markerTransaction) {
         this.config = config;
         this.dataSource = dataSource;
         this.sources = sources;
         this.observer = observer;
+        this.markerTransaction = markerTransaction;
     }
 
     static WalCapture start(EngineConfig config, DataSource dataSource, ChangeSources sources,
-                            CaptureObserver observer) {
-        WalCapture capture = new WalCapture(config, dataSource, sources, observer);
+                            CaptureObserver observer, java.util.function.LongConsumer markerTransaction) {
+        WalCapture capture = new WalCapture(config, dataSource, sources, observer, markerTransaction);
         capture.launch();
         return capture;
     }
@@ -87,7 +91,7 @@ final class WalCapture implements AutoCloseable {
         if (closing) {
             return;
         }
-        ChangeIngester ingester = new ChangeIngester(dataSource, sources, this::markerSeen, observer);
+        ChangeIngester ingester = new ChangeIngester(dataSource, sources, this::markerSeen, markers::containsKey, observer);
         engine = DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
                 .using(properties())
                 .notifying(ingester)
@@ -126,7 +130,7 @@ final class WalCapture implements AutoCloseable {
         markers.put(token, seen);
         try {
             try (Connection c = dataSource.getConnection()) {
-                Jdbc.call(c, "SELECT pg_logical_emit_message(true, ?, ?)", ChangeIngester.MARKER_PREFIX, token);
+                markerTransaction.accept(emitMarker(c, token));
             }
             seen.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
@@ -152,11 +156,12 @@ final class WalCapture implements AutoCloseable {
      * @return false, without waiting further, once the slot is no longer active: the other engine
      *     stopped (or died) before recording the marker, and the caller must stream the WAL itself
      */
-    static boolean awaitPastRemote(javax.sql.DataSource dataSource, String slot, String walLsn, Duration timeout) {
+    static boolean awaitPastRemote(javax.sql.DataSource dataSource, String slot, String walLsn, Duration timeout,
+                                   java.util.function.LongConsumer markerTransaction) {
         String token = UUID.randomUUID().toString();
         long deadline = System.nanoTime() + timeout.toNanos();
         try (Connection c = dataSource.getConnection()) {
-            Jdbc.call(c, "SELECT pg_logical_emit_message(true, ?, ?)", ChangeIngester.MARKER_PREFIX, token);
+            markerTransaction.accept(emitMarker(c, token));
             for (int polls = 1; ; polls++) {
                 if (Jdbc.queryValue(c, String.class, "SELECT token FROM pgtrickle.pgt_capture_markers WHERE token = ?",
                         token) != null) {
@@ -178,6 +183,12 @@ final class WalCapture implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new PgTrickleException(ErrorCode.INTERNAL, "interrupted while waiting for change capture");
         }
+    }
+
+    /** Emits a transactional marker in a transaction of its own; returns that transaction's xid8. */
+    private static long emitMarker(Connection c, String token) throws SQLException {
+        return Long.parseLong(Jdbc.queryValue(c, String.class, "SELECT pg_current_xact_id()::text"
+                + " FROM pg_logical_emit_message(true, ?, ?)", ChangeIngester.MARKER_PREFIX, token));
     }
 
     private Properties properties() {

@@ -49,6 +49,7 @@ public final class Refresher {
     private final ServerCapabilities server;
     private final IvmCompiler compiler = new IvmCompiler();
     private final PlanCache plans = new PlanCache();
+    private final IdleConfirmation idle;
 
     /** @param server what the database server can do, as the engine detected it at start */
     public Refresher(DataSource dataSource, Catalog catalog, RetryPolicy retryPolicy, Capture capture,
@@ -58,11 +59,28 @@ public final class Refresher {
         this.retryPolicy = retryPolicy;
         this.capture = capture;
         this.server = server;
+        this.idle = new IdleConfirmation(dataSource, capture);
     }
 
     /** What the server can do: decides the form of the SQL that refreshes run. */
     public ServerCapabilities serverCapabilities() {
         return server;
+    }
+
+    /**
+     * For a scheduler tick: confirms at once which of {@code ids} have nothing new in any source
+     * since their frontier, and moves their frontier to now without a refresh (one snapshot and one
+     * capture barrier for all; see {@link IdleConfirmation} for why that is exact and what it
+     * records). The others, and those busy elsewhere, need {@link #refresh}.
+     *
+     * @return the ids confirmed current
+     */
+    public java.util.Set<Long> confirmIdle(java.util.Collection<Long> ids) {
+        try {
+            return idle.confirm(ids);
+        } catch (SQLException e) {
+            throw SqlErrors.translate("confirming idle stream tables", e);
+        }
     }
 
     /**
@@ -185,7 +203,7 @@ public final class Refresher {
         phases.lap("plan");
         // A FULL refresh reads the tables at S: it needs neither the capture barrier nor the window.
         if (plan != null) {
-            capture.awaitBuffered(involved, walLsn);
+            capture.awaitBuffered(tx, involved, snapshot, walLsn);
         }
         phases.lap("capture_barrier");
         ChangeWindow window = st.frontier() == null || plan == null ? null
@@ -228,6 +246,12 @@ public final class Refresher {
         long deleted = d.deleted() + d.updated();
         catalog.markRefreshed(work, st.id());
         capture.cleanup(work, involved); // after the new frontier: it frees the rows this refresh consumed
+        if (d.inserted() == 0 && d.deleted() == 0 && d.updated() == 0) {
+            // No row of the stream table changed: this transaction writes only the catalog, history
+            // and buffers, none of them captured, so later barriers need not wait for it.
+            capture.wroteNothingCaptured(Long.parseLong(Jdbc.queryValue(tx, String.class,
+                    "SELECT pg_current_xact_id()::text")));
+        }
         excludeExplains(phases, probe);
         phases.lap("bookkeeping");
         String phaseMs = phases.json();

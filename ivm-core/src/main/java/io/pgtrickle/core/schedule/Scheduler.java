@@ -13,6 +13,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -71,7 +73,11 @@ public final class Scheduler implements AutoCloseable {
         }
     }
 
-    /** One pass: refreshes every due stream table; returns the ids refreshed, in order. */
+    /**
+     * One pass: refreshes every due stream table, after confirming in one step those whose sources
+     * have nothing new ({@link Refresher#confirmIdle}); returns the ids refreshed or confirmed
+     * current, in order.
+     */
     public List<Long> runOnce() throws SQLException {
         for (Housekeeping task : housekeeping) {
             task.run();
@@ -95,20 +101,44 @@ public final class Scheduler implements AutoCloseable {
         });
         DependencyGraph graph = new DependencyGraph(byId.keySet(), upstream);
         Map<Long, Optional<Duration>> effective = EffectiveSchedules.compute(schedules, graph);
-        List<Long> refreshed = new ArrayList<>();
+        List<Long> due = new ArrayList<>();
         for (long id : graph.topologicalOrder()) {
+            if (isDue(byId.get(id), effective.get(id), now)) {
+                due.add(id);
+            }
+        }
+        Set<Long> idle = confirmIdle(due);
+        // Stream tables refreshed with work in this tick: their dependants confirmed idle before it
+        // (at a snapshot older than the new rows) are refreshed too, so a change still cascades in one tick.
+        Set<Long> worked = new HashSet<>();
+        List<Long> refreshed = new ArrayList<>();
+        for (long id : due) {
+            if (idle.contains(id) && upstream.getOrDefault(id, Set.of()).stream().noneMatch(worked::contains)) {
+                refreshed.add(id);
+                continue;
+            }
             StreamTableRecord st = byId.get(id);
-            if (isDue(st, effective.get(id), now)) {
-                try {
-                    refresher.refresh(id, RefreshTrigger.SCHEDULE);
-                    refreshed.add(id);
-                } catch (PgTrickleException e) {
-                    // Recorded by the refresher; the others go on.
-                    log.debug("scheduled refresh of {} failed: {}", st.name(), e.getMessage());
-                }
+            try {
+                refresher.refresh(id, RefreshTrigger.SCHEDULE);
+                refreshed.add(id);
+                worked.add(id);
+            } catch (PgTrickleException e) {
+                // Recorded by the refresher; the others go on.
+                log.debug("scheduled refresh of {} failed: {}", st.name(), e.getMessage());
             }
         }
         return refreshed;
+    }
+
+    /** The due stream tables confirmed current without a refresh; none when the confirmation fails. */
+    private Set<Long> confirmIdle(List<Long> due) {
+        try {
+            return refresher.confirmIdle(due);
+        } catch (RuntimeException e) {
+            // Not fatal: every due stream table then takes the normal path, which reports its own errors.
+            log.debug("confirming idle stream tables failed: {}", e.getMessage());
+            return Set.of();
+        }
     }
 
     static boolean isDue(StreamTableRecord st, Optional<Duration> interval, Instant now) {

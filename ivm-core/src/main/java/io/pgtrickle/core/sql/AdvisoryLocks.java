@@ -28,6 +28,31 @@ public final class AdvisoryLocks {
         return withLock(c, GLOBAL, LIFECYCLE, true, conn -> withLock(conn, STREAM_TABLE, (int) id, false, work));
     }
 
+    /**
+     * Takes, for the caller's transaction and without waiting, what {@link #withStreamTableLock}
+     * takes for a session: the shared lifecycle lock and each of {@code ids}' own lock. Returns the
+     * ids locked; none when a lifecycle change holds the catalog. The locks go with the transaction.
+     */
+    public static java.util.Set<Long> tryStreamTableLocksForTransaction(Connection c, java.util.Collection<Long> ids)
+            throws SQLException {
+        java.util.Set<Long> locked = new java.util.LinkedHashSet<>();
+        // The lifecycle lock is an InitPlan, taken once; when it fails no stream table is locked.
+        // ((id << 32) >> 32)::int is Java's (int) id, the key withStreamTableLock uses.
+        try (var ps = c.prepareStatement("SELECT id FROM unnest(?::bigint[]) id"
+                + " WHERE (SELECT pg_try_advisory_xact_lock_shared(?, ?)) AND pg_try_advisory_xact_lock(?, ((id << 32) >> 32)::int)")) {
+            ps.setArray(1, c.createArrayOf("bigint", ids.toArray()));
+            ps.setInt(2, GLOBAL);
+            ps.setInt(3, LIFECYCLE);
+            ps.setInt(4, STREAM_TABLE);
+            try (var rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    locked.add(rs.getLong(1));
+                }
+            }
+        }
+        return locked;
+    }
+
     /** Serializes create, alter and drop, which read and change the dependency graph, with refreshes. */
     public static <T> T withLifecycleLock(Connection c, Jdbc.Work<T> work) throws SQLException {
         return withLock(c, GLOBAL, LIFECYCLE, false, work);
