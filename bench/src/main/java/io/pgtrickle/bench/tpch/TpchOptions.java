@@ -17,9 +17,11 @@ import java.util.Objects;
  * @param refreshTimeout longest one measured refresh may take; it is cancelled then, recorded as timed
  *     out, and that refresh of that query is skipped for the rest of the run
  * @param dropAtEnd whether to drop the tables, stream tables and views afterwards (a lasting database)
+ * @param auto whether each query also gets an AUTO stream table, refreshed and checked after the others
  */
 public record TpchOptions(double scale, List<Integer> queries, List<ChangeSize> changes, int cycles, long seed,
-                          Duration refreshTimeout, Path outputDirectory, boolean dropAtEnd) {
+                          Duration refreshTimeout, Path outputDirectory, boolean dropAtEnd,
+                          boolean auto) {
     public TpchOptions {
         if (!(scale > 0)) {
             throw new IllegalArgumentException("the scale factor must be more than 0, got " + scale);
