@@ -11,7 +11,7 @@ import java.util.Objects;
  * @param scale TPC-H scale factor (1 = 6 million lineitems)
  * @param queries query numbers, 1 to 22
  * @param changes change batch sizes, each measured {@code cycles} times
- * @param cycles change batches per size, each followed by the three refreshes of every query
+ * @param cycles change batches per size, each followed by the refreshes of every query
  * @param seed seed of the change batches' random choices
  * @param outputDirectory where the CSV files and charts go
  * @param refreshTimeout longest one measured refresh may take; it is cancelled then, recorded as timed
