@@ -26,21 +26,25 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** {@code pgtrickle bench tpch}: DIFFERENTIAL against FULL refresh and materialized views on TPC-H. */
+/** {@code pgtrickle bench tpch}: DIFFERENTIAL against FULL refresh, AUTO and materialized views on TPC-H. */
 @Command(name = "tpch", mixinStandardHelpOptions = true, sortOptions = false,
         description = {
             "Differential against full refresh on TPC-H. Loads the eight TPC-H tables (io.trino.tpch generator,"
                     + " COPY, primary keys and foreign-key indexes) and, for each query, creates a DIFFERENTIAL stream"
-                    + " table, a FULL stream table and a materialized view of the same text (the standard text"
-                    + " without its ORDER BY/LIMIT, q15's view as a CTE, q18's unnamed column named).",
+                    + " table, a FULL stream table, a materialized view and an AUTO stream table of the same text"
+                    + " (the standard text without its ORDER BY/LIMIT, q15's view as a CTE, q18's unnamed column"
+                    + " named).",
             "Then, for each change size and cycle: one change batch in one transaction (RF1: new orders with their"
                     + " lineitems; RF2: as many orders deleted with their lineitems; as many more orders updated with"
                     + " their lineitems and customers), a wait until change capture has buffered it (not timed),"
-                    + " and per query the DIFFERENTIAL refresh, the FULL refresh and REFRESH MATERIALIZED VIEW,"
-                    + " timed one after the other (wall clock around the call). After every cycle both stream"
-                    + " tables are checked against a fresh run of the query (multiset equality, not timed).",
-            "Prints per change size a table with median and p95 per refresh kind and the ratios full/diff and"
-                    + " mv/diff (how many times faster DIFFERENTIAL was; below 1 means slower), writes"
+                    + " and per query the DIFFERENTIAL refresh, the FULL refresh, REFRESH MATERIALIZED VIEW and the"
+                    + " AUTO refresh, timed one after the other (wall clock around the call); what AUTO chose"
+                    + " (DIFFERENTIAL or FULL) is recorded. After every cycle every stream table is checked against"
+                    + " a fresh run of the query (multiset equality, not timed).",
+            "Prints per change size a table with median and p95 per refresh kind, the ratios full/diff and"
+                    + " mv/diff (how many times faster DIFFERENTIAL was; below 1 means slower), AUTO's median, its"
+                    + " choices and auto/best: its median over the better of the DIFFERENTIAL and FULL medians"
+                    + " (marked >1.2 above 1.2, the target), writes"
                     + " tpch-summary.csv, tpch-cycles.csv and tpch-<change>.png into --output. A query the engine"
                     + " refuses to maintain differentially runs FULL only, with the reason; a refresh that fails"
                     + " or times out is recorded and the run goes on.",
@@ -49,6 +53,7 @@ import picocli.CommandLine.Spec;
             "  pgtrickle bench tpch --sf 0.01 --queries 1,3,6 --change 1%% --cycles 2",
             "  pgtrickle bench tpch --sf 0.1 --queries all --change 0.1%%,1%%,10%%",
             "  pgtrickle bench tpch --sf 1 --queries 1,3,5,6,12 --change 1000rows,0.1%%",
+            "  pgtrickle bench tpch --sf 1 --queries all --change 1000rows --no-auto",
             "",
             "Exit code 0 when every invariant check held; 1 when one failed (the run still completes and prints"
                     + " the figures; failures are listed at the end)."})
@@ -95,6 +100,10 @@ final class BenchTpchCommand implements Callable<Integer> {
             + " the next run removes them first.")
     boolean keep;
 
+    @Option(names = "--no-auto", description = "No AUTO stream tables: each cycle refreshes and checks one stream"
+            + " table less per query (for long runs that only compare DIFFERENTIAL, FULL and the view).")
+    boolean noAuto;
+
     @Mixin
     BenchDatabaseOptions database;
 
@@ -139,7 +148,8 @@ final class BenchTpchCommand implements Callable<Integer> {
         return "bin/pgtrickle bench tpch --sf " + Figures.plain(scale) + " --queries " + queries.strip()
                 + " --change " + changeSizes.stream().map(ChangeSize::label).collect(Collectors.joining(","))
                 + " --cycles " + cycles + " --refresh-timeout " + DurationText.format(refreshTimeout)
-                + " --seed " + seed + " --output " + output + (keep ? " --keep" : "") + database.commandLineOptions();
+                + " --seed " + seed + " --output " + output + (noAuto ? " --no-auto" : "") + (keep ? " --keep" : "")
+                + database.commandLineOptions();
     }
 
     @Override
@@ -147,7 +157,8 @@ final class BenchTpchCommand implements Callable<Integer> {
         validate();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        out.println("pgtrickle bench tpch: DIFFERENTIAL vs FULL refresh vs REFRESH MATERIALIZED VIEW on TPC-H");
+        out.println("pgtrickle bench tpch: DIFFERENTIAL vs FULL refresh vs REFRESH MATERIALIZED VIEW"
+                + (noAuto ? "" : " vs AUTO") + " on TPC-H");
         out.println();
         out.println("machine     " + Machine.describe());
         out.println("command     " + commandLine());
@@ -169,7 +180,7 @@ final class BenchTpchCommand implements Callable<Integer> {
                 + " writes");
         out.flush();
         TpchOptions options = new TpchOptions(scale, queryNumbers, changeSizes, cycles, seed, refreshTimeout, output,
-                database.external() && !keep);
+                database.external() && !keep, !noAuto);
         long started = System.nanoTime();
         TpchBench.Results results = new TpchBench(engine, options, line -> {
             err.println(String.format(Locale.ROOT, "%7.1fs  %s", (System.nanoTime() - started) / 1e9, line));
@@ -205,10 +216,13 @@ final class BenchTpchCommand implements Callable<Integer> {
             out.println(String.format(Locale.ROOT, "change %s: %d orders inserted, %d deleted, %d updated per batch"
                     + " (%,d rows written), %d cycles; times in ms", change.label(), batch.rows().ordersInserted(),
                     batch.rows().ordersDeleted(), batch.rows().ordersUpdated(), batch.rows().rows(), cycles));
-            TextTable table = new TextTable(TpchReport.SUMMARY_HEADER, List.of(false, false, false, true, true, true,
-                    true, true, true, true, true, true, false));
+            TextTable table = new TextTable(report.summaryHeader(), report.summaryRightAligned());
             report.summaryRows(change).forEach(table::add);
             out.print(table.render(""));
+            String auto = report.autoVerdict(change);
+            if (!auto.isEmpty()) {
+                out.println(auto);
+            }
         }
         List<String> problems = report.problems();
         out.println();

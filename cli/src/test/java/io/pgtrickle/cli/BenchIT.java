@@ -35,17 +35,50 @@ class BenchIT {
                 // 1000rows: 63 orders each way, about 16 rows each (their lineitems, the updated orders' customers).
                 .containsPattern("change 1000rows: 63 orders inserted, 63 deleted, 63 updated per batch"
                         + " \\((\\d,\\d{3}|\\d{3}) rows written\\)")
-                .containsPattern("(?m)^ q6 +\\| DIFFERENTIAL \\| 1000rows \\| +1 \\|.*\\| held$");
-        assertThat(r.err()).contains("loaded lineitem", "invariant held");
+                .containsPattern("(?m)^ q6 +\\| DIFFERENTIAL \\| 1000rows \\| +1 \\|.*\\| held$")
+                // AUTO: its median, what it chose, and its median over the better of DIFFERENTIAL and FULL.
+                .contains("| auto median ms | auto action ", "| auto/best ")
+                .containsPattern("(?m)^ q6 +\\| DIFFERENTIAL \\| 1% +\\| +1 \\|.*\\| +[0-9.]+ \\| (DIFFERENTIAL|FULL) +\\|"
+                        + " +[0-9.]+x( >1.2)? \\| held$")
+                .containsPattern("(?m)^AUTO within 1.2x of the better of DIFFERENTIAL and FULL on [0-4] of 4 queries");
+        assertThat(r.err()).contains("loaded lineitem", "invariant held").containsPattern("auto +[0-9.]+ ms \\((DIFFERENTIAL|FULL), ");
         assertThat(out.resolve("tpch-summary.csv")).exists();
         assertThat(out.resolve("tpch-cycles.csv")).content().startsWith("query,mode,change,cycle,rows_written,")
-                .contains("q12,").containsPattern("(?m)^q6,DIFFERENTIAL,1000rows,1,\\d{3,4},");
+                .contains("q12,").containsPattern("(?m)^q6,DIFFERENTIAL,1000rows,1,\\d{3,4},")
+                .contains(",error,auto_ms,auto_action,auto_over_best,auto_over_limit\n")
+                .containsPattern("(?m)^q6,DIFFERENTIAL,1%,1,.*,\\d+\\.\\d{3},(DIFFERENTIAL|FULL),\\d+\\.\\d{3},(true|false)$");
         assertThat(out.resolve("tpch-summary.csv")).content().startsWith("query,mode,change,change_percent,cycles,")
-                .containsPattern("(?m)^q6,DIFFERENTIAL,1%,1.0,1,").containsPattern("(?m)^q6,DIFFERENTIAL,1000rows,,1,");
+                .containsPattern("(?m)^q6,DIFFERENTIAL,1%,1.0,1,").containsPattern("(?m)^q6,DIFFERENTIAL,1000rows,,1,")
+                .contains(",full_only_reason,auto_median_ms,auto_p95_ms,auto_actions,auto_over_best,auto_over_limit\n")
+                .containsPattern("(?m)^q6,DIFFERENTIAL,1000rows,.*,\\d+\\.\\d{3},\\d+\\.\\d{3},(DIFFERENTIAL|FULL),"
+                        + "\\d+\\.\\d{3},(true|false)$");
         assertPng(out.resolve("tpch-1pct.png"));
         assertPng(out.resolve("tpch-1000rows.png"));
         assertThat(db.value("SELECT count(*) FROM pg_class WHERE relname IN ('lineitem', 'orders')"
                 + " OR relname LIKE 'tpch\\_%'")).isEqualTo(0L);
+        assertThat(db.value("SELECT count(*) FROM pgtrickle.pgt_stream_tables")).isEqualTo(0L);
+    }
+
+    @Test
+    void tpchNoAutoSkipsAutoAndARunRemovesTheAutoTablesAnEarlierRunLeft(TestDatabase db, @TempDir Path out) {
+        Cli.Result kept = Cli.run("bench", "tpch", "--jdbc-url", db.jdbcUrl(), "--slot-name", slot(db), "--sf", "0.01",
+                "--queries", "6", "--change", "1%", "--cycles", "1", "--keep", "--output", out.toString());
+        assertThat(kept.exitCode()).as(kept.toString()).isZero();
+        assertThat(db.value("SELECT count(*) FROM pgtrickle.pgt_stream_tables WHERE pgt_name LIKE 'tpch\\_%\\_auto'"))
+                .isEqualTo(1L);
+
+        Cli.Result r = Cli.run("bench", "tpch", "--jdbc-url", db.jdbcUrl(), "--slot-name", slot(db), "--sf", "0.01",
+                "--queries", "6", "--change", "1%", "--cycles", "1", "--no-auto", "--output", out.toString());
+
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.err()).contains("removing the TPC-H tables of an earlier run").doesNotContain("(and AUTO)", "  auto ");
+        assertThat(r.out()).contains("--no-auto").doesNotContain("auto median ms", "AUTO within")
+                .containsPattern("(?m)^ q6 +\\| DIFFERENTIAL \\| 1% +\\| +1 \\|.*\\| held$");
+        // The AUTO columns stay, empty: the files keep one layout whatever the options.
+        assertThat(out.resolve("tpch-cycles.csv")).content().containsPattern("(?m)^q6,DIFFERENTIAL,1%,1,.*,true,,,,,$");
+        assertThat(db.value("SELECT count(*) FROM pg_class WHERE relname IN ('lineitem', 'orders')"
+                + " OR relname LIKE 'tpch\\_%'")).isEqualTo(0L);
+        assertThat(db.value("SELECT count(*) FROM pgtrickle.pgt_stream_tables")).isEqualTo(0L);
     }
 
     @Test

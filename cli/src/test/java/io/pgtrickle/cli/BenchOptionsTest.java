@@ -28,14 +28,16 @@ class BenchOptionsTest {
         assertThat(d.queryNumbers).hasSize(22);
 
         BenchTpchCommand c = parse("tpch", "--sf", "0.1", "--queries", "1-3,q22", "--change", "0.5%,5,1000rows",
-                "--cycles", "5", "--refresh-timeout", "30s", "--seed", "7", "--output", "out", "--capture", "TRIGGER",
+                "--cycles", "5", "--refresh-timeout", "30s", "--seed", "7", "--output", "out", "--no-auto", "--capture", "TRIGGER",
                 "--jdbc-url", "jdbc:postgresql://db/x?password=secret", "--user", "u", "--slot-name", "s1");
         c.validate();
         assertThat(c.queryNumbers).containsExactly(1, 2, 3, 22);
         assertThat(c.refreshTimeout).isEqualTo(Duration.ofSeconds(30));
         assertThat(c.output).isEqualTo(Path.of("out"));
+        assertThat(c.noAuto).isTrue();
+        assertThat(d.noAuto).isFalse();
         assertThat(c.commandLine()).isEqualTo("bin/pgtrickle bench tpch --sf 0.1 --queries 1-3,q22 --change 0.5%,5%,1000rows"
-                + " --cycles 5 --refresh-timeout 30s --seed 7 --output out --capture trigger"
+                + " --cycles 5 --refresh-timeout 30s --seed 7 --output out --no-auto --capture trigger"
                 + " --jdbc-url jdbc:postgresql://db/x?password=***");
     }
 

@@ -8,9 +8,10 @@ package io.pgtrickle.bench.tpch;
  * @param fullOnlyReason why the engine refused DIFFERENTIAL, or {@code null}
  * @param setupError why the query could not be set up at all (it is then skipped), or {@code null}
  * @param createMillis time to create and populate the DIFFERENTIAL (else the FULL) stream table
+ * @param auto whether its AUTO stream table exists (not with {@code --no-auto}, nor in {@code bench idle})
  */
 public record QuerySetup(TpchQuery query, boolean differential, String fullOnlyReason, String setupError,
-                         double createMillis) {
+                         double createMillis, boolean auto) {
     public boolean usable() {
         return setupError == null;
     }
@@ -23,6 +24,11 @@ public record QuerySetup(TpchQuery query, boolean differential, String fullOnlyR
     /** The FULL stream table. */
     public String fullTable() {
         return "tpch_" + query.id() + "_full";
+    }
+
+    /** The AUTO stream table: the engine picks DIFFERENTIAL or FULL per refresh from measured costs. */
+    public String autoTable() {
+        return "tpch_" + query.id() + "_auto";
     }
 
     /** The materialized view of the same query. */

@@ -18,11 +18,12 @@ import java.util.function.Consumer;
 
 /**
  * Differential against full refresh on TPC-H. Loads the tables, then for every query makes a
- * DIFFERENTIAL stream table, a FULL stream table and a materialized view of the same text. Each
- * cycle applies one change batch ({@link RefreshFunctions}), waits until change capture has
- * buffered it (not timed), then per query times the DIFFERENTIAL refresh, the FULL refresh and
- * {@code REFRESH MATERIALIZED VIEW}, and checks both stream tables against a fresh run of the
- * query (not timed). A failing query is recorded and the run goes on with the others.
+ * DIFFERENTIAL stream table, a FULL stream table, a materialized view of the same text and
+ * (unless turned off) an AUTO stream table. Each cycle applies one change batch
+ * ({@link RefreshFunctions}), waits until change capture has buffered it (not timed), then per
+ * query times the DIFFERENTIAL refresh, the FULL refresh, {@code REFRESH MATERIALIZED VIEW} and
+ * the AUTO refresh (recording what AUTO chose), and checks every stream table against a fresh run
+ * of the query (not timed). A failing query is recorded and the run goes on with the others.
  */
 public final class TpchBench {
     /** How a cycle's error says that a refresh was not run because it timed out before. */
@@ -62,7 +63,7 @@ public final class TpchBench {
             List<QuerySetup> setups = new ArrayList<>();
             try {
                 for (int number : options.queries()) {
-                    setups.add(fixture.setUp(c, TpchQueries.query(number)));
+                    setups.add(fixture.setUp(c, TpchQueries.query(number), options.auto()));
                 }
                 RefreshFunctions changes = RefreshFunctions.open(c, options.scale(), options.seed());
                 long orders = changes.orderCount();
@@ -113,8 +114,8 @@ public final class TpchBench {
         engine.capture().awaitBuffered(engine.capture().sources().all(c), lsn);
     }
 
-    /** A refresh of one kind (DIFFERENTIAL, FULL, materialized view) of one query. */
-    private enum Kind { DIFF, FULL, MV }
+    /** A refresh of one kind (DIFFERENTIAL, FULL, materialized view, AUTO) of one query. */
+    private enum Kind { DIFF, FULL, MV, AUTO }
 
     private CycleResult measure(Connection c, QuerySetup s, ChangeSize size, int cycle) {
         List<String> errors = new ArrayList<>();
@@ -136,6 +137,16 @@ public final class TpchBench {
             return Boolean.TRUE;
         });
         double mvMillis = mv == null ? Double.NaN : mv.millis();
+        // Last, so it finds the cache as warm as the others found it, never warmer than FULL's.
+        double autoMillis = Double.NaN;
+        String autoAction = null;
+        if (s.auto()) {
+            Timed<RefreshResult> r = timed(s, Kind.AUTO, errors, () -> engine.streamTables().refresh(s.autoTable()));
+            if (r != null) {
+                autoMillis = r.millis();
+                autoAction = r.value().action();
+            }
+        }
         boolean held = true;
         List<String> tables = new ArrayList<>();
         if (s.differential() && !skipped.contains(s.diffTable())) {
@@ -143,6 +154,9 @@ public final class TpchBench {
         }
         if (!skipped.contains(s.fullTable())) {
             tables.add(s.fullTable());
+        }
+        if (s.auto() && !skipped.contains(s.autoTable())) {
+            tables.add(s.autoTable());
         }
         for (String table : tables) {
             try {
@@ -157,13 +171,22 @@ public final class TpchBench {
             }
         }
         CycleResult r = new CycleResult(s.query().label(), size, cycle, diffMillis, diffAction, diffRows, fullMillis,
-                mvMillis, held, errors.isEmpty() ? null : String.join("; ", errors));
-        progress.accept(String.format(Locale.ROOT, "  %-4s %-5s #%d  diff %8s ms%s  full %8s ms  mv %8s ms  %s",
+                mvMillis, autoMillis, autoAction, held, errors.isEmpty() ? null : String.join("; ", errors));
+        progress.accept(String.format(Locale.ROOT, "  %-4s %-5s #%d  diff %8s ms%s  full %8s ms  mv %8s ms%s  %s",
                 r.query(), size.label(), cycle, Figures.millis(diffMillis),
                 diffAction == null || diffAction.equals("DIFFERENTIAL") ? "" : " (" + diffAction + ")",
-                Figures.millis(fullMillis), Figures.millis(mvMillis),
+                Figures.millis(fullMillis), Figures.millis(mvMillis), s.auto() ? autoLine(r) : "",
                 r.error() == null ? "invariant held" : r.error()));
         return r;
+    }
+
+    /** The AUTO part of a cycle's progress line: time, choice, and ratio to the better of the other two. */
+    private static String autoLine(CycleResult r) {
+        double ratio = r.autoOverBest();
+        return String.format(Locale.ROOT, "  auto %8s ms (%s, %s of the better%s)", Figures.millis(r.autoMillis()),
+                r.autoAction() == null ? "n/a" : r.autoAction(), Figures.ratio(r.autoMillis(),
+                        AutoComparison.best(r.diffMillis(), r.fullMillis())),
+                AutoComparison.tooSlow(ratio) ? ", over " + AutoComparison.LIMIT + "x" : "");
     }
 
     /** A step that may fail with an SQL error. */
@@ -184,11 +207,13 @@ public final class TpchBench {
             case DIFF -> s.diffTable();
             case FULL -> s.fullTable();
             case MV -> s.materializedView();
+            case AUTO -> s.autoTable();
         };
         String what = switch (kind) {
             case DIFF -> "DIFFERENTIAL refresh";
             case FULL -> "FULL refresh";
             case MV -> "REFRESH MATERIALIZED VIEW";
+            case AUTO -> "AUTO refresh";
         };
         if (skipped.contains(object)) {
             errors.add(what + " " + SKIPPED);

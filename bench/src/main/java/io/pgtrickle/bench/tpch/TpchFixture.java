@@ -17,7 +17,8 @@ import java.util.function.Consumer;
 
 /**
  * The TPC-H objects a benchmark works on: the loaded tables and, per query, a DIFFERENTIAL
- * stream table, a FULL stream table and a materialized view of the same text.
+ * stream table, a FULL stream table, a materialized view of the same text and, when asked for, an
+ * AUTO stream table.
  */
 public final class TpchFixture {
     private final PgTrickleEngine engine;
@@ -40,7 +41,7 @@ public final class TpchFixture {
                 progress.accept("removing the TPC-H tables of an earlier run");
                 List<QuerySetup> leftovers = new ArrayList<>();
                 for (int i = 1; i <= TpchQueries.COUNT; i++) {
-                    leftovers.add(new QuerySetup(TpchQueries.query(i), true, null, null, 0));
+                    leftovers.add(new QuerySetup(TpchQueries.query(i), true, null, null, 0, true));
                 }
                 drop(c, leftovers);
             }
@@ -58,8 +59,16 @@ public final class TpchFixture {
      * the query runs FULL only), its FULL stream table and its materialized view.
      */
     public QuerySetup setUp(Connection c, TpchQuery q) {
+        return setUp(c, q, false);
+    }
+
+    /**
+     * As {@link #setUp(Connection, TpchQuery)}, then, with {@code auto}, the query's AUTO stream
+     * table (after the others, so its population does not warm the cache for theirs).
+     */
+    public QuerySetup setUp(Connection c, TpchQuery q, boolean auto) {
         String sql = q.sql();
-        QuerySetup names = new QuerySetup(q, true, null, null, 0);
+        QuerySetup names = new QuerySetup(q, true, null, null, 0, auto);
         long start = System.nanoTime();
         boolean differential = true;
         String reason = null;
@@ -68,7 +77,7 @@ public final class TpchFixture {
         } catch (PgTrickleException e) {
             if (e.code() != ErrorCode.UNSUPPORTED_QUERY) {
                 progress.accept(q.label() + ": cannot create its stream table: " + e.getMessage());
-                return new QuerySetup(q, false, null, e.getMessage(), Double.NaN);
+                return new QuerySetup(q, false, null, e.getMessage(), Double.NaN, false);
             }
             differential = false;
             reason = e.getMessage().replaceFirst("^.*?maintained differentially: ", "")
@@ -84,18 +93,30 @@ public final class TpchFixture {
             Sql.execute(c, "CREATE MATERIALIZED VIEW " + names.materializedView() + " AS\n" + sql);
         } catch (PgTrickleException | SQLException e) {
             progress.accept(q.label() + ": cannot create its FULL stream table or view: " + e.getMessage());
-            return new QuerySetup(q, differential, reason, e.getMessage(), Double.NaN);
+            return new QuerySetup(q, differential, reason, e.getMessage(), Double.NaN, false);
         }
-        QuerySetup setup = new QuerySetup(q, differential, reason, null, createMillis);
-        progress.accept(String.format(Locale.ROOT, "%-4s %-12s created in %s ms%s", q.label(), setup.mode(),
-                Figures.millis(createMillis), reason == null ? "" : " (" + reason + ")"));
+        if (auto) {
+            try {
+                engine.streamTables().create(StreamTableSpec.parse(names.autoTable(), sql, "calculated", "AUTO"));
+            } catch (PgTrickleException e) {
+                progress.accept(q.label() + ": cannot create its AUTO stream table: " + e.getMessage());
+                return new QuerySetup(q, differential, reason, "AUTO stream table: " + e.getMessage(), Double.NaN,
+                        false);
+            }
+        }
+        QuerySetup setup = new QuerySetup(q, differential, reason, null, createMillis, auto);
+        progress.accept(String.format(Locale.ROOT, "%-4s %-12s created in %s ms%s%s", q.label(), setup.mode(),
+                Figures.millis(createMillis), auto ? " (and AUTO)" : "", reason == null ? "" : " (" + reason + ")"));
         return setup;
     }
 
-    /** Drops the stream tables and views of {@code setups}, then the TPC-H tables. */
+    /**
+     * Drops the stream tables (AUTO ones too, made or not: an earlier run may have left them) and
+     * views of {@code setups}, then the TPC-H tables.
+     */
     public void drop(Connection c, List<QuerySetup> setups) throws SQLException {
         for (QuerySetup s : setups) {
-            for (String table : List.of(s.diffTable(), s.fullTable())) {
+            for (String table : List.of(s.diffTable(), s.fullTable(), s.autoTable())) {
                 if (engine.streamTables().find(QualifiedName.parse(table)).isPresent()) {
                     engine.streamTables().drop(QualifiedName.parse(table), false);
                 }

@@ -11,15 +11,17 @@ import java.util.Objects;
  * @param scale TPC-H scale factor (1 = 6 million lineitems)
  * @param queries query numbers, 1 to 22
  * @param changes change batch sizes, each measured {@code cycles} times
- * @param cycles change batches per size, each followed by the three refreshes of every query
+ * @param cycles change batches per size, each followed by the refreshes of every query
  * @param seed seed of the change batches' random choices
  * @param outputDirectory where the CSV files and charts go
  * @param refreshTimeout longest one measured refresh may take; it is cancelled then, recorded as timed
  *     out, and that refresh of that query is skipped for the rest of the run
  * @param dropAtEnd whether to drop the tables, stream tables and views afterwards (a lasting database)
+ * @param auto whether each query also gets an AUTO stream table, refreshed and checked after the others
  */
 public record TpchOptions(double scale, List<Integer> queries, List<ChangeSize> changes, int cycles, long seed,
-                          Duration refreshTimeout, Path outputDirectory, boolean dropAtEnd) {
+                          Duration refreshTimeout, Path outputDirectory, boolean dropAtEnd,
+                          boolean auto) {
     public TpchOptions {
         if (!(scale > 0)) {
             throw new IllegalArgumentException("the scale factor must be more than 0, got " + scale);

@@ -16,16 +16,23 @@ import java.util.stream.Collectors;
 /**
  * The figures of a TPC-H run: per query and change size, median and p95 of each refresh kind and
  * how many times faster DIFFERENTIAL was than FULL and than {@code REFRESH MATERIALIZED VIEW}
- * (ratio of medians, more than 1 when DIFFERENTIAL is faster). Written as text rows, CSV files and
- * one PNG chart per change size.
+ * (ratio of medians, more than 1 when DIFFERENTIAL is faster) and, when AUTO ran, AUTO's median,
+ * what it chose and its median over the better of the DIFFERENTIAL and FULL medians (flagged above
+ * {@link AutoComparison#LIMIT}). Written as text rows, CSV files and one PNG chart per change size.
  */
 public final class TpchReport {
+    /** The printed summary's columns without AUTO; {@link #summaryHeader()} adds AUTO's before "invariant". */
     public static final List<String> SUMMARY_HEADER = List.of("query", "mode", "change", "cycles", "diff median ms",
             "diff p95 ms", "full median ms", "full p95 ms", "mv median ms", "mv p95 ms", "full/diff", "mv/diff",
             "invariant");
-    /** {@code change} is the size as given ({@code 1%}, {@code 1000rows}); {@code rows_written} the batch's exact rows. */
+    private static final List<String> AUTO_SUMMARY_COLUMNS = List.of("auto median ms", "auto action", "auto/best");
+    /**
+     * {@code change} is the size as given ({@code 1%}, {@code 1000rows}); {@code rows_written} the batch's exact rows;
+     * the AUTO columns come last (so earlier columns keep their positions) and are empty without AUTO.
+     */
     public static final List<String> CYCLE_HEADER = List.of("query", "mode", "change", "cycle", "rows_written", "diff_ms",
-            "diff_action", "diff_rows", "full_ms", "mv_ms", "invariant_held", "error");
+            "diff_action", "diff_rows", "full_ms", "mv_ms", "invariant_held", "error", "auto_ms", "auto_action",
+            "auto_over_best", "auto_over_limit");
 
     private final TpchBench.Results results;
 
@@ -35,13 +42,25 @@ public final class TpchReport {
 
     /** The summary of one query at one change size. */
     public record Summary(QuerySetup setup, ChangeSize change, int cycles, Quantiles diff, Quantiles full,
-                          Quantiles mv, int invariantFailures, int errors) {
+                          Quantiles mv, Quantiles auto, String autoActions, int invariantFailures, int errors) {
         public double fullOverDiff() {
             return diff.count() == 0 ? Double.NaN : full.medianMillis() / diff.medianMillis();
         }
 
         public double mvOverDiff() {
             return diff.count() == 0 ? Double.NaN : mv.medianMillis() / diff.medianMillis();
+        }
+
+        /** AUTO's median over the better of the DIFFERENTIAL and FULL medians; NaN without AUTO. */
+        public double autoOverBest() {
+            // A kind never measured has a NaN median, which AutoComparison treats as missing.
+            return AutoComparison.ratio(auto.medianMillis(), diff.medianMillis(), full.medianMillis());
+        }
+
+        /** The ratio as printed, e.g. {@code 1.05x}, or {@code 1.35x >1.2} when it misses the target. */
+        String autoOverBestText() {
+            double r = autoOverBest();
+            return Double.isNaN(r) ? "n/a" : Figures.ratio(r, 1) + (AutoComparison.tooSlow(r) ? " >" + AutoComparison.LIMIT : "");
         }
 
         /** {@code held}, {@code FAILED n/m}, or {@code n/a} when nothing was checked. */
@@ -52,14 +71,59 @@ public final class TpchReport {
             return invariantFailures == 0 ? "held" : "FAILED " + invariantFailures + "/" + cycles;
         }
 
-        List<String> row() {
-            return List.of(setup.query().label(), setup.mode(), change.label(), Integer.toString(cycles),
-                    Figures.millis(diff.medianMillis()), Figures.millis(diff.p95Millis()),
+        List<String> row(boolean withAuto) {
+            List<String> row = new ArrayList<>(List.of(setup.query().label(), setup.mode(), change.label(),
+                    Integer.toString(cycles), Figures.millis(diff.medianMillis()), Figures.millis(diff.p95Millis()),
                     Figures.millis(full.medianMillis()), Figures.millis(full.p95Millis()),
                     Figures.millis(mv.medianMillis()), Figures.millis(mv.p95Millis()),
                     Figures.ratio(full.medianMillis(), diff.medianMillis()),
-                    Figures.ratio(mv.medianMillis(), diff.medianMillis()), invariant());
+                    Figures.ratio(mv.medianMillis(), diff.medianMillis())));
+            if (withAuto) {
+                row.addAll(List.of(Figures.millis(auto.medianMillis()), autoActions.isEmpty() ? "n/a" : autoActions,
+                        autoOverBestText()));
+            }
+            row.add(invariant());
+            return row;
         }
+    }
+
+    /** Whether any query had an AUTO stream table (not with {@code --no-auto}). */
+    public boolean withAuto() {
+        return results.setups().stream().anyMatch(QuerySetup::auto);
+    }
+
+    /** The printed summary's columns: {@link #SUMMARY_HEADER}, with AUTO's before "invariant" when AUTO ran. */
+    public List<String> summaryHeader() {
+        List<String> header = new ArrayList<>(SUMMARY_HEADER.subList(0, SUMMARY_HEADER.size() - 1));
+        if (withAuto()) {
+            header.addAll(AUTO_SUMMARY_COLUMNS);
+        }
+        header.add(SUMMARY_HEADER.get(SUMMARY_HEADER.size() - 1));
+        return header;
+    }
+
+    /** Per column of {@link #summaryHeader()}: whether it holds figures (right-aligned). */
+    public List<Boolean> summaryRightAligned() {
+        return summaryHeader().stream().map(h -> !List.of("query", "mode", "change", "auto action", "invariant")
+                .contains(h)).toList();
+    }
+
+    /**
+     * One line on AUTO at {@code change}: on how many queries it stayed within the limit of the
+     * better of DIFFERENTIAL and FULL (medians), and which missed it; empty without AUTO.
+     */
+    public String autoVerdict(ChangeSize change) {
+        if (!withAuto()) {
+            return "";
+        }
+        List<Summary> judged = summaries().stream().filter(s -> s.change().equals(change))
+                .filter(s -> !Double.isNaN(s.autoOverBest())).toList();
+        List<String> over = judged.stream().filter(s -> AutoComparison.tooSlow(s.autoOverBest()))
+                .map(s -> s.setup().query().label() + " " + Figures.ratio(s.autoOverBest(), 1) + " (" + s.autoActions() + ")")
+                .toList();
+        return String.format(java.util.Locale.ROOT, "AUTO within %sx of the better of DIFFERENTIAL and FULL on %d of %d"
+                        + " queries%s", Figures.plain(AutoComparison.LIMIT), judged.size() - over.size(), judged.size(),
+                over.isEmpty() ? "" : "; slower: " + String.join(", ", over));
     }
 
     /** Summaries in change-size order, then query order. */
@@ -71,6 +135,8 @@ public final class TpchReport {
                         .filter(r -> r.change().equals(change) && r.query().equals(setup.query().label())).toList();
                 out.add(new Summary(setup, change, cycles.size(), times(cycles, CycleResult::diffMillis),
                         times(cycles, CycleResult::fullMillis), times(cycles, CycleResult::mvMillis),
+                        times(cycles, CycleResult::autoMillis),
+                        AutoComparison.actions(cycles.stream().map(CycleResult::autoAction).toList()),
                         (int) cycles.stream().filter(r -> !r.invariantHeld()).count(),
                         (int) cycles.stream().filter(r -> r.error() != null).count()));
             }
@@ -89,7 +155,8 @@ public final class TpchReport {
 
     /** The summary table's rows for one change size. */
     public List<List<String>> summaryRows(ChangeSize change) {
-        return summaries().stream().filter(s -> s.change().equals(change)).map(Summary::row).toList();
+        boolean withAuto = withAuto();
+        return summaries().stream().filter(s -> s.change().equals(change)).map(s -> s.row(withAuto)).toList();
     }
 
     /**
@@ -130,6 +197,11 @@ public final class TpchReport {
         return results.cycles().stream().allMatch(CycleResult::invariantHeld);
     }
 
+    /** {@code true} when AUTO missed the target, {@code false} when it met it, empty when not measured. */
+    private static String overLimit(double ratio) {
+        return Double.isNaN(ratio) ? "" : Boolean.toString(AutoComparison.tooSlow(ratio));
+    }
+
     private static String percent(ChangeSize change) {
         return change.inRows() ? "" : Double.toString(change.percent());
     }
@@ -139,9 +211,11 @@ public final class TpchReport {
         List<Path> files = new ArrayList<>();
         Path summary = directory.resolve("tpch-summary.csv");
         // change is the size as given (1%, 1000rows); change_percent only for sizes given as a percentage.
+        // The AUTO columns come last, so the earlier ones keep their positions; empty without AUTO.
         List<String> header = List.of("query", "mode", "change", "change_percent", "cycles", "diff_median_ms", "diff_p95_ms",
                 "full_median_ms", "full_p95_ms", "mv_median_ms", "mv_p95_ms", "full_over_diff", "mv_over_diff",
-                "invariant_failures", "errors", "full_only_reason");
+                "invariant_failures", "errors", "full_only_reason", "auto_median_ms", "auto_p95_ms", "auto_actions",
+                "auto_over_best", "auto_over_limit");
         List<List<String>> rows = new ArrayList<>();
         for (Summary s : summaries()) {
             rows.add(List.of(s.setup().query().label(), s.setup().mode(), s.change().label(), percent(s.change()),
@@ -149,7 +223,9 @@ public final class TpchReport {
                     Figures.csv(s.full().medianMillis()), Figures.csv(s.full().p95Millis()),
                     Figures.csv(s.mv().medianMillis()), Figures.csv(s.mv().p95Millis()), Figures.csv(s.fullOverDiff()),
                     Figures.csv(s.mvOverDiff()), Integer.toString(s.invariantFailures()), Integer.toString(s.errors()),
-                    Objects.toString(s.setup().fullOnlyReason(), "")));
+                    Objects.toString(s.setup().fullOnlyReason(), ""), Figures.csv(s.auto().medianMillis()),
+                    Figures.csv(s.auto().p95Millis()), s.autoActions(), Figures.csv(s.autoOverBest()),
+                    overLimit(s.autoOverBest())));
         }
         Csv.write(summary, header, rows);
         files.add(summary);
@@ -164,7 +240,8 @@ public final class TpchReport {
             cycleRows.add(List.of(r.query(), modes.get(r.query()), r.change().label(),
                     Integer.toString(r.cycle()), written, Figures.csv(r.diffMillis()), Objects.toString(r.diffAction(), ""),
                     Long.toString(r.diffRows()), Figures.csv(r.fullMillis()), Figures.csv(r.mvMillis()),
-                    Boolean.toString(r.invariantHeld()), Objects.toString(r.error(), "")));
+                    Boolean.toString(r.invariantHeld()), Objects.toString(r.error(), ""), Figures.csv(r.autoMillis()),
+                    Objects.toString(r.autoAction(), ""), Figures.csv(r.autoOverBest()), overLimit(r.autoOverBest())));
         }
         Csv.write(cycles, CYCLE_HEADER, cycleRows);
         files.add(cycles);
@@ -175,6 +252,9 @@ public final class TpchReport {
             series.put("DIFFERENTIAL refresh", of.stream().map(s -> s.diff().medianMillis()).toList());
             series.put("FULL refresh (engine)", of.stream().map(s -> s.full().medianMillis()).toList());
             series.put("REFRESH MATERIALIZED VIEW", of.stream().map(s -> s.mv().medianMillis()).toList());
+            if (withAuto()) {
+                series.put("AUTO refresh (engine)", of.stream().map(s -> s.auto().medianMillis()).toList());
+            }
             Path png = directory.resolve("tpch-" + change.label().replace("%", "pct") + ".png");
             Charts.write(png, new Charts.Bars(String.format(java.util.Locale.ROOT,
                     "TPC-H SF %s: median refresh time after %s (log scale)",
