@@ -91,6 +91,7 @@ public final class BufferMaintenance {
                 throw new IllegalArgumentException("buffer maintenance thresholds must be zero or positive, got minBytes "
                         + minBytes + ", vacuumDeadRows " + vacuumDeadRows);
             }
+            // lock_timeout = 0 means "wait forever": writers would queue behind the TRUNCATE.
             if (lockTimeout == null || lockTimeout.toMillis() < 1) {
                 throw new IllegalArgumentException("buffer maintenance lockTimeout must be at least 1 ms, got " + lockTimeout);
             }
