@@ -182,6 +182,8 @@ public final class PgTrickleEngine implements AutoCloseable {
                 new SourceChangeHandler(dataSource, catalog, streamTables, capture.sources())::handlePending);
         // WAL capture starts once the first source is tracked (that creates the slot).
         scheduler.addHousekeeping(capture::start);
+        // Consumed buffer rows are dead rows; without this, only autovacuum (if on) reclaims them.
+        scheduler.addHousekeeping(capture.bufferMaintenance()::run);
         capture.start();
         listener.start();
         scheduler.start();

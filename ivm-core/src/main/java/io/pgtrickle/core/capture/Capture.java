@@ -23,6 +23,7 @@ public final class Capture implements AutoCloseable {
     private final EngineConfig config;
     private final DataSource dataSource;
     private final ChangeSources sources;
+    private final BufferMaintenance bufferMaintenance;
     /** Whether WAL row images lack stored generated columns (pgoutput before PostgreSQL 18). */
     private final boolean walLacksGeneratedColumns;
     private WalCapture wal;
@@ -35,6 +36,7 @@ public final class Capture implements AutoCloseable {
         this.dataSource = dataSource;
         this.walLacksGeneratedColumns = walLacksGeneratedColumns;
         this.sources = new ChangeSources(mode, config.slotName());
+        this.bufferMaintenance = new BufferMaintenance(dataSource, BufferMaintenance.Policy.DEFAULT);
     }
 
     /** Resolves AUTO against the server and prepares the publication when WAL capture is used. */
@@ -103,6 +105,11 @@ public final class Capture implements AutoCloseable {
 
     public ChangeSources sources() {
         return sources;
+    }
+
+    /** Keeps the change buffers small; the running engine calls it on every housekeeping tick. */
+    public BufferMaintenance bufferMaintenance() {
+        return bufferMaintenance;
     }
 
     /**
@@ -240,11 +247,19 @@ public final class Capture implements AutoCloseable {
     /** Deletes buffered changes that every stream table reading the source has consumed. */
     public void cleanup(Connection tx, List<ChangeSource> involved) throws SQLException {
         for (ChangeSource s : involved) {
-            Jdbc.update(tx, "DELETE FROM " + s.buffer() + " b WHERE NOT EXISTS ("
-                    + " SELECT 1 FROM pgtrickle.pgt_dependencies d JOIN pgtrickle.pgt_stream_tables st USING (pgt_id)"
-                    + " WHERE d.source_relid = ?::oid"
-                    + " AND (st.frontier IS NULL OR NOT pg_visible_in_snapshot(b.xid, st.frontier)))", s.relid());
+            Jdbc.update(tx, "DELETE FROM " + s.buffer() + " b WHERE " + consumedByEveryReader("b"), s.relid());
         }
+    }
+
+    /**
+     * SQL that holds for a buffer row (alias {@code row}) once every stream table reading the
+     * source has a frontier that includes its transaction; one parameter, the source's relid. A
+     * frontier only moves forward, so such a row is outside every window from then on.
+     */
+    static String consumedByEveryReader(String row) {
+        return "NOT EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies d JOIN pgtrickle.pgt_stream_tables st USING (pgt_id)"
+                + " WHERE d.source_relid = ?::oid"
+                + " AND (st.frontier IS NULL OR NOT pg_visible_in_snapshot(" + row + ".xid, st.frontier)))";
     }
 
     @Override
