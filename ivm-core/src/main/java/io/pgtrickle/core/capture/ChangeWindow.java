@@ -86,9 +86,7 @@ public final class ChangeWindow {
                                     String previousFrontier, boolean walLacksGeneratedColumns) throws SQLException {
         requireSnapshot(snapshot);
         requireSnapshot(previousFrontier);
-        // Snapshots are validated digits, colons and commas: safe as literals (COPY takes no parameters).
-        String inWindow = " WHERE pg_visible_in_snapshot(xid, '" + snapshot + "'::pg_snapshot)"
-                + " AND NOT pg_visible_in_snapshot(xid, '" + previousFrontier + "'::pg_snapshot)";
+        String inWindow = inWindow(snapshot, previousFrontier);
         List<Part> parts = new ArrayList<>();
         Connection r = null;
         try {
@@ -125,6 +123,32 @@ public final class ChangeWindow {
             }
         }
         return new ChangeWindow(parts);
+    }
+
+    /**
+     * How many rows the window holds as far as {@code tx} sees them now (without the rows the
+     * ingester has still to write): an estimate to decide on, before reading anything.
+     */
+    public static long estimate(Connection tx, List<ChangeSource> sources, String snapshot, String previousFrontier)
+            throws SQLException {
+        requireSnapshot(snapshot);
+        requireSnapshot(previousFrontier);
+        long rows = 0;
+        for (ChangeSource s : sources) {
+            Long n = Jdbc.queryValue(tx, Long.class, "SELECT count(*) FROM " + s.buffer() + inWindow(snapshot, previousFrontier));
+            rows += n == null ? 0 : n;
+        }
+        return rows;
+    }
+
+    /** The condition of the rows in the window (snapshots validated: digits, colons and commas). */
+    private static String inWindow(String snapshot, String previousFrontier) {
+        // Literals, not parameters: COPY takes none. The xid bounds follow from the visibility
+        // conditions; they let the buffer's primary key skip rows older windows left for slower readers.
+        return " WHERE xid >= pg_snapshot_xmin('" + previousFrontier + "'::pg_snapshot)"
+                + " AND xid < pg_snapshot_xmax('" + snapshot + "'::pg_snapshot)"
+                + " AND pg_visible_in_snapshot(xid, '" + snapshot + "'::pg_snapshot)"
+                + " AND NOT pg_visible_in_snapshot(xid, '" + previousFrontier + "'::pg_snapshot)";
     }
 
     private static void requireSnapshot(String snapshot) {

@@ -201,17 +201,21 @@ public final class Refresher {
         IvmPlan plan = planFor(tx, st, columns, dependencies);
         PhaseTimer phases = new PhaseTimer(start);
         phases.lap("plan");
-        // A FULL refresh reads the tables at S: it needs neither the capture barrier nor the window.
-        if (plan != null) {
+        // AUTO decides on an estimate of the window first: a FULL refresh reads the tables at S and
+        // needs neither the capture barrier nor the window, so it should not pay for them.
+        String earlyFull = plan != null && st.frontier() != null && st.refreshMode() == RefreshMode.AUTO
+                && fullIsCheaper(tx, st, ChangeWindow.estimate(tx, involved, snapshot, st.frontier()))
+                ? "AUTO: recomputing is estimated cheaper than this window's delta" : null;
+        if (plan != null && earlyFull == null) {
             capture.awaitBuffered(tx, involved, snapshot, walLsn);
         }
         phases.lap("capture_barrier");
-        ChangeWindow window = st.frontier() == null || plan == null ? null
+        ChangeWindow window = st.frontier() == null || plan == null || earlyFull != null ? null
                 : capture.window(tx, involved, snapshot, st.frontier());
         phases.lap("window_read");
         String action;
         StorageMerge.Counts d;
-        String fullReason = fullReason(tx, st, plan, window);
+        String fullReason = earlyFull != null ? earlyFull : fullReason(tx, st, plan, window);
         if (probe != null && window != null) {
             probe.window = window.parts().stream().map(p -> p.source().name() + ": " + p.rows()).toList();
         }
@@ -294,7 +298,7 @@ public final class Refresher {
         if (!DeltaApplier.ready(tx, st.relid(), plan)) {
             return "the aggregate state is missing: a FULL refresh rebuilds it";
         }
-        if (fullIsCheaper(tx, st, window)) {
+        if (fullIsCheaper(tx, st, window.rows())) {
             return "AUTO: recomputing is estimated cheaper than this window's delta";
         }
         if (redefinitionPending(tx, st)) {
@@ -341,13 +345,13 @@ public final class Refresher {
      * AUTO's per-refresh choice, by {@link RefreshCostModel}: measured timings when there are
      * some, else the share of changed rows. DIFFERENTIAL asked for explicitly is never overridden.
      */
-    private boolean fullIsCheaper(Connection tx, StreamTableRecord st, ChangeWindow window) throws SQLException {
-        if (st.refreshMode() != RefreshMode.AUTO || window.rows() < RefreshCostModel.MIN_ROWS) {
+    private boolean fullIsCheaper(Connection tx, StreamTableRecord st, long windowRows) throws SQLException {
+        if (st.refreshMode() != RefreshMode.AUTO || windowRows < RefreshCostModel.MIN_ROWS) {
             return false; // small windows are always differential: no need to read sizes and timings
         }
         Double sourceRows = Jdbc.queryValue(tx, Double.class, "SELECT sum(greatest(c.reltuples, 0))::float8"
                 + " FROM pgtrickle.pgt_dependencies d JOIN pg_class c ON c.oid = d.source_relid WHERE d.pgt_id = ?", st.id());
-        RefreshCostModel.Decision d = RefreshCostModel.decide(RefreshCostModel.load(tx, st.id()), window.rows(),
+        RefreshCostModel.Decision d = RefreshCostModel.decide(RefreshCostModel.load(tx, st.id()), windowRows,
                 sourceRows == null ? 0 : sourceRows);
         if (d.full()) {
             log.debug("{}: refreshing FULL: {}", st.name(), d.reason());
