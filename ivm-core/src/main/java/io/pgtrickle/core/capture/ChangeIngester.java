@@ -29,8 +29,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Rows are keyed by (xid8, 2·position in transaction + image): a replayed event maps to the same
  * key and {@code ON CONFLICT DO NOTHING} makes it count once. The position cannot be the event's
- * LSN: rows of one multi-row INSERT share a WAL record. Debezium's 32-bit xids are widened with
- * {@link Xid8#widen}.
+ * LSN: rows of one multi-row INSERT share a WAL record; it is counted by {@link TransactionPositions}.
+ * Debezium's 32-bit xids are widened with {@link Xid8#widen}.
  *
  * <p>Nothing is dropped quietly: an event that cannot be placed (no transaction id, a key clash,
  * an impossible xid) fails the batch, which is then not acknowledged and is delivered again.
@@ -44,6 +44,7 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
     private final ChangeSources sources;
     private final Consumer<String> markerSeen;
     private final CaptureObserver observer;
+    private final TransactionPositions positions = new TransactionPositions();
 
     ChangeIngester(DataSource dataSource, ChangeSources sources, Consumer<String> markerSeen, CaptureObserver observer) {
         this.dataSource = dataSource;
@@ -60,23 +61,40 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
     public void handleBatch(List<RecordChangeEvent<SourceRecord>> records,
                             DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
             throws InterruptedException {
+        TransactionPositions.Mark start = positions.mark();
+        try {
+            buffer(records, committer);
+        } catch (Throwable failed) {
+            // Not acknowledged: should the batch come again, its events must get the same positions.
+            positions.reset(start);
+            throw failed;
+        }
+    }
+
+    private void buffer(List<RecordChangeEvent<SourceRecord>> records,
+                        DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
+            throws InterruptedException {
         Map<QualifiedName, List<BufferRow>> rows = new LinkedHashMap<>();
         List<String> markers = new ArrayList<>();
         long lastLsn = -1;
         for (RecordChangeEvent<SourceRecord> event : records) {
-            // Transaction BEGIN/END and heartbeat records have no op: nothing to buffer.
+            // Heartbeat records have no op: nothing to buffer.
             if (!(event.record().value() instanceof Struct value) || value.schema().field("op") == null) {
                 continue;
             }
             String op = value.getString("op");
+            Struct source = value.schema().field("source") == null ? null : value.getStruct("source");
             if ("m".equals(op)) {
+                if (source != null && source.get("txId") != null) {
+                    // A transactional message takes a position in its transaction, as it did in Debezium's count.
+                    positions.next(source.getInt64("txId"));
+                }
                 Struct message = value.getStruct("message");
                 if (MARKER_PREFIX.equals(message.getString("prefix"))) {
                     markers.add(new String(message.getBytes("content"), StandardCharsets.UTF_8));
                 }
                 continue;
             }
-            Struct source = value.schema().field("source") == null ? null : value.getStruct("source");
             if (source == null || source.get("txId") == null) {
                 // A row change always belongs to a transaction; skipping it would lose it without a trace.
                 throw new IllegalStateException("row event op " + op + " without a transaction id at "
@@ -86,7 +104,7 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
             long xid = source.getInt64("txId");
             long lsn = source.getInt64("lsn");
             lastLsn = Math.max(lastLsn, lsn);
-            long position = position(value, event.record());
+            long position = positions.next(xid);
             String lsnText = lsnText(lsn);
             List<BufferRow> target = rows.computeIfAbsent(table, t -> new ArrayList<>());
             Struct before = field(value, "before");
@@ -121,15 +139,6 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
     /** A struct field, or null when the event's schema has no such field (TRUNCATE has no images). */
     private static Struct field(Struct value, String name) {
         return value.schema().field(name) == null ? null : value.getStruct(name);
-    }
-
-    /** The event's position within its transaction, from Debezium's transaction metadata. */
-    private static long position(Struct value, SourceRecord record) {
-        if (value.schema().field("transaction") != null && value.getStruct("transaction") != null) {
-            return value.getStruct("transaction").getInt64("total_order");
-        }
-        throw new IllegalStateException("event without transaction metadata at " + record.sourceOffset()
-                + " (provide.transaction.metadata must be on)");
     }
 
     static String lsnText(long lsn) {
