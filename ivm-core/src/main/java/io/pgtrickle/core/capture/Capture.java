@@ -111,7 +111,7 @@ public final class Capture implements AutoCloseable {
     public synchronized void start() {
         reconcileOnHousekeeping();
         if (mode() == CdcMode.WAL && wal == null && slotExists()) {
-            wal = WalCapture.start(config, dataSource, sources, this::notifyObserver);
+            wal = WalCapture.start(config, dataSource, this::notifyObserver);
         }
     }
 
@@ -186,7 +186,7 @@ public final class Capture implements AutoCloseable {
                 } else {
                     // Also in a trigger-mode engine: another engine may have tracked these sources from the WAL.
                     if (wal == null) {
-                        wal = WalCapture.start(config, dataSource, sources, this::notifyObserver);
+                        wal = WalCapture.start(config, dataSource, this::notifyObserver);
                     }
                     stream = wal;
                 }

@@ -41,14 +41,12 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
     static final String HEARTBEAT = "heartbeat";
 
     private final DataSource dataSource;
-    private final ChangeSources sources;
     private final Consumer<String> markerSeen;
     private final CaptureObserver observer;
     private final TransactionPositions positions = new TransactionPositions();
 
-    ChangeIngester(DataSource dataSource, ChangeSources sources, Consumer<String> markerSeen, CaptureObserver observer) {
+    ChangeIngester(DataSource dataSource, Consumer<String> markerSeen, CaptureObserver observer) {
         this.dataSource = dataSource;
-        this.sources = sources;
         this.markerSeen = markerSeen;
         this.observer = observer;
     }
@@ -155,18 +153,15 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
         try (Connection c = dataSource.getConnection()) {
             Jdbc.inTransaction(c, Connection.TRANSACTION_READ_COMMITTED, tx -> {
                 delivered.clear();
-                // Any current xid8 is a valid reference: every decodable xid is within 2^31 of it.
-                long reference = Long.parseLong(Jdbc.queryValue(tx, String.class,
-                        "SELECT pg_snapshot_xmax(pg_current_snapshot())::text"));
-                Map<QualifiedName, List<Route>> routes = routes(tx);
+                Routing routing = rows.isEmpty() ? Routing.NONE : routing(tx);
                 for (var entry : rows.entrySet()) {
-                    for (Route route : routes.getOrDefault(entry.getKey(), List.of())) {
+                    for (Route route : routing.routes().getOrDefault(entry.getKey(), List.of())) {
                         ChangeSource target = route.target();
                         List<BufferRow> batch = distinct(target, entry.getValue());
                         long[] xids = new long[batch.size()];
                         for (int i = 0; i < xids.length; i++) {
                             BufferRow r = batch.get(i);
-                            xids[i] = Xid8.widen(r.xid32(), reference);
+                            xids[i] = Xid8.widen(r.xid32(), routing.reference());
                             delivered.add(new CaptureObserver.Delivered(target.name(), r.xid32(), xids[i], r.weight(), r.row()));
                         }
                         var savepoint = tx.setSavepoint();
@@ -213,41 +208,56 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
     }
 
     /**
-     * The routes of every table now. Events carry table names, and a partition attached or a
-     * child added since the last batch must be routed too, so this is read per batch (one small
-     * join); the members and their capture are kept in line by {@link ChangeSources#reconcile}.
+     * The routes of every table now, and the reference for widening xids.
+     *
+     * @param reference a current xid8: any is valid, since every decodable xid is within 2^31 of it
      */
-    private Map<QualifiedName, List<Route>> routes(Connection c) throws SQLException {
-        Map<Long, ChangeSource> byRelid = new HashMap<>();
-        for (ChangeSource cs : sources.all(c)) {
-            if (cs.mode() == CdcMode.WAL) {
-                byRelid.put(cs.relid(), cs);
-            }
-        }
+    record Routing(long reference, Map<QualifiedName, List<Route>> routes) {
+        static final Routing NONE = new Routing(-1, Map.of());
+    }
+
+    /**
+     * Reads the routes of every table now, in the same round trip as the reference. Events carry
+     * table names, and a partition attached or a child added since the last batch must be routed
+     * too, so this is read per batch (one small join); the members and their capture are kept in
+     * line by {@link ChangeSources#reconcile}.
+     */
+    private static Routing routing(Connection c) throws SQLException {
         Map<QualifiedName, List<Route>> routes = new HashMap<>();
-        if (byRelid.isEmpty()) {
-            return routes;
-        }
+        Map<Long, ChangeSource> targets = new HashMap<>();
         // The members as recorded by the last reconcile, which table DDL runs in its own transaction.
-        try (PreparedStatement ps = c.prepareStatement("SELECT s.source_relid::bigint, n.nspname, m.relname,"
+        // The outer join yields the reference also when nothing is tracked from the WAL.
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_snapshot_xmax(pg_current_snapshot())::text,"
+                + " r.source_relid, r.source_schema, r.source_name, r.buffer_table, r.nspname, r.relname, r.keep"
+                + " FROM (SELECT 1) one LEFT JOIN ("
+                + " SELECT s.source_relid::bigint, s.source_schema, s.source_name, s.buffer_table, n.nspname::text,"
+                + " m.relname::text,"
                 + " CASE WHEN t.member <> s.source_relid AND pgtrickle._has_extra_columns(t.member, s.source_relid)"
                 + "   THEN (SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_attribute a"
-                + "          WHERE a.attrelid = s.source_relid AND a.attnum > 0 AND NOT a.attisdropped) END"
+                + "          WHERE a.attrelid = s.source_relid AND a.attnum > 0 AND NOT a.attisdropped) END AS keep"
                 + " FROM pgtrickle.pgt_change_sources s, unnest(coalesce(s.members, ARRAY[s.source_relid])) t(member)"
                 + " JOIN pg_class m ON m.oid = t.member JOIN pg_namespace n ON n.oid = m.relnamespace"
-                + " WHERE s.cdc_mode = 'WAL'");
+                + " WHERE s.cdc_mode = 'WAL') r ON true");
              ResultSet rs = ps.executeQuery()) {
+            long reference = -1;
             while (rs.next()) {
-                ChangeSource target = byRelid.get(rs.getLong(1));
-                if (target == null) {
+                reference = Long.parseLong(rs.getString(1));
+                if (rs.getObject(2) == null) {
                     continue;
                 }
-                Array keep = rs.getArray(4);
-                routes.computeIfAbsent(new QualifiedName(rs.getString(2), rs.getString(3)), k -> new ArrayList<>())
+                long relid = rs.getLong(2);
+                ChangeSource target = targets.get(relid);
+                if (target == null) {
+                    target = new ChangeSource(relid, new QualifiedName(rs.getString(3), rs.getString(4)), CdcMode.WAL,
+                            rs.getString(5));
+                    targets.put(relid, target);
+                }
+                Array keep = rs.getArray(8);
+                routes.computeIfAbsent(new QualifiedName(rs.getString(6), rs.getString(7)), k -> new ArrayList<>())
                         .add(new Route(target, keep == null ? null : (String[]) keep.getArray()));
             }
+            return new Routing(reference, routes);
         }
-        return routes;
     }
 
     /**
