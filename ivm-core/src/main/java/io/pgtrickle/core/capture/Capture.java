@@ -119,7 +119,7 @@ public final class Capture implements AutoCloseable {
     public synchronized void start() {
         reconcileOnHousekeeping();
         if (mode() == CdcMode.WAL && wal == null && slotExists()) {
-            wal = WalCapture.start(config, dataSource, sources, this::notifyObserver, horizon::harmless);
+            wal = WalCapture.start(config, dataSource, this::notifyObserver, horizon::harmless);
         }
     }
 
@@ -222,7 +222,7 @@ public final class Capture implements AutoCloseable {
                 } else {
                     // Also in a trigger-mode engine: another engine may have tracked these sources from the WAL.
                     if (wal == null) {
-                        wal = WalCapture.start(config, dataSource, sources, this::notifyObserver, horizon::harmless);
+                        wal = WalCapture.start(config, dataSource, this::notifyObserver, horizon::harmless);
                     }
                     stream = wal;
                 }

@@ -30,8 +30,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Rows are keyed by (xid8, 2·position in transaction + image): a replayed event maps to the same
  * key and {@code ON CONFLICT DO NOTHING} makes it count once. The position cannot be the event's
- * LSN: rows of one multi-row INSERT share a WAL record. Debezium's 32-bit xids are widened with
- * {@link Xid8#widen}.
+ * LSN: rows of one multi-row INSERT share a WAL record; it is counted by {@link TransactionPositions}.
+ * Debezium's 32-bit xids are widened with {@link Xid8#widen}.
  *
  * <p>Nothing is dropped quietly: an event that cannot be placed (no transaction id, a key clash,
  * an impossible xid) fails the batch, which is then not acknowledged and is delivered again.
@@ -42,20 +42,19 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
     static final String HEARTBEAT = "heartbeat";
 
     private final DataSource dataSource;
-    private final ChangeSources sources;
     private final Consumer<String> markerSeen;
     private final Predicate<String> awaitedHere;
     private final CaptureObserver observer;
+    private final TransactionPositions positions = new TransactionPositions();
 
     /**
      * @param markerSeen told of each marker once the changes before it are buffered
      * @param awaitedHere whether a marker is awaited in this process, through {@code markerSeen}:
      *     such markers need no row in {@code pgt_capture_markers}, which is for other processes
      */
-    ChangeIngester(DataSource dataSource, ChangeSources sources, Consumer<String> markerSeen,
+    ChangeIngester(DataSource dataSource, Consumer<String> markerSeen,
                    Predicate<String> awaitedHere, CaptureObserver observer) {
         this.dataSource = dataSource;
-        this.sources = sources;
         this.markerSeen = markerSeen;
         this.awaitedHere = awaitedHere;
         this.observer = observer;
@@ -69,23 +68,40 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
     public void handleBatch(List<RecordChangeEvent<SourceRecord>> records,
                             DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
             throws InterruptedException {
+        TransactionPositions.Mark start = positions.mark();
+        try {
+            buffer(records, committer);
+        } catch (Throwable failed) {
+            // Not acknowledged: should the batch come again, its events must get the same positions.
+            positions.reset(start);
+            throw failed;
+        }
+    }
+
+    private void buffer(List<RecordChangeEvent<SourceRecord>> records,
+                        DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
+            throws InterruptedException {
         Map<QualifiedName, List<BufferRow>> rows = new LinkedHashMap<>();
         List<String> markers = new ArrayList<>();
         long lastLsn = -1;
         for (RecordChangeEvent<SourceRecord> event : records) {
-            // Transaction BEGIN/END and heartbeat records have no op: nothing to buffer.
+            // Heartbeat records have no op: nothing to buffer.
             if (!(event.record().value() instanceof Struct value) || value.schema().field("op") == null) {
                 continue;
             }
             String op = value.getString("op");
+            Struct source = value.schema().field("source") == null ? null : value.getStruct("source");
             if ("m".equals(op)) {
+                if (source != null && source.get("txId") != null) {
+                    // A transactional message takes a position in its transaction, as it did in Debezium's count.
+                    positions.next(source.getInt64("txId"));
+                }
                 Struct message = value.getStruct("message");
                 if (MARKER_PREFIX.equals(message.getString("prefix"))) {
                     markers.add(new String(message.getBytes("content"), StandardCharsets.UTF_8));
                 }
                 continue;
             }
-            Struct source = value.schema().field("source") == null ? null : value.getStruct("source");
             if (source == null || source.get("txId") == null) {
                 // A row change always belongs to a transaction; skipping it would lose it without a trace.
                 throw new IllegalStateException("row event op " + op + " without a transaction id at "
@@ -95,7 +111,7 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
             long xid = source.getInt64("txId");
             long lsn = source.getInt64("lsn");
             lastLsn = Math.max(lastLsn, lsn);
-            long position = position(value, event.record());
+            long position = positions.next(xid);
             String lsnText = lsnText(lsn);
             List<BufferRow> target = rows.computeIfAbsent(table, t -> new ArrayList<>());
             Struct before = field(value, "before");
@@ -132,15 +148,6 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
         return value.schema().field(name) == null ? null : value.getStruct(name);
     }
 
-    /** The event's position within its transaction, from Debezium's transaction metadata. */
-    private static long position(Struct value, SourceRecord record) {
-        if (value.schema().field("transaction") != null && value.getStruct("transaction") != null) {
-            return value.getStruct("transaction").getInt64("total_order");
-        }
-        throw new IllegalStateException("event without transaction metadata at " + record.sourceOffset()
-                + " (provide.transaction.metadata must be on)");
-    }
-
     static String lsnText(long lsn) {
         return Long.toHexString(lsn >>> 32).toUpperCase() + "/" + Long.toHexString(lsn & 0xFFFFFFFFL).toUpperCase();
     }
@@ -157,18 +164,15 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
         try (Connection c = dataSource.getConnection()) {
             Jdbc.inTransaction(c, Connection.TRANSACTION_READ_COMMITTED, tx -> {
                 delivered.clear();
-                // Any current xid8 is a valid reference: every decodable xid is within 2^31 of it.
-                long reference = Long.parseLong(Jdbc.queryValue(tx, String.class,
-                        "SELECT pg_snapshot_xmax(pg_current_snapshot())::text"));
-                Map<QualifiedName, List<Route>> routes = routes(tx);
+                Routing routing = rows.isEmpty() ? Routing.NONE : routing(tx);
                 for (var entry : rows.entrySet()) {
-                    for (Route route : routes.getOrDefault(entry.getKey(), List.of())) {
+                    for (Route route : routing.routes().getOrDefault(entry.getKey(), List.of())) {
                         ChangeSource target = route.target();
                         List<BufferRow> batch = distinct(target, entry.getValue());
                         long[] xids = new long[batch.size()];
                         for (int i = 0; i < xids.length; i++) {
                             BufferRow r = batch.get(i);
-                            xids[i] = Xid8.widen(r.xid32(), reference);
+                            xids[i] = Xid8.widen(r.xid32(), routing.reference());
                             delivered.add(new CaptureObserver.Delivered(target.name(), r.xid32(), xids[i], r.weight(), r.row()));
                         }
                         var savepoint = tx.setSavepoint();
@@ -215,41 +219,56 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
     }
 
     /**
-     * The routes of every table now. Events carry table names, and a partition attached or a
-     * child added since the last batch must be routed too, so this is read per batch (one small
-     * join); the members and their capture are kept in line by {@link ChangeSources#reconcile}.
+     * The routes of every table now, and the reference for widening xids.
+     *
+     * @param reference a current xid8: any is valid, since every decodable xid is within 2^31 of it
      */
-    private Map<QualifiedName, List<Route>> routes(Connection c) throws SQLException {
-        Map<Long, ChangeSource> byRelid = new HashMap<>();
-        for (ChangeSource cs : sources.all(c)) {
-            if (cs.mode() == CdcMode.WAL) {
-                byRelid.put(cs.relid(), cs);
-            }
-        }
+    record Routing(long reference, Map<QualifiedName, List<Route>> routes) {
+        static final Routing NONE = new Routing(-1, Map.of());
+    }
+
+    /**
+     * Reads the routes of every table now, in the same round trip as the reference. Events carry
+     * table names, and a partition attached or a child added since the last batch must be routed
+     * too, so this is read per batch (one small join); the members and their capture are kept in
+     * line by {@link ChangeSources#reconcile}.
+     */
+    private static Routing routing(Connection c) throws SQLException {
         Map<QualifiedName, List<Route>> routes = new HashMap<>();
-        if (byRelid.isEmpty()) {
-            return routes;
-        }
+        Map<Long, ChangeSource> targets = new HashMap<>();
         // The members as recorded by the last reconcile, which table DDL runs in its own transaction.
-        try (PreparedStatement ps = c.prepareStatement("SELECT s.source_relid::bigint, n.nspname, m.relname,"
+        // The outer join yields the reference also when nothing is tracked from the WAL.
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_snapshot_xmax(pg_current_snapshot())::text,"
+                + " r.source_relid, r.source_schema, r.source_name, r.buffer_table, r.nspname, r.relname, r.keep"
+                + " FROM (SELECT 1) one LEFT JOIN ("
+                + " SELECT s.source_relid::bigint, s.source_schema, s.source_name, s.buffer_table, n.nspname::text,"
+                + " m.relname::text,"
                 + " CASE WHEN t.member <> s.source_relid AND pgtrickle._has_extra_columns(t.member, s.source_relid)"
                 + "   THEN (SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_attribute a"
-                + "          WHERE a.attrelid = s.source_relid AND a.attnum > 0 AND NOT a.attisdropped) END"
+                + "          WHERE a.attrelid = s.source_relid AND a.attnum > 0 AND NOT a.attisdropped) END AS keep"
                 + " FROM pgtrickle.pgt_change_sources s, unnest(coalesce(s.members, ARRAY[s.source_relid])) t(member)"
                 + " JOIN pg_class m ON m.oid = t.member JOIN pg_namespace n ON n.oid = m.relnamespace"
-                + " WHERE s.cdc_mode = 'WAL'");
+                + " WHERE s.cdc_mode = 'WAL') r ON true");
              ResultSet rs = ps.executeQuery()) {
+            long reference = -1;
             while (rs.next()) {
-                ChangeSource target = byRelid.get(rs.getLong(1));
-                if (target == null) {
+                reference = Long.parseLong(rs.getString(1));
+                if (rs.getObject(2) == null) {
                     continue;
                 }
-                Array keep = rs.getArray(4);
-                routes.computeIfAbsent(new QualifiedName(rs.getString(2), rs.getString(3)), k -> new ArrayList<>())
+                long relid = rs.getLong(2);
+                ChangeSource target = targets.get(relid);
+                if (target == null) {
+                    target = new ChangeSource(relid, new QualifiedName(rs.getString(3), rs.getString(4)), CdcMode.WAL,
+                            rs.getString(5));
+                    targets.put(relid, target);
+                }
+                Array keep = rs.getArray(8);
+                routes.computeIfAbsent(new QualifiedName(rs.getString(6), rs.getString(7)), k -> new ArrayList<>())
                         .add(new Route(target, keep == null ? null : (String[]) keep.getArray()));
             }
+            return new Routing(reference, routes);
         }
-        return routes;
     }
 
     /**

@@ -28,7 +28,6 @@ public final class Jdbc {
         }
     }
 
-    /** As above on a connection the caller owns; restores autocommit afterwards. */
     /**
      * Runs {@code work} in a transaction that is always rolled back: for work that must leave
      * no trace (explain analyze of a refresh).
@@ -52,12 +51,25 @@ public final class Jdbc {
         }
     }
 
+    /**
+     * As above on a connection the caller owns; restores autocommit afterwards. The isolation is
+     * set for this transaction only ({@code SET TRANSACTION}, its first statement): the driver's
+     * {@code get/setTransactionIsolation} would cost three more round trips per transaction
+     * ({@code SHOW}, {@code SET SESSION CHARACTERISTICS}, and the same again to restore it).
+     */
     public static <T> T inTransaction(Connection c, int isolation, Work<T> work) throws SQLException {
+        String level = switch (isolation) {
+            case Connection.TRANSACTION_READ_COMMITTED -> "READ COMMITTED";
+            case Connection.TRANSACTION_REPEATABLE_READ -> "REPEATABLE READ";
+            case Connection.TRANSACTION_SERIALIZABLE -> "SERIALIZABLE";
+            default -> throw new IllegalArgumentException("unsupported transaction isolation " + isolation);
+        };
         boolean autoCommit = c.getAutoCommit();
-        int previousIsolation = c.getTransactionIsolation();
         c.setAutoCommit(false);
-        c.setTransactionIsolation(isolation);
         try {
+            try (Statement s = c.createStatement()) {
+                s.execute("SET TRANSACTION ISOLATION LEVEL " + level);
+            }
             T result = work.run(c);
             c.commit();
             return result;
@@ -70,7 +82,6 @@ public final class Jdbc {
             throw e;
         } finally {
             if (!c.isClosed()) {
-                c.setTransactionIsolation(previousIsolation);
                 c.setAutoCommit(autoCommit);
             }
         }
