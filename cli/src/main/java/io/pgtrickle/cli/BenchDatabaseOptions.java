@@ -112,12 +112,22 @@ final class BenchDatabaseOptions {
     /** Drops the slot this run created when no WAL-captured source is left to read it (it would keep WAL forever). */
     static void dropSlot(EngineConfig config, PrintWriter err) {
         try (Connection c = ConnectionOptions.connect(config, "pgtrickle-bench")) {
-            Long walSources = Sql.value(c, Long.class, "SELECT count(*) FROM pgtrickle.pgt_change_sources"
-                    + " WHERE cdc_mode = 'WAL'");
-            if (walSources != null && walSources > 0) {
-                return;
-            }
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            // The run's own sources stop being tracked as their stream tables go; wait a moment for
+            // that, but keep a slot that sources tracked by someone else still need.
+            while (true) {
+                Long walSources = Sql.value(c, Long.class, "SELECT count(*) FROM pgtrickle.pgt_change_sources"
+                        + " WHERE cdc_mode = 'WAL'");
+                if (walSources == null || walSources == 0) {
+                    break;
+                }
+                if (System.nanoTime() > deadline) {
+                    err.println("kept replication slot " + config.slotName() + ", which this run created: "
+                            + walSources + " source(s) captured from the WAL still need it");
+                    return;
+                }
+                Thread.sleep(100);
+            }
             while (true) {
                 try (PreparedStatement ps = c.prepareStatement("SELECT pg_drop_replication_slot(slot_name)"
                         + " FROM pg_replication_slots WHERE slot_name = ? AND database = current_database()")) {
