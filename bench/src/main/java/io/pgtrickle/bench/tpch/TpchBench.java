@@ -5,6 +5,8 @@ import io.pgtrickle.bench.MultisetCheck;
 import io.pgtrickle.bench.StatementWatchdog;
 import io.pgtrickle.bench.Sql;
 import io.pgtrickle.core.PgTrickleEngine;
+import io.pgtrickle.core.error.PgTrickleException;
+import io.pgtrickle.core.error.ErrorCode;
 import io.pgtrickle.core.refresh.RefreshResult;
 import java.io.IOException;
 import java.sql.Connection;
@@ -111,8 +113,23 @@ public final class TpchBench {
      */
     private void awaitCapture(Connection c) throws SQLException {
         String lsn = Sql.value(c, String.class, "SELECT pg_current_wal_insert_lsn()::text");
-        engine.capture().awaitBuffered(engine.capture().sources().all(c), lsn);
+        // A large batch (10 % at SF 1 is 2.4 million changes) takes capture longer than the engine's
+        // barrier timeout: wait in rounds, up to CAPTURE_DEADLINE.
+        long deadline = System.nanoTime() + CAPTURE_DEADLINE.toNanos();
+        while (true) {
+            try {
+                engine.capture().awaitBuffered(engine.capture().sources().all(c), lsn);
+                return;
+            } catch (PgTrickleException e) {
+                if (e.code() != ErrorCode.REFRESH_FAILED || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                progress.accept("capture still catching up with " + lsn + ": waiting on");
+            }
+        }
     }
+
+    private static final java.time.Duration CAPTURE_DEADLINE = java.time.Duration.ofMinutes(15);
 
     /** A refresh of one kind (DIFFERENTIAL, FULL, materialized view, AUTO) of one query. */
     private enum Kind { DIFF, FULL, MV, AUTO }

@@ -32,6 +32,15 @@ class RefreshCostModelTest {
     }
 
     @Test
+    void withAFullTimingButNoDifferentialOneAnAssumedCostPerChangeDecides() {
+        // FULL took 1 s (say, the populating refresh): 240,000 changes at the assumed cost are 3.6 s.
+        var onlyFull = history(List.of(1000.0), List.of());
+        assertThat(RefreshCostModel.decide(onlyFull, 240_000, 7_500_000).full()).isTrue();
+        assertThat(RefreshCostModel.decide(onlyFull, 240_000, 7_500_000).reason()).contains("assumed");
+        assertThat(RefreshCostModel.decide(onlyFull, 24_000, 7_500_000).full()).isFalse();
+    }
+
+    @Test
     void aMarginKeepsTheChoiceFromFlappingAtTheBreakEven() {
         var h = history(List.of(100.0), List.of(1.0));
         assertThat(RefreshCostModel.decide(h, 110, 1_000_000).full()).isFalse();
