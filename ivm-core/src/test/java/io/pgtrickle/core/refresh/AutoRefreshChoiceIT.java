@@ -36,18 +36,19 @@ class AutoRefreshChoiceIT {
 
     @ParameterizedTest
     @EnumSource(value = CdcMode.class, names = {"WAL", "TRIGGER"})
-    void aWindowLargerThanTheTablesRefreshesFullWithoutReadingItAndSmallOnesStayDifferential(CdcMode mode)
+    void aWindowPredictedDearerThanFullRefreshesFullWithoutReadingItAndSmallOnesStayDifferential(CdcMode mode)
             throws SQLException {
         try (PgTrickleEngine engine = PgTrickleEngine.open(EngineFixture.config(db).withCdcMode(mode))) {
             StreamTables api = engine.streamTables();
             EngineFixture.dropAllStreamTables(api);
             db.execute("DROP TABLE IF EXISTS readings CASCADE",
                     "CREATE TABLE readings (id int PRIMARY KEY, g int NOT NULL, v int NOT NULL)",
-                    "INSERT INTO readings SELECT i, i % 7, i FROM generate_series(1, 1000) i",
+                    "INSERT INTO readings SELECT i, i % 7, i FROM generate_series(1, 20000) i",
                     "ANALYZE readings");
             api.create(StreamTableSpec.parse("reading_totals", QUERY, "1h", "AUTO"));
 
-            // Every row updated: 2,000 changes against 1,000 rows, and no timings yet, so the share decides.
+            // Every row updated: 40,000 changes, predicted at the assumed cost per change (no differential
+            // refresh has measured one yet) far above the FULL refresh that populated the table.
             db.execute("UPDATE readings SET v = v + 1");
             // The estimate counts what is buffered: under WAL capture, let the ingester catch up first
             // (a scheduled refresh usually finds it so).
@@ -61,7 +62,7 @@ class AutoRefreshChoiceIT {
 
             // A few changes: differential again, from the state the FULL refresh rebuilt, and exact.
             db.execute("UPDATE readings SET v = 0 WHERE id <= 5", "DELETE FROM readings WHERE id BETWEEN 6 AND 9",
-                    "INSERT INTO readings VALUES (1001, 3, 50)");
+                    "INSERT INTO readings VALUES (20001, 3, 50)");
             assertThat(api.refresh("reading_totals").action()).isEqualTo("DIFFERENTIAL");
             assertThat(db.value(LATEST)).isEqualTo("DIFFERENTIAL/15");
             assertThat(db.multisetDifference(QUERY, "SELECT g, n, s FROM reading_totals")).isEmpty();
