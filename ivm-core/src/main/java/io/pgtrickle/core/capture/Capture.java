@@ -247,7 +247,13 @@ public final class Capture implements AutoCloseable {
     /** Deletes buffered changes that every stream table reading the source has consumed. */
     public void cleanup(Connection tx, List<ChangeSource> involved) throws SQLException {
         for (ChangeSource s : involved) {
-            Jdbc.update(tx, "DELETE FROM " + s.buffer() + " b WHERE " + consumedByEveryReader("b"), s.relid());
+            // The xid bound follows from the condition (a row every frontier sees is below each
+            // frontier's xmax): the buffer's key skips the rows the slowest reader still needs,
+            // instead of testing each of them against every frontier.
+            Jdbc.update(tx, "DELETE FROM " + s.buffer() + " b WHERE b.xid < coalesce((SELECT min(pg_snapshot_xmax(st.frontier))"
+                    + " FROM pgtrickle.pgt_dependencies d JOIN pgtrickle.pgt_stream_tables st USING (pgt_id)"
+                    + " WHERE d.source_relid = ?::oid), '18446744073709551615'::xid8) AND " + consumedByEveryReader("b"),
+                    s.relid(), s.relid());
         }
     }
 
