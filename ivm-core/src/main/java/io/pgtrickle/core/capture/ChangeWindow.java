@@ -126,8 +126,8 @@ public final class ChangeWindow {
     }
 
     /**
-     * How many rows the window holds as far as {@code tx} sees them now (without the rows the
-     * ingester has still to write): an estimate to decide on, before reading anything.
+     * How many rows the window holds as far as {@code tx} sees them in place (without the rows the
+     * ingester wrote after the snapshot): an estimate to decide on, before reading anything.
      */
     public static long estimate(Connection tx, List<ChangeSource> sources, String snapshot, String previousFrontier)
             throws SQLException {

@@ -201,15 +201,17 @@ public final class Refresher {
         IvmPlan plan = planFor(tx, st, columns, dependencies);
         PhaseTimer phases = new PhaseTimer(start);
         phases.lap("plan");
-        // AUTO decides on an estimate of the window first: a FULL refresh reads the tables at S and
-        // needs neither the capture barrier nor the window, so it should not pay for them.
-        String earlyFull = plan != null && st.frontier() != null && st.refreshMode() == RefreshMode.AUTO
-                && fullIsCheaper(tx, st, ChangeWindow.estimate(tx, involved, snapshot, st.frontier()))
-                ? "AUTO: recomputing is estimated cheaper than this window's delta" : null;
-        if (plan != null && earlyFull == null) {
+        if (plan != null) {
+            // Also before a FULL refresh AUTO may choose: the buffers then hold every change up to
+            // the new frontier, as after any refresh of a differential plan.
             capture.awaitBuffered(tx, involved, snapshot, walLsn);
         }
         phases.lap("capture_barrier");
+        // AUTO decides on a count of the window first: a FULL refresh reads the tables at S and
+        // needs no window, so it should not pay for reading and decoding one.
+        String earlyFull = plan != null && st.frontier() != null && st.refreshMode() == RefreshMode.AUTO
+                && fullIsCheaper(tx, st, ChangeWindow.estimate(tx, involved, snapshot, st.frontier()))
+                ? "AUTO: recomputing is estimated cheaper than this window's delta" : null;
         ChangeWindow window = st.frontier() == null || plan == null || earlyFull != null ? null
                 : capture.window(tx, involved, snapshot, st.frontier());
         phases.lap("window_read");

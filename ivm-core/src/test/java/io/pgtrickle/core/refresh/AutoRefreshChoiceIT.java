@@ -18,8 +18,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * AUTO decides on an estimate of the window before it waits for capture or reads the window, so a
- * refresh it makes FULL costs what a FULL refresh costs; and what follows stays exact.
+ * AUTO decides on an estimate of the window before it reads the window, so a refresh it makes FULL
+ * does not pay for reading and decoding the changes; and what follows stays exact.
  */
 @ExtendWith(PostgresExtension.class)
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
