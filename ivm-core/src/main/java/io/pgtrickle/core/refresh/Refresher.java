@@ -209,15 +209,16 @@ public final class Refresher {
         phases.lap("capture_barrier");
         // AUTO decides on a count of the window first: a FULL refresh reads the tables at S and
         // needs no window, so it should not pay for reading and decoding one.
-        String earlyFull = plan != null && st.frontier() != null && st.refreshMode() == RefreshMode.AUTO
-                && fullIsCheaper(tx, st, ChangeWindow.estimate(tx, involved, snapshot, st.frontier()))
+        long decidedOn = plan != null && st.frontier() != null && st.refreshMode() == RefreshMode.AUTO
+                ? ChangeWindow.estimate(tx, involved, snapshot, st.frontier()) : -1;
+        String earlyFull = decidedOn >= 0 && fullIsCheaper(tx, st, decidedOn)
                 ? "AUTO: recomputing is estimated cheaper than this window's delta" : null;
         ChangeWindow window = st.frontier() == null || plan == null || earlyFull != null ? null
                 : capture.window(tx, involved, snapshot, st.frontier());
         phases.lap("window_read");
         String action;
         StorageMerge.Counts d;
-        String fullReason = earlyFull != null ? earlyFull : fullReason(tx, st, plan, window);
+        String fullReason = earlyFull != null ? earlyFull : fullReason(tx, st, plan, window, decidedOn);
         if (probe != null && window != null) {
             probe.window = window.parts().stream().map(p -> p.source().name() + ": " + p.rows()).toList();
         }
@@ -285,8 +286,8 @@ public final class Refresher {
      * Why this refresh recomputes instead of applying the window, or {@code null} when it applies
      * the window ({@code plan} is {@code null} for a stream table maintained by FULL refresh).
      */
-    private String fullReason(Connection tx, StreamTableRecord st, IvmPlan plan, ChangeWindow window)
-            throws SQLException {
+    private String fullReason(Connection tx, StreamTableRecord st, IvmPlan plan, ChangeWindow window,
+                              long decidedOn) throws SQLException {
         if (plan == null) {
             return "refresh mode " + st.refreshMode() + " -> " + st.effectiveMode()
                     + (st.modeReason() == null ? "" : " (" + st.modeReason() + ")");
@@ -300,7 +301,8 @@ public final class Refresher {
         if (!DeltaApplier.ready(tx, st.relid(), plan)) {
             return "the aggregate state is missing: a FULL refresh rebuilds it";
         }
-        if (fullIsCheaper(tx, st, window.rows())) {
+        // AUTO decided on a count already; only rows the ingester wrote after the snapshot can change it.
+        if (window.rows() != decidedOn && fullIsCheaper(tx, st, window.rows())) {
             return "AUTO: recomputing is estimated cheaper than this window's delta";
         }
         if (redefinitionPending(tx, st)) {
