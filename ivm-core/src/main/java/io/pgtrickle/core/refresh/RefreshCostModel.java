@@ -59,7 +59,9 @@ final class RefreshCostModel {
             // A FULL cost is known from the populating refresh on; the per-change cost needs refreshes.
             double perChange = perRow.isPresent() ? perRow.getAsDouble() : PRIOR_MS_PER_CHANGE;
             double predicted = perChange * windowRows;
-            boolean choose = predicted > MARGIN * full.getAsDouble();
+            // Until the per-change cost is measured, a large share of changed rows means FULL too.
+            boolean choose = predicted > MARGIN * full.getAsDouble() || perRow.isEmpty() && sourceRows > 0
+                    && windowRows > FULL_REFRESH_CHANGE_RATIO * sourceRows;
             return new Decision(choose, String.format(java.util.Locale.ROOT,
                     "%d changes × %.3f ms/change (%s) ≈ %.1f ms differential vs %.1f ms FULL (measured)",
                     windowRows, perChange, perRow.isPresent() ? "measured" : "assumed", predicted,
