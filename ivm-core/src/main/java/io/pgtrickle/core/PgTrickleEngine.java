@@ -145,6 +145,11 @@ public final class PgTrickleEngine implements AutoCloseable {
         return dataSource;
     }
 
+    /** The outboxes of stream tables (works whether or not the engine is started). */
+    public io.pgtrickle.core.outbox.Outboxes outboxes() {
+        return new io.pgtrickle.core.outbox.Outboxes(dataSource);
+    }
+
     /** What the database server can do, detected when the engine opened. */
     public ServerCapabilities serverCapabilities() {
         return server;

@@ -204,27 +204,47 @@ public final class Catalog {
     }
 
     /** Appends to the refresh history; {@code windowRows} is null when no change window was read. */
-    public void recordHistory(Connection c, StreamTableRecord st, String action, String trigger, boolean success,
+    public long recordHistory(Connection c, StreamTableRecord st, String action, String trigger, boolean success,
                               OffsetDateTime startedAt, long inserted, long deleted, Long windowRows, String error)
             throws SQLException {
-        recordHistory(c, st, action, trigger, success, startedAt, inserted, deleted, windowRows, error, null);
+        return recordHistory(c, st, action, trigger, success, startedAt, inserted, deleted, windowRows, error, null);
     }
 
-    /** As above, with the milliseconds per phase of the refresh as a JSON object (or null). */
-    public void recordHistory(Connection c, StreamTableRecord st, String action, String trigger, boolean success,
+    /**
+     * As above, with the milliseconds per phase of the refresh as a JSON object (or null).
+     *
+     * @return the history row's {@code refresh_id}
+     */
+    public long recordHistory(Connection c, StreamTableRecord st, String action, String trigger, boolean success,
                               OffsetDateTime startedAt, long inserted, long deleted, Long windowRows, String error,
                               String phaseMsJson) throws SQLException {
-        Jdbc.update(c, """
+        return Jdbc.queryValue(c, Long.class, """
                 INSERT INTO pgtrickle.pgt_refresh_history
                     (pgt_id, pgt_schema, pgt_name, action, trigger, status, started_at, finished_at,
                      rows_inserted, rows_deleted, window_rows, error, phase_ms)
-                VALUES (?, ?, ?, ?, ?, ?, ?, clock_timestamp(), ?, ?, ?, ?, ?::jsonb)""",
+                VALUES (?, ?, ?, ?, ?, ?, ?, clock_timestamp(), ?, ?, ?, ?, ?::jsonb)
+                RETURNING refresh_id""",
                 st.id(), st.name().schema(), st.name().name(), action, trigger, success ? "SUCCESS" : "FAILED",
                 startedAt, success ? inserted : null, success ? deleted : null, windowRows, error, phaseMsJson);
     }
 
     private static String scheduleText(Schedule schedule) {
         return schedule instanceof Schedule.Calculated ? null : schedule.text();
+    }
+
+    /**
+     * Records the output columns that identify a row of the stream table (the outbox's key), or
+     * {@code null} when its rows are identified by their row id.
+     */
+    public void storeRowKey(Connection c, long id, List<String> rowKey) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE pgtrickle.pgt_stream_tables SET row_key = ? WHERE pgt_id = ?"
+                + " AND row_key IS DISTINCT FROM ?")) {
+            java.sql.Array key = rowKey == null ? null : c.createArrayOf("text", rowKey.toArray());
+            ps.setArray(1, key);
+            ps.setLong(2, id);
+            ps.setArray(3, key);
+            ps.executeUpdate();
+        }
     }
 
     private static List<StreamTableRecord> list(Connection c, String sql, Object... parameters) throws SQLException {

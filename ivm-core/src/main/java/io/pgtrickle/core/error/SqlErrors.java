@@ -28,6 +28,22 @@ public final class SqlErrors {
         return new PgTrickleException(code, context + ": " + describe(e), e);
     }
 
+    /**
+     * As {@link #translate}, for a call of one of the engine's own SQL functions, whose errors carry
+     * SQLSTATEs for what the caller got wrong: a missing object, a name taken, dependants, a bad argument.
+     */
+    public static PgTrickleException translateCall(String context, SQLException e) {
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        ErrorCode code = switch (state) {
+            case "42P01", "42704" -> ErrorCode.NOT_FOUND;
+            case "42710", "42P07" -> ErrorCode.NAME_TAKEN;
+            case "2BP01" -> ErrorCode.HAS_DEPENDANTS;
+            case "22023", "55006", "55000" -> ErrorCode.INVALID_ARGUMENT;
+            default -> null;
+        };
+        return code == null ? translate(context, e) : new PgTrickleException(code, context + ": " + describe(e), e);
+    }
+
     /** The server's message with its hint, without pgjdbc's decorations. */
     public static String describe(SQLException e) {
         if (e instanceof PSQLException p && p.getServerErrorMessage() != null) {

@@ -21,18 +21,20 @@ public final class DeltaApplier {
     /**
      * @param windows the window table (in pg_temp) of every source with changes in this window
      * @param server decides the form of the MERGE into the storage table
+     * @param captureDelta whether the rows the MERGE changes go to the outbox's delta table too
      */
     public static StorageMerge.Counts apply(Connection c, QualifiedName table, long storageRelid, IvmPlan plan,
-                               Map<Long, String> windows, ServerCapabilities server) throws SQLException {
+                               Map<Long, String> windows, ServerCapabilities server, boolean captureDelta)
+            throws SQLException {
         if (windows.isEmpty()) {
             return new StorageMerge.Counts(0, 0, 0);
         }
         DeltaContext ctx = new DeltaContext(windows);
         if (plan instanceof SelectPlan select && select.aggregates() != null) {
-            return applyAggregates(c, table, storageRelid, select, ctx, server);
+            return applyAggregates(c, table, storageRelid, select, ctx, server, captureDelta);
         }
-        return plan instanceof SelectPlan select && select.keyed() ? rescanGroups(c, table, select, ctx, server)
-                : applyMultiset(c, table, plan, ctx, server);
+        return plan instanceof SelectPlan select && select.keyed() ? rescanGroups(c, table, select, ctx, server, captureDelta)
+                : applyMultiset(c, table, plan, ctx, server, captureDelta);
     }
 
     /** Whether a differential refresh can run now (an algebraic plan needs its state table, built by FULL). */
@@ -52,7 +54,8 @@ public final class DeltaApplier {
 
     /** Algebraic aggregates: add the weighted changes to the group states, then re-emit the touched groups. */
     private static StorageMerge.Counts applyAggregates(Connection c, QualifiedName table, long storageRelid, SelectPlan plan,
-                                          DeltaContext ctx, ServerCapabilities server) throws SQLException {
+                                          DeltaContext ctx, ServerCapabilities server, boolean captureDelta)
+            throws SQLException {
         AggregateState a = plan.aggregates();
         List<String> terms = plan.weightedTerms(ctx, a.deltaProjection(), true);
         if (terms.isEmpty()) {
@@ -78,7 +81,7 @@ public final class DeltaApplier {
         Jdbc.executeRaw(c, "INSERT INTO " + state + " SELECT * FROM (" + a.restrictedStateSql(plan, "__pgt_agg_rescan")
                 + ") __pgt_r WHERE EXISTS (SELECT 1 FROM __pgt_agg_rescan)");
         return mergeGroups(c, table, plan, "SELECT __pgt_kh FROM __pgt_agg_net",
-                a.outputSql(state, plan.names(), "__pgt_agg_net"), server);
+                a.outputSql(state, plan.names(), "__pgt_agg_net"), server, captureDelta);
     }
 
     private static String columns(IvmPlan plan, String qualifier) {
@@ -91,7 +94,7 @@ public final class DeltaApplier {
      * are numbered 1…k, so removing n drops the top n and adding n appends k+1…k+n.
      */
     private static StorageMerge.Counts applyMultiset(Connection c, QualifiedName table, IvmPlan plan, DeltaContext ctx,
-                                        ServerCapabilities server) throws SQLException {
+                                        ServerCapabilities server, boolean captureDelta) throws SQLException {
         String delta = plan.delta(ctx);
         if (delta == null) {
             return new StorageMerge.Counts(0, 0, 0);
@@ -118,20 +121,20 @@ public final class DeltaApplier {
                 + "\nUNION ALL\nSELECT md5(__pgt_h::text || ':' || __pgt_j)::uuid, __pgt_h, false"
                 + plan.names().stream().map(n -> ", NULL").collect(Collectors.joining())
                 + " FROM __pgt_net, generate_series(__pgt_k + __pgt_n + 1, __pgt_k) __pgt_j WHERE __pgt_n < 0";
-        return run(c, server, new StorageMerge(table.quoted(), source, "__pgt_rid", false, "NOT __pgt_s.__pgt_in",
+        return new StorageMerge(table.quoted(), source, "__pgt_rid", false, "NOT __pgt_s.__pgt_in",
                 null, null, "__pgt_s.__pgt_in", cols + ", __pgt_row_id, __pgt_h",
-                columns(plan, "__pgt_s") + ", __pgt_s.__pgt_rid, __pgt_s.__pgt_h"));
+                columns(plan, "__pgt_s") + ", __pgt_s.__pgt_rid, __pgt_s.__pgt_h").apply(c, server, captureDelta);
     }
 
     /** Grouped: recompute the groups the changes touch and MERGE only rows that differ. */
     private static StorageMerge.Counts rescanGroups(Connection c, QualifiedName table, SelectPlan plan, DeltaContext ctx,
-                                       ServerCapabilities server) throws SQLException {
+                                       ServerCapabilities server, boolean captureDelta) throws SQLException {
         Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_keys ON COMMIT DROP AS\n" + ctx.wrap(plan.touchedKeys(ctx)));
         Jdbc.executeRaw(c, "ANALYZE pg_temp.__pgt_keys");
         String keyHash = plan.groupKeys().isEmpty() ? "md5(row()::text)::uuid" : plan.keyHash("__pgt_kk");
         return mergeGroups(c, table, plan, "SELECT DISTINCT " + keyHash + " AS __pgt_kh FROM pg_temp.__pgt_keys __pgt_kk",
                 plan.recompute("pg_temp.__pgt_keys", FromItem::current, plan.select(), plan.where(), plan.having(), true),
-                server);
+                server, captureDelta);
     }
 
     /**
@@ -140,20 +143,16 @@ public final class DeltaApplier {
      * whose values did not change are not rewritten.
      */
     private static StorageMerge.Counts mergeGroups(Connection c, QualifiedName table, SelectPlan plan, String hashes, String rows,
-                                      ServerCapabilities server) throws SQLException {
+                                      ServerCapabilities server, boolean captureDelta) throws SQLException {
         String cols = columns(plan, null);
         String set = plan.names().stream().map(n -> Identifiers.quote(n) + " = __pgt_s." + Identifiers.quote(n))
                 .collect(Collectors.joining(", "));
         String source = "SELECT md5(__pgt_kk.__pgt_kh::text || ':1')::uuid AS __pgt_rid, __pgt_kk.__pgt_kh, __pgt_r.*\n"
                 + "    FROM (" + hashes + ") __pgt_kk\n"
                 + "    LEFT JOIN (" + rows + ") __pgt_r ON __pgt_r.__pgt_h = __pgt_kk.__pgt_kh";
-        return run(c, server, new StorageMerge(table.quoted(), source, "__pgt_rid", false, "__pgt_s.__pgt_h IS NULL",
+        return new StorageMerge(table.quoted(), source, "__pgt_rid", false, "__pgt_s.__pgt_h IS NULL",
                 "row(" + columns(plan, "__pgt_t") + ")::text IS DISTINCT FROM row(" + columns(plan, "__pgt_s") + ")::text",
                 set, "__pgt_s.__pgt_h IS NOT NULL", cols + ", __pgt_row_id, __pgt_h",
-                columns(plan, "__pgt_s") + ", __pgt_s.__pgt_rid, __pgt_s.__pgt_h"));
-    }
-
-    private static StorageMerge.Counts run(Connection c, ServerCapabilities server, StorageMerge merge) throws SQLException {
-        return merge.apply(c, server);
+                columns(plan, "__pgt_s") + ", __pgt_s.__pgt_rid, __pgt_s.__pgt_h").apply(c, server, captureDelta);
     }
 }

@@ -35,6 +35,14 @@ public sealed interface IvmPlan permits SelectPlan, SetOpPlan {
     }
 
     /** How a refresh maintains this plan, for explain. */
+    /**
+     * The output columns that identify a row of the result (one row per value of them), or
+     * {@code null} when only the row id does; an empty list when the result has one row.
+     */
+    default java.util.List<String> rowKey() {
+        return null;
+    }
+
     String strategy();
 
     /** The delta SQL as if every table had changes, for explain. */

@@ -57,6 +57,23 @@ public record SelectPlan(FromTree from, List<String> select, List<String> names,
         return grouped;
     }
 
+    /** The group key, when every part of it is an output (window partitions hold many rows: no key). */
+    @Override
+    public List<String> rowKey() {
+        if (!grouped || windowed) {
+            return null;
+        }
+        List<String> key = new java.util.ArrayList<>();
+        for (String expression : groupKeys) {
+            int i = select.indexOf(expression);
+            if (i < 0) {
+                return null;
+            }
+            key.add(names.get(i));
+        }
+        return key;
+    }
+
     @Override
     public String strategy() {
         StringBuilder s = new StringBuilder();

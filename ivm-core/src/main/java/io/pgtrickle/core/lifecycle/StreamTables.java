@@ -7,6 +7,7 @@ import io.pgtrickle.core.catalog.StreamTableRecord;
 import io.pgtrickle.core.error.ErrorCode;
 import io.pgtrickle.core.error.PgTrickleException;
 import io.pgtrickle.core.error.SqlErrors;
+import io.pgtrickle.core.outbox.OutboxWriter;
 import io.pgtrickle.core.ivm.AggregateState;
 import io.pgtrickle.core.ivm.IvmCompiler;
 import io.pgtrickle.core.ivm.IvmPlan;
@@ -262,6 +263,7 @@ public final class StreamTables {
                 }
             }
             return new Explanation(st.name(), st.query(), st.refreshMode(), st.effectiveMode(), st.modeReason(),
+                    plan == null ? null : plan.rowKey(),
                     columns, catalog.sources(c, st.id()),
                     FullRefresh.mergeSql(st.name(), columns, st.query(), plan == null ? null : plan.hashedFullQuery(),
                             refresher.serverCapabilities()),
@@ -272,7 +274,9 @@ public final class StreamTables {
     /** Renders and stores the explanation of a stream table whose definition just changed. */
     private void storeExplanation(Connection c, long id) throws SQLException {
         StreamTableRecord st = catalog.findById(c, id).orElseThrow();
-        catalog.storeExplanation(c, id, explainIn(c, st).render());
+        Explanation explanation = explainIn(c, st);
+        catalog.storeExplanation(c, id, explanation.render());
+        catalog.storeRowKey(c, id, explanation.rowKey());
     }
 
     private StreamTableRecord createIn(Connection c, StreamTableSpec spec, String requester) throws SQLException {
@@ -364,6 +368,12 @@ public final class StreamTables {
                     + ": stream table" + (readers.size() > 1 ? "s " : " ")
                     + String.join(", ", readers.stream().map(r -> r.name().toString()).toList())
                     + (readers.size() > 1 ? " read" : " reads") + " it; drop those first, or drop with cascade");
+        }
+        if (!cascade && OutboxWriter.enabled(c, st.id())) {
+            throw new PgTrickleException(ErrorCode.HAS_DEPENDANTS, "cannot drop stream table " + st.name()
+                    + ": it has an outbox, which publishers and consumer groups may still read; disable_outbox("
+                    + "'" + st.name() + "'" + ") first, or drop with cascade (the outbox and its"
+                    + " consumer groups go with it)");
         }
         for (StreamTableRecord reader : readers) {
             Optional<StreamTableRecord> still = catalog.findById(c, reader.id());

@@ -72,11 +72,16 @@ public final class FullRefresh {
                 + merge(table, columns, "SELECT * FROM pg_temp." + RESULT).sql(server) + ";\nDROP TABLE pg_temp." + RESULT;
     }
 
-    /** Runs the refresh in the caller's transaction. */
+    /**
+     * Runs the refresh in the caller's transaction.
+     *
+     * @param captureDelta whether the rows it changes go to the outbox's delta table too
+     */
     public static StorageMerge.Counts apply(Connection c, QualifiedName table, List<Column> columns, String query, String hashedQuery,
-                               ServerCapabilities server) throws SQLException {
+                               ServerCapabilities server, boolean captureDelta) throws SQLException {
         Jdbc.executeRaw(c, materialize(query, hashedQuery));
-        StorageMerge.Counts counts = merge(table, columns, "SELECT * FROM pg_temp." + RESULT).apply(c, server);
+        StorageMerge.Counts counts = merge(table, columns, "SELECT * FROM pg_temp." + RESULT)
+                .apply(c, server, captureDelta);
         Jdbc.executeRaw(c, "DROP TABLE pg_temp." + RESULT);
         return counts;
     }

@@ -5,6 +5,7 @@ import io.pgtrickle.core.capture.ChangeSource;
 import io.pgtrickle.core.capture.ChangeSources;
 import io.pgtrickle.core.capture.ChangeWindow;
 import io.pgtrickle.core.ivm.DeltaApplier;
+import io.pgtrickle.core.outbox.OutboxWriter;
 import io.pgtrickle.core.ivm.IvmCompiler;
 import io.pgtrickle.core.ivm.IvmPlan;
 import io.pgtrickle.core.ivm.NotDifferentiable;
@@ -22,6 +23,7 @@ import io.pgtrickle.core.sql.Jdbc;
 import io.pgtrickle.core.sql.ServerCapabilities;
 import io.pgtrickle.core.sql.StorageMerge;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -182,11 +184,15 @@ public final class Refresher {
         long start = System.nanoTime();
         String snapshot;
         String walLsn;
-        try (Statement s = tx.createStatement();
-             ResultSet rs = s.executeQuery("SELECT pg_current_snapshot()::text, pg_current_wal_insert_lsn()::text")) {
+        boolean outbox;
+        // The first statement takes the snapshot; whether the outbox is on is read in it too.
+        try (PreparedStatement s = Jdbc.prepare(tx, "SELECT pg_current_snapshot()::text, pg_current_wal_insert_lsn()::text,"
+                + " EXISTS (SELECT 1 FROM pgtrickle.pgt_outbox_config WHERE pgt_id = ?)", st.id());
+             ResultSet rs = s.executeQuery()) {
             rs.next();
             snapshot = rs.getString(1);
             walLsn = rs.getString(2);
+            outbox = rs.getBoolean(3);
         }
         List<SourceRelation> dependencies = catalog.sources(tx, st.id());
         List<ChangeSource> involved = capture.sources().of(tx, dependencies.stream().map(SourceRelation::relid).toList());
@@ -241,10 +247,10 @@ public final class Refresher {
                     return null;
                 }
             }
-            d = DeltaApplier.apply(work, st.name(), st.relid(), plan, windows, server);
+            d = DeltaApplier.apply(work, st.name(), st.relid(), plan, windows, server, outbox);
             action = "DIFFERENTIAL";
         } else {
-            d = applyFull(work, st, plan, columns);
+            d = applyFull(work, st, plan, columns, outbox);
             action = "FULL";
         }
         excludeExplains(phases, probe);
@@ -268,9 +274,12 @@ public final class Refresher {
             probe.phases = phaseMs;
             return null;
         }
-        // The history insert carries the timings, so it is the one statement they leave out.
-        catalog.recordHistory(tx, st, action, trigger.name(), true, startedAt, inserted, deleted,
+        // The history insert carries the timings, so it and the outbox entry are the statements they leave out.
+        long refreshId = catalog.recordHistory(tx, st, action, trigger.name(), true, startedAt, inserted, deleted,
                 window == null ? null : window.rows(), null, phaseMs);
+        if (outbox) {
+            OutboxWriter.publish(tx, st.id(), refreshId, "FULL".equals(action));
+        }
         log.debug("{} {}: phases (ms) {}", st.name(), action, phaseMs);
         return new RefreshResult(st.name(), action, inserted, deleted, Duration.ofNanos(System.nanoTime() - start));
     }
@@ -387,19 +396,23 @@ public final class Refresher {
         long start = System.nanoTime();
         List<Column> columns = StorageColumns.of(c, st.relid());
         IvmPlan plan = planFor(c, st, columns, catalog.sources(c, st.id()));
-        StorageMerge.Counts counts = applyFull(c, st, plan, columns);
+        boolean outbox = OutboxWriter.enabled(c, st.id());
+        StorageMerge.Counts counts = applyFull(c, st, plan, columns, outbox);
         long inserted = counts.inserted() + counts.updated();
         long deleted = counts.deleted() + counts.updated();
         catalog.markRefreshed(c, st.id());
-        catalog.recordHistory(c, st, "FULL", trigger.name(), true, startedAt, inserted, deleted, null, null);
+        long refreshId = catalog.recordHistory(c, st, "FULL", trigger.name(), true, startedAt, inserted, deleted, null, null);
+        if (outbox) {
+            OutboxWriter.publish(c, st.id(), refreshId, true);
+        }
         return new RefreshResult(st.name(), "FULL", inserted, deleted, Duration.ofNanos(System.nanoTime() - start));
     }
 
     /** Recomputes the stream table's contents and, if it has a plan, the plan's state. */
-    private StorageMerge.Counts applyFull(Connection c, StreamTableRecord st, IvmPlan plan, List<Column> columns)
-            throws SQLException {
+    private StorageMerge.Counts applyFull(Connection c, StreamTableRecord st, IvmPlan plan, List<Column> columns,
+                                          boolean outbox) throws SQLException {
         StorageMerge.Counts counts = FullRefresh.apply(c, st.name(), columns, st.query(),
-                plan == null ? null : plan.hashedFullQuery(), server);
+                plan == null ? null : plan.hashedFullQuery(), server, outbox);
         DeltaApplier.afterFullRefresh(c, st.relid(), plan);
         return counts;
     }

@@ -34,6 +34,11 @@ public record ServerCapabilities(int versionNum) {
         return major() >= 17;
     }
 
+    /** {@code RETURNING old.*, new.*} (18+): a MERGE can report the rows it changed, before and after. */
+    public boolean returningOldNew() {
+        return major() >= 18;
+    }
+
     /**
      * @throws PgTrickleException {@code UNSUPPORTED_SERVER} naming the version found and the
      *     supported ones, for a server older than {@value #OLDEST_SUPPORTED_MAJOR}

@@ -51,7 +51,31 @@ public record StorageMerge(String target, String source, String rowId, boolean d
 
     /** Runs the merge in the caller's transaction. */
     public Counts apply(Connection c, ServerCapabilities server) throws SQLException {
-        return server.mergeReturning() ? applyMerge(c) : applyStatements(c);
+        return apply(c, server, false);
+    }
+
+    /**
+     * Runs the merge in the caller's transaction; with {@code captureDelta}, also appends every row
+     * it changes to {@link #DELTA_TABLE} ({@code op, row_id, before, after}, images of the user
+     * columns), in the same statements, for the outbox.
+     */
+    public Counts apply(Connection c, ServerCapabilities server, boolean captureDelta) throws SQLException {
+        if (captureDelta) {
+            Jdbc.executeRaw(c, "CREATE TEMP TABLE IF NOT EXISTS " + DELTA_TABLE.substring("pg_temp.".length())
+                    + " (op text NOT NULL, row_id uuid NOT NULL, before jsonb, after jsonb) ON COMMIT DROP");
+        }
+        if (server.mergeReturning() && (!captureDelta || server.returningOldNew())) {
+            return applyMerge(c, captureDelta);
+        }
+        return applyStatements(c, captureDelta);
+    }
+
+    /** Where {@link #apply(Connection, ServerCapabilities, boolean)} puts the rows it changed. */
+    public static final String DELTA_TABLE = "pg_temp.__pgt_outbox_delta";
+
+    /** A row image without the hidden columns. */
+    private static String image(String row) {
+        return "to_jsonb(" + row + ") - '{__pgt_row_id,__pgt_h}'::text[]";
     }
 
     /** The SQL {@link #apply} runs on {@code server}, for explain. */
@@ -61,6 +85,11 @@ public record StorageMerge(String target, String source, String rowId, boolean d
 
     /** The 17+ form: one MERGE … RETURNING merge_action(). */
     String merge() {
+        return merge(false);
+    }
+
+    /** With {@code images}, RETURNING also gives the row id and the images before and after (18+). */
+    String merge(boolean images) {
         StringBuilder sql = new StringBuilder("MERGE INTO ").append(target).append(" AS __pgt_t\nUSING (")
                 .append(source).append(") AS __pgt_s\nON __pgt_t.__pgt_row_id = __pgt_s.").append(rowId).append('\n');
         if (deleteUnmatchedTargets) {
@@ -74,16 +103,25 @@ public record StorageMerge(String target, String source, String rowId, boolean d
         }
         sql.append("WHEN NOT MATCHED BY TARGET").append(insertWhen == null ? "" : " AND " + insertWhen)
                 .append(" THEN INSERT (").append(insertColumns).append(") VALUES (").append(insertValues).append(")\n");
-        return sql.append("RETURNING merge_action()").toString();
+        sql.append("RETURNING merge_action()");
+        if (images) {
+            sql.append(" AS __pgt_action, coalesce(old.__pgt_row_id, new.__pgt_row_id) AS __pgt_rid, ")
+                    .append(image("old")).append(" AS __pgt_before, ").append(image("new")).append(" AS __pgt_after");
+        }
+        return sql.toString();
     }
 
-    private Counts applyMerge(Connection c) throws SQLException {
+    private Counts applyMerge(Connection c, boolean captureDelta) throws SQLException {
         long inserted = 0;
         long updated = 0;
         long deleted = 0;
         // Counted inside PostgreSQL: a large refresh sends three numbers, not a row per change.
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("WITH __pgt_m AS (" + merge()
-                + " AS __pgt_action) SELECT __pgt_action, count(*) FROM __pgt_m GROUP BY 1")) {
+        String sql = captureDelta
+                ? "WITH __pgt_m AS (" + merge(true) + "),\n__pgt_w AS (INSERT INTO " + DELTA_TABLE
+                        + " SELECT lower(__pgt_action), __pgt_rid, __pgt_before, __pgt_after FROM __pgt_m)\n"
+                        + "SELECT __pgt_action, count(*) FROM __pgt_m GROUP BY 1"
+                : "WITH __pgt_m AS (" + merge() + " AS __pgt_action) SELECT __pgt_action, count(*) FROM __pgt_m GROUP BY 1";
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
             while (rs.next()) {
                 switch (rs.getString(1)) {
                     case "INSERT" -> inserted = rs.getLong(2);
@@ -101,43 +139,64 @@ public record StorageMerge(String target, String source, String rowId, boolean d
      * are gone before the UPDATE, as MERGE's first satisfied WHEN clause wins.
      */
     List<String> statements() {
+        return statements(false);
+    }
+
+    /**
+     * With {@code images}, each statement also appends the rows it changes to {@link #DELTA_TABLE};
+     * an UPDATE reads a row's image before the change by joining the target to itself on ctid.
+     */
+    List<String> statements(boolean images) {
         String on = "__pgt_t.__pgt_row_id = __pgt_s." + rowId;
         List<String> sql = new ArrayList<>();
         sql.add("CREATE TEMP TABLE " + SOURCE_TABLE.substring("pg_temp.".length()) + " ON COMMIT DROP AS SELECT __pgt_s.*,"
                 + " EXISTS (SELECT 1 FROM " + target + " __pgt_t WHERE " + on + ") AS __pgt_matched FROM (" + source
                 + ") AS __pgt_s");
         sql.add("ANALYZE " + SOURCE_TABLE);
+        String deleted = images ? " RETURNING 'delete', __pgt_t.__pgt_row_id, " + image("__pgt_t") + ", NULL::jsonb" : "";
         if (deleteUnmatchedTargets) {
-            sql.add("DELETE FROM " + target + " AS __pgt_t WHERE NOT EXISTS (SELECT 1 FROM " + SOURCE_TABLE
-                    + " __pgt_s WHERE " + on + ")");
+            sql.add(captured("DELETE FROM " + target + " AS __pgt_t WHERE NOT EXISTS (SELECT 1 FROM " + SOURCE_TABLE
+                    + " __pgt_s WHERE " + on + ")" + deleted, images));
         }
         if (deleteWhen != null) {
-            sql.add("DELETE FROM " + target + " AS __pgt_t USING " + SOURCE_TABLE + " AS __pgt_s WHERE " + on
-                    + " AND (" + deleteWhen + ")");
+            sql.add(captured("DELETE FROM " + target + " AS __pgt_t USING " + SOURCE_TABLE + " AS __pgt_s WHERE " + on
+                    + " AND (" + deleteWhen + ")" + deleted, images));
         }
         if (updateWhen != null) {
-            sql.add("UPDATE " + target + " AS __pgt_t SET " + updateSet + " FROM " + SOURCE_TABLE + " AS __pgt_s WHERE "
-                    + on + " AND (" + updateWhen + ")");
+            sql.add(captured("UPDATE " + target + " AS __pgt_t SET " + updateSet + " FROM " + SOURCE_TABLE + " AS __pgt_s"
+                    + (images ? ", " + target + " AS __pgt_o" : "") + " WHERE " + on + " AND (" + updateWhen + ")"
+                    + (images ? " AND __pgt_o.ctid = __pgt_t.ctid RETURNING 'update', __pgt_t.__pgt_row_id, "
+                            + image("__pgt_o") + ", " + image("__pgt_t") : ""), images));
         }
-        sql.add("INSERT INTO " + target + " (" + insertColumns + ") SELECT " + insertValues + " FROM " + SOURCE_TABLE
-                + " AS __pgt_s WHERE NOT __pgt_s.__pgt_matched" + (insertWhen == null ? "" : " AND (" + insertWhen + ")"));
+        sql.add(captured("INSERT INTO " + target + " AS __pgt_t (" + insertColumns + ") SELECT " + insertValues + " FROM "
+                + SOURCE_TABLE + " AS __pgt_s WHERE NOT __pgt_s.__pgt_matched" + (insertWhen == null ? "" : " AND ("
+                + insertWhen + ")") + (images ? " RETURNING 'insert', __pgt_t.__pgt_row_id, NULL::jsonb, "
+                + image("__pgt_t") : ""), images));
         sql.add("DROP TABLE " + SOURCE_TABLE);
         return sql;
     }
 
-    private Counts applyStatements(Connection c) throws SQLException {
-        List<String> sql = statements();
+    /** A data-modifying statement whose RETURNING rows go to the delta table (its command tag counts them). */
+    private static String captured(String statement, boolean images) {
+        return images ? "WITH __pgt_r AS (" + statement + ") INSERT INTO " + DELTA_TABLE + " SELECT * FROM __pgt_r"
+                : statement;
+    }
+
+    private Counts applyStatements(Connection c, boolean captureDelta) throws SQLException {
+        List<String> sql = statements(captureDelta);
         long inserted = 0;
         long updated = 0;
         long deleted = 0;
         try (Statement s = c.createStatement()) {
             for (String statement : sql) {
                 long n = s.executeLargeUpdate(statement);
-                if (statement.startsWith("DELETE")) {
+                String verb = statement.startsWith("WITH __pgt_r AS (") ? statement.substring("WITH __pgt_r AS (".length())
+                        : statement;
+                if (verb.startsWith("DELETE")) {
                     deleted += n;
-                } else if (statement.startsWith("UPDATE")) {
+                } else if (verb.startsWith("UPDATE")) {
                     updated = n;
-                } else if (statement.startsWith("INSERT")) {
+                } else if (verb.startsWith("INSERT")) {
                     inserted = n;
                 }
             }

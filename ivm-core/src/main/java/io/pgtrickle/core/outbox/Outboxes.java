@@ -1,0 +1,125 @@
+package io.pgtrickle.core.outbox;
+
+import io.pgtrickle.core.error.SqlErrors;
+import io.pgtrickle.core.sql.Jdbc;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import javax.sql.DataSource;
+
+/**
+ * The outbox of stream tables, over the SQL functions {@code enable_outbox}, {@code disable_outbox},
+ * {@code outbox_status} and {@code outbox_changes}, so that the SQL and Java APIs behave alike.
+ * Works without a running engine.
+ */
+public final class Outboxes {
+    /** The changes of an entry are read in pages of this many rows. */
+    private static final int PAGE = 1000;
+
+    private final DataSource dataSource;
+
+    public Outboxes(DataSource dataSource) {
+        this.dataSource = dataSource;
+    }
+
+    /**
+     * Gives stream table {@code name} an outbox; its first entry holds the contents it has now (as
+     * inserts), and every refresh after it writes its delta.
+     */
+    public void enable(String name, int retentionHours, int inlineThresholdRows) {
+        call("cannot enable the outbox of " + name, c -> {
+            Jdbc.call(c, "SELECT pgtrickle.enable_outbox(?, ?, ?)", name, retentionHours, inlineThresholdRows);
+            return null;
+        });
+    }
+
+    /** As {@link #enable(String, int, int)} with the defaults: 24 hours, 1,000 rows inline. */
+    public void enable(String name) {
+        enable(name, 24, 1000);
+    }
+
+    /** Removes the outbox of {@code name} and everything in it. */
+    public void disable(String name, boolean ifExists) {
+        call("cannot disable the outbox of " + name, c -> {
+            Jdbc.call(c, "SELECT pgtrickle.disable_outbox(?, ?)", name, ifExists);
+            return null;
+        });
+    }
+
+    public OutboxStatus status(String name) {
+        return call("cannot report the outbox of " + name, c -> {
+            try (PreparedStatement ps = Jdbc.prepare(c, "SELECT * FROM pgtrickle.outbox_status(?)", name);
+                 ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return new OutboxStatus(rs.getString("stream_table"), rs.getInt("retention_hours"),
+                        rs.getInt("inline_threshold_rows"), rs.getObject("enabled_at", OffsetDateTime.class),
+                        rs.getLong("entries"), rs.getLong("changes"), rs.getObject("first_offset", Long.class),
+                        rs.getObject("last_offset", Long.class), rs.getObject("oldest_at", OffsetDateTime.class),
+                        rs.getObject("newest_at", OffsetDateTime.class));
+            }
+        });
+    }
+
+    /**
+     * Up to {@code maxEntries} entries of {@code name}'s outbox after offset {@code afterOffset}, in
+     * offset order, each with all its changes. Only entries whose writers committed before every
+     * transaction still running began are returned, so a reader that goes on from the last offset it
+     * saw never skips an entry that commits late (the rule consumer groups use).
+     */
+    public List<OutboxDelta> read(String name, long afterOffset, int maxEntries) {
+        return call("cannot read the outbox of " + name, c -> {
+            List<OutboxDelta> entries = new ArrayList<>();
+            try (PreparedStatement ps = Jdbc.prepare(c, """
+                    SELECT o.outbox_offset, o.stream_table, o.refresh_id, o.created_at, o.full_refresh
+                      FROM pgtrickle.pgt_outbox o
+                     WHERE o.pgt_id = pgtrickle._outbox_stream_table(?, true) AND o.outbox_offset > ?
+                       AND o.xid8 < pg_snapshot_xmin(pg_current_snapshot())
+                     ORDER BY o.outbox_offset LIMIT ?""", name, afterOffset, maxEntries);
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    entries.add(new OutboxDelta(rs.getLong(1), rs.getString(2), rs.getObject(3, Long.class),
+                            rs.getObject(4, OffsetDateTime.class), rs.getBoolean(5), List.of()));
+                }
+            }
+            List<OutboxDelta> full = new ArrayList<>(entries.size());
+            for (OutboxDelta e : entries) {
+                full.add(new OutboxDelta(e.offset(), e.streamTable(), e.refreshId(), e.createdAt(), e.fullRefresh(),
+                        changes(c, e.offset())));
+            }
+            return full;
+        });
+    }
+
+    /** Every change of entry {@code offset}, paged. */
+    private static List<OutboxChange> changes(Connection c, long offset) throws SQLException {
+        List<OutboxChange> out = new ArrayList<>();
+        int after = -1;
+        while (true) {
+            int before = out.size();
+            try (PreparedStatement ps = Jdbc.prepare(c, "SELECT row_index, op, key::text, before::text, after::text"
+                    + " FROM pgtrickle.outbox_changes(?, ?, ?)", offset, after, PAGE);
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new OutboxChange(rs.getInt(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                            rs.getString(5)));
+                }
+            }
+            if (out.size() - before < PAGE) {
+                return out;
+            }
+            after = out.get(out.size() - 1).rowIndex();
+        }
+    }
+
+    private <T> T call(String context, Jdbc.Work<T> work) {
+        try (Connection c = dataSource.getConnection()) {
+            return work.run(c);
+        } catch (SQLException e) {
+            throw SqlErrors.translateCall(context, e);
+        }
+    }
+}
