@@ -29,7 +29,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
             ""},
         subcommands = {
             RunCommand.class, CreateCommand.class, AlterCommand.class, DropCommand.class, RefreshCommand.class,
-            StatusCommand.class, ExplainCommand.class, DemoCommand.class, BenchCommand.class,
+            StatusCommand.class, ExplainCommand.class, OutboxCommand.class, DemoCommand.class, BenchCommand.class,
             CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
