@@ -9,6 +9,9 @@ CREATE TABLE pgtrickle.pgt_outbox_config (
     pgt_id                  bigint      PRIMARY KEY REFERENCES pgtrickle.pgt_stream_tables ON DELETE CASCADE,
     retention_hours         integer     NOT NULL CHECK (retention_hours > 0),
     inline_threshold_rows   integer     NOT NULL CHECK (inline_threshold_rows >= 0),
+    -- The stream table's row_key when the outbox was enabled: keys stay comparable across its
+    -- entries even if a later redefinition changes what identifies a row.
+    key_columns             text[],
     enabled_at              timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 
@@ -67,6 +70,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     st pgtrickle.pgt_stream_tables;
     threshold integer;
+    key_columns text[];
     n bigint;
     entry bigint;
 BEGIN
@@ -74,7 +78,8 @@ BEGIN
         RETURN NULL; -- the refresh applied nothing
     END IF;
     SELECT s.* INTO st FROM pgtrickle.pgt_stream_tables s WHERE s.pgt_id = id;
-    SELECT c.inline_threshold_rows INTO threshold FROM pgtrickle.pgt_outbox_config c WHERE c.pgt_id = id;
+    SELECT c.inline_threshold_rows, c.key_columns INTO threshold, key_columns
+      FROM pgtrickle.pgt_outbox_config c WHERE c.pgt_id = id;
     EXECUTE 'SELECT count(*) FROM pg_temp.__pgt_outbox_delta' INTO n;
     IF threshold IS NULL OR n = 0 THEN
         DROP TABLE pg_temp.__pgt_outbox_delta;
@@ -88,8 +93,8 @@ BEGIN
             SELECT (row_number() OVER (ORDER BY k::text, op) - 1)::integer AS row_index, op, k AS key, before, after
               FROM (SELECT d.op, d.before, d.after,
                            CASE WHEN %1$L::text[] IS NULL THEN jsonb_build_object('__pgt_row_id', d.row_id)
-                                ELSE (SELECT jsonb_object_agg(col, coalesce(d.after, d.before) -> col)
-                                        FROM unnest(%1$L::text[]) col)
+                                ELSE coalesce((SELECT jsonb_object_agg(col, coalesce(d.after, d.before) -> col)
+                                                 FROM unnest(%1$L::text[]) col), '{}')
                            END AS k
                       FROM pg_temp.__pgt_outbox_delta d) x),
         o AS (
@@ -101,7 +106,7 @@ BEGIN
                                                     'before', before, 'after', after) ORDER BY row_index) END
               FROM r)
         INSERT INTO pgtrickle.pgt_outbox_changes (outbox_offset, row_index, op, key, before, after)
-        SELECT $1, row_index, op, key, before, after FROM r WHERE $6$q$, st.row_key)
+        SELECT $1, row_index, op, key, before, after FROM r WHERE $6$q$, key_columns)
         USING entry, id, quote_ident(st.pgt_schema) || '.' || quote_ident(st.pgt_name), refresh_id, full_refresh,
               n > threshold;
     DROP TABLE pg_temp.__pgt_outbox_delta;
@@ -135,8 +140,9 @@ BEGIN
     -- The stream table's refresh lock: no refresh is between its MERGE and its commit while the
     -- outbox starts, so its first entry (the contents now) and the deltas after it add up.
     PERFORM pg_advisory_xact_lock(1346851841, ((id << 32) >> 32)::integer);
-    INSERT INTO pgtrickle.pgt_outbox_config (pgt_id, retention_hours, inline_threshold_rows)
-    VALUES (id, enable_outbox.retention_hours, enable_outbox.inline_threshold_rows);
+    INSERT INTO pgtrickle.pgt_outbox_config (pgt_id, retention_hours, inline_threshold_rows, key_columns)
+    SELECT id, enable_outbox.retention_hours, enable_outbox.inline_threshold_rows, s.row_key
+      FROM pgtrickle.pgt_stream_tables s WHERE s.pgt_id = id;
     EXECUTE 'CREATE TEMP TABLE __pgt_outbox_delta ON COMMIT DROP AS'
          || ' SELECT ''insert''::text AS op, t.__pgt_row_id AS row_id, NULL::jsonb AS before,'
          || ' to_jsonb(t) - ''{__pgt_row_id,__pgt_h}''::text[] AS after FROM ' || canonical || ' t';

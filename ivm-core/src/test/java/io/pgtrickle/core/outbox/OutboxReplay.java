@@ -13,12 +13,12 @@ import java.util.Map;
  * table reproduces the stream table. Each change must also agree with the replayed state: an insert
  * of a key not there, an update or delete whose before image is what the key holds.
  */
-final class OutboxReplay {
+public final class OutboxReplay {
     private final Map<String, String> rows = new HashMap<>();
     private long lastOffset;
 
     /** Applies {@code deltas} (the next ones after the last applied, in offset order). */
-    OutboxReplay apply(List<OutboxDelta> deltas) {
+    public OutboxReplay apply(List<OutboxDelta> deltas) {
         for (OutboxDelta d : deltas) {
             assertThat(d.offset()).as("offsets increase").isGreaterThan(lastOffset);
             lastOffset = d.offset();
@@ -40,12 +40,12 @@ final class OutboxReplay {
         return this;
     }
 
-    long lastOffset() {
+    public long lastOffset() {
         return lastOffset;
     }
 
     /** Asserts that the replayed rows are the stream table's rows (user columns), as a multiset. */
-    void assertReproduces(TestDatabase db, String streamTable) {
+    public void assertReproduces(TestDatabase db, String streamTable) {
         List<String> actual = new ArrayList<>();
         for (List<Object> r : db.rows("SELECT (to_jsonb(t) - '{__pgt_row_id,__pgt_h}'::text[])::text FROM " + streamTable + " t")) {
             actual.add((String) r.get(0));
