@@ -1,5 +1,7 @@
 package io.pgtrickle.core.ivm.harness;
 
+import io.pgtrickle.core.outbox.OutboxReplay;
+import io.pgtrickle.core.outbox.Outboxes;
 import io.pgtrickle.core.EngineFixture;
 import io.pgtrickle.core.catalog.StreamTableRecord;
 import io.pgtrickle.core.lifecycle.AlterSpec;
@@ -43,6 +45,10 @@ public final class HarnessRun implements AutoCloseable {
     private final Random random;
     private final Connection c;
     private final Map<String, Target> targets = new LinkedHashMap<>();
+    private final TestDatabase db;
+    private final Outboxes outboxes;
+    /** Per stream table, its outbox replayed so far (the outbox invariant, checked after every refresh). */
+    private final Map<String, OutboxReplay> replays = new java.util.HashMap<>();
     private final Map<String, Integer> actions = new TreeMap<>();
     private final List<String> skipped = new ArrayList<>();
     private final long startNanos = System.nanoTime();
@@ -59,6 +65,10 @@ public final class HarnessRun implements AutoCloseable {
         this.budget = budget;
         this.random = budget.random(label);
         this.c = db.connect();
+        this.db = db;
+        org.postgresql.ds.PGSimpleDataSource outboxSource = new org.postgresql.ds.PGSimpleDataSource();
+        outboxSource.setURL(db.jdbcUrl());
+        this.outboxes = new Outboxes(outboxSource);
     }
 
     /**
@@ -145,7 +155,11 @@ public final class HarnessRun implements AutoCloseable {
                     + flagHint(shape), e);
         }
         expectEffectiveMode(shape, requested, st, CREATING);
-        inspect(shape, requested);
+        Target target = inspect(shape, requested);
+        // A small inline threshold: entries go inline and to the side table.
+        outboxes.enable(shape.name(), 24, 50);
+        replays.put(shape.name(), new OutboxReplay());
+        checkOutbox(target, CREATING);
     }
 
     /** Switches a shape's refresh mode (the switch refills it), then checks the result at once. */
@@ -159,6 +173,7 @@ public final class HarnessRun implements AutoCloseable {
         expectEffectiveMode(shape, to, st, lastBatch.describe());
         Target target = inspect(shape, to);
         checkContents(target, lastBatch.describe());
+        checkOutbox(target, lastBatch.describe());
     }
 
     /**
@@ -231,6 +246,21 @@ public final class HarnessRun implements AutoCloseable {
             if (checkContents) {
                 checkContents(target, changes);
             }
+            // Whatever the writers do: the outbox and the stream table commit together.
+            checkOutbox(target, changes);
+        }
+    }
+
+    /** The outbox invariant: replaying the stream table's outbox reproduces it. */
+    private void checkOutbox(Target target, String batch) {
+        String name = target.shape().name();
+        OutboxReplay replay = replays.get(name);
+        try {
+            replay.apply(outboxes.read(name, replay.lastOffset(), 1_000_000));
+            replay.assertReproduces(db, name);
+        } catch (AssertionError | RuntimeException e) {
+            throw new AssertionError(context(target.shape(), target.requested(), batch) + "\noutbox invariant: "
+                    + e.getMessage(), e);
         }
     }
 
