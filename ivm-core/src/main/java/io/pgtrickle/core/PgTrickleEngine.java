@@ -11,6 +11,8 @@ import io.pgtrickle.core.error.ErrorCode;
 import io.pgtrickle.core.error.PgTrickleException;
 import io.pgtrickle.core.lifecycle.SourceChangeHandler;
 import io.pgtrickle.core.lifecycle.StreamTables;
+import io.pgtrickle.core.outbox.ConsumerGroups;
+import io.pgtrickle.core.outbox.OutboxRetention;
 import io.pgtrickle.core.refresh.Refresher;
 import io.pgtrickle.core.requests.RequestListener;
 import io.pgtrickle.core.requests.RequestProcessor;
@@ -39,6 +41,8 @@ public final class PgTrickleEngine implements AutoCloseable {
     private final Refresher refresher;
     private final StreamTables streamTables;
     private final ServerCapabilities server;
+    private final ConsumerGroups consumerGroups;
+    private final OutboxRetention outboxRetention;
     private Scheduler scheduler;
     private RequestListener listener;
 
@@ -50,6 +54,8 @@ public final class PgTrickleEngine implements AutoCloseable {
         this.refresher = new Refresher(dataSource, catalog, config.retryPolicy(), capture, server);
         this.streamTables = new StreamTables(dataSource, catalog, refresher, capture.sources(),
                 config.trackingTimeout());
+        this.consumerGroups = new ConsumerGroups(dataSource);
+        this.outboxRetention = new OutboxRetention(dataSource, OutboxRetention.DEFAULT_INTERVAL);
     }
 
     /**
@@ -155,6 +161,16 @@ public final class PgTrickleEngine implements AutoCloseable {
         return server;
     }
 
+    /** Consumer groups over the outboxes: poll, commit, seek, lag. */
+    public ConsumerGroups consumerGroups() {
+        return consumerGroups;
+    }
+
+    /** The retention pass over the outboxes ({@link #start()} schedules it). */
+    public OutboxRetention outboxRetention() {
+        return outboxRetention;
+    }
+
     /** Change capture: the tracked sources and, in WAL mode, the stream. */
     public Capture capture() {
         return capture;
@@ -189,6 +205,8 @@ public final class PgTrickleEngine implements AutoCloseable {
         scheduler.addHousekeeping(capture::start);
         // Consumed buffer rows are dead rows; without this, only autovacuum (if on) reclaims them.
         scheduler.addHousekeeping(capture.bufferMaintenance()::run);
+        // Outbox entries every consumer group has committed, once older than the retention.
+        scheduler.addHousekeeping(outboxRetention::run);
         capture.start();
         listener.start();
         scheduler.start();
