@@ -363,7 +363,7 @@ BEGIN
     IF seek_offset."offset" < earliest THEN
         RAISE EXCEPTION 'cannot seek consumer group "%" to offset %: the outbox of % retains entries after offset % only',
             g.group_name, seek_offset."offset", outbox, earliest USING ERRCODE = '22023',
-            HINT = 'seek to ' || earliest || ' or later (the earliest available; retention removed older entries)';
+            HINT = 'seek to ' || earliest || ' or later (the earliest available: it replays from the oldest entry retained)';
     END IF;
     IF seek_offset."offset" > latest THEN
         RAISE EXCEPTION 'cannot seek consumer group "%" to offset %: the newest entry of the outbox of % is offset %',
