@@ -297,6 +297,30 @@ class ConsumerGroupsIT {
     }
 
     @Test
+    void pollApplyAndCommitInOneTransactionCountOnceOrNotAtAll() throws Exception {
+        long e1 = write(db, "orders", 1);
+        long e2 = write(db, "orders", 1);
+        sql.create("g", "orders", "earliest");
+        db.execute("CREATE TABLE applied (outbox_offset bigint PRIMARY KEY)");
+        String apply = "INSERT INTO applied SELECT outbox_offset FROM pgtrickle.poll_outbox('g', 'a', 1)";
+
+        try (java.sql.Connection c = db.connect(); java.sql.Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            s.execute(apply);
+            assertThat(sql.poll("g", "b", 10)).as("the group is busy: nothing, and no wait").isEmpty();
+            c.rollback();   // the work, the lease and the commit all vanish
+            assertThat(db.value("SELECT count(*) FROM applied")).isEqualTo(0L);
+
+            s.execute(apply);
+            s.execute("SELECT pgtrickle.commit_offset('g', 'a', (SELECT max(outbox_offset) FROM applied))");
+            c.commit();
+        }
+        assertThat(db.rows("SELECT outbox_offset FROM applied")).containsExactly(List.of(e1));
+        assertThat(sql.committed("g")).isEqualTo(e1);
+        assertThat(sql.poll("g", "b", 10)).containsExactly(e2);
+    }
+
+    @Test
     void aLargeEntryComesWithoutInlineChangesAndIsPagedFromTheSideTable() {
         long small = write(db, "orders", 2);
         long large = write(db, "orders", 5);
