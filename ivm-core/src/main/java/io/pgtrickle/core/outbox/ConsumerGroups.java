@@ -214,17 +214,14 @@ public final class ConsumerGroups {
         }
     }
 
-    /** Our functions' SQLSTATEs to stable codes; the message keeps the server's text and hint. */
+    /**
+     * As {@link SqlErrors#translateCall}, except that 55000 (object not in prerequisite state) is
+     * always a lease the consumer does not hold here: a consumer reacts to it by polling again.
+     */
     static PgTrickleException translate(String context, SQLException e) {
-        String state = e.getSQLState() == null ? "" : e.getSQLState();
-        ErrorCode code = switch (state) {
-            case "42704", "42P01" -> ErrorCode.NOT_FOUND;
-            case "42710" -> ErrorCode.NAME_TAKEN;
-            case "55000" -> ErrorCode.LEASE_NOT_HELD;
-            case "22023", "22004" -> ErrorCode.INVALID_ARGUMENT;
-            case "2BP01" -> ErrorCode.HAS_DEPENDANTS;
-            default -> SqlErrors.translate(context, e).code();
-        };
-        return new PgTrickleException(code, context + ": " + SqlErrors.describe(e), e);
+        if ("55000".equals(e.getSQLState())) {
+            return new PgTrickleException(ErrorCode.LEASE_NOT_HELD, context + ": " + SqlErrors.describe(e), e);
+        }
+        return SqlErrors.translateCall(context, e);
     }
 }

@@ -13,14 +13,14 @@ import java.sql.SQLException;
 import java.time.OffsetDateTime;
 
 /**
- * Stream tables with outboxes, and outbox entries written the way a refresh writes them: one row
- * per refresh, its offset drawn from the outbox sequence under a per-stream-table transaction lock
- * held to commit (until the refresh side lands, tests write the rows themselves; that is also how
- * they provoke commits out of offset order).
+ * Stream tables with outboxes, and outbox entries written the way a refresh writes them
+ * ({@code pgtrickle._publish_outbox}): one row per refresh, its offset drawn from the outbox
+ * sequence under the stream table's outbox lock, held to commit. Tests write the rows themselves
+ * to choose their timing, size and age, and to provoke commits out of offset order.
  */
 final class OutboxFixture {
-    /** The advisory lock class the test writers serialize one stream table's offsets with. */
-    static final int WRITER_LOCK = 7_401_016;
+    /** The advisory lock class _publish_outbox draws one stream table's offsets under (V15). */
+    static final int WRITER_LOCK = 1_346_851_843;
 
     private OutboxFixture() {
     }
@@ -79,7 +79,7 @@ final class OutboxFixture {
                 threshold = rs.getInt(2);
             }
         }
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(?, ?::int)")) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(?, ((?::bigint << 32) >> 32)::integer)")) {
             ps.setInt(1, WRITER_LOCK);
             ps.setLong(2, pgtId);
             ps.execute();
