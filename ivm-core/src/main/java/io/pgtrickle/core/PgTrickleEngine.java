@@ -9,8 +9,10 @@ import io.pgtrickle.core.error.SqlErrors;
 import io.pgtrickle.core.catalog.CatalogMigrator;
 import io.pgtrickle.core.error.ErrorCode;
 import io.pgtrickle.core.error.PgTrickleException;
+import io.pgtrickle.core.inbox.Inboxes;
 import io.pgtrickle.core.lifecycle.SourceChangeHandler;
 import io.pgtrickle.core.lifecycle.StreamTables;
+import io.pgtrickle.core.publication.StreamTablePublications;
 import io.pgtrickle.core.refresh.Refresher;
 import io.pgtrickle.core.requests.RequestListener;
 import io.pgtrickle.core.requests.RequestProcessor;
@@ -38,6 +40,8 @@ public final class PgTrickleEngine implements AutoCloseable {
     private final Capture capture;
     private final Refresher refresher;
     private final StreamTables streamTables;
+    private final Inboxes inboxes;
+    private final StreamTablePublications publications;
     private final ServerCapabilities server;
     private Scheduler scheduler;
     private RequestListener listener;
@@ -50,6 +54,8 @@ public final class PgTrickleEngine implements AutoCloseable {
         this.refresher = new Refresher(dataSource, catalog, config.retryPolicy(), capture, server);
         this.streamTables = new StreamTables(dataSource, catalog, refresher, capture.sources(),
                 config.trackingTimeout());
+        this.inboxes = new Inboxes(dataSource, streamTables);
+        this.publications = new StreamTablePublications(dataSource);
     }
 
     /**
@@ -141,6 +147,16 @@ public final class PgTrickleEngine implements AutoCloseable {
         return streamTables;
     }
 
+    /** Inboxes: tables that receive events idempotently, with pending, dead-letter and stats stream tables. */
+    public Inboxes inboxes() {
+        return inboxes;
+    }
+
+    /** Stream tables as logical-replication publications. */
+    public StreamTablePublications publications() {
+        return publications;
+    }
+
     public DataSource dataSource() {
         return dataSource;
     }
@@ -169,7 +185,7 @@ public final class PgTrickleEngine implements AutoCloseable {
         if (listener != null) {
             return this;
         }
-        RequestProcessor processor = new RequestProcessor(dataSource, streamTables);
+        RequestProcessor processor = new RequestProcessor(dataSource, streamTables, inboxes);
         listener = new RequestListener(() -> {
             try {
                 return connect(config);
@@ -189,6 +205,8 @@ public final class PgTrickleEngine implements AutoCloseable {
         scheduler.addHousekeeping(capture::start);
         // Consumed buffer rows are dead rows; without this, only autovacuum (if on) reclaims them.
         scheduler.addHousekeeping(capture.bufferMaintenance()::run);
+        // Processed inbox events past their retention; at most once a minute.
+        scheduler.addHousekeeping(inboxes.retention()::run);
         capture.start();
         listener.start();
         scheduler.start();
