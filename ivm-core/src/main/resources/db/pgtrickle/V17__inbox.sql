@@ -97,14 +97,19 @@ DECLARE
     dead text := format('processed_at IS NULL AND retry_count >= %s', i.max_retries);
     a text := quote_ident(i.aggregate_id_col);
     s text := quote_ident(i.sequence_col);
+    -- The inbox's own columns, named: a column the user adds (a sequence number, say) does not
+    -- change these stream tables.
+    own text[] := ARRAY['event_id', 'event_type', 'source', 'aggregate_id', 'payload', 'headers', 'received_at',
+                        'processed_at', 'retry_count', 'last_error'];
+    cols text := array_to_string(own, ', ');
 BEGIN
     kind := 'pending';
-    query := format('SELECT * FROM %s WHERE %s', t, pending);
+    query := format('SELECT %s FROM %s WHERE %s', cols, t, pending);
     stream_table := quote_ident(i.inbox_schema) || '.' || quote_ident(i.inbox_name || '_pending');
     RETURN NEXT;
     IF i.with_dead_letter THEN
         kind := 'dlq';
-        query := format('SELECT * FROM %s WHERE %s', t, dead);
+        query := format('SELECT %s FROM %s WHERE %s', cols, t, dead);
         stream_table := quote_ident(i.inbox_schema) || '.' || quote_ident(i.inbox_name || '_dlq');
         RETURN NEXT;
     END IF;
@@ -125,8 +130,10 @@ BEGIN
     IF i.aggregate_id_col IS NOT NULL THEN
         -- Events without an aggregate or a sequence have no order to keep.
         kind := 'next';
-        query := format('SELECT DISTINCT ON (%1$s) * FROM %3$s WHERE %4$s AND %1$s IS NOT NULL AND %2$s IS NOT NULL'
-                        ' ORDER BY %1$s, %2$s, event_id', a, s, t, pending);
+        query := format('SELECT DISTINCT ON (%1$s) %5$s FROM %3$s WHERE %4$s AND %1$s IS NOT NULL AND %2$s IS NOT NULL'
+                        ' ORDER BY %1$s, %2$s, event_id', a, s, t, pending,
+                        cols || CASE WHEN i.aggregate_id_col = ANY (own) THEN '' ELSE ', ' || a END
+                             || CASE WHEN i.sequence_col = ANY (own) THEN '' ELSE ', ' || s END);
         stream_table := quote_ident(i.inbox_schema) || '.' || quote_ident(i.inbox_name || '_next');
         RETURN NEXT;
         -- An aggregate with nothing processed yet has no gap: its first sequence number is unknown.
