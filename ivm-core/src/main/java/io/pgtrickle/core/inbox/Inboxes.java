@@ -20,6 +20,7 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -129,7 +130,9 @@ public final class Inboxes {
     /**
      * Delivers events in the caller's transaction (a connector commits its source offsets with
      * them), with {@code INSERT ... ON CONFLICT (event_id) DO NOTHING}: a repeated event_id is
-     * skipped, also when another transaction inserts it at the same moment.
+     * skipped, also when another transaction inserts it at the same moment (it waits for that one).
+     * The events go in event_id order, so two writers delivering overlapping batches wait for each
+     * other instead of deadlocking.
      *
      * @return how many events were new
      */
@@ -142,7 +145,9 @@ public final class Inboxes {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table
                 + " (event_id, event_type, source, aggregate_id, payload, headers)"
                 + " VALUES (?, ?, ?, ?, ?::jsonb, coalesce(?::jsonb, '{}')) ON CONFLICT (event_id) DO NOTHING")) {
-            for (InboxEvent e : events) {
+            List<InboxEvent> ordered = new ArrayList<>(events);
+            ordered.sort(Comparator.comparing(InboxEvent::eventId, Comparator.nullsFirst(Comparator.naturalOrder())));
+            for (InboxEvent e : ordered) {
                 ps.setString(1, e.eventId());
                 ps.setString(2, e.eventType());
                 ps.setString(3, e.source());
