@@ -69,6 +69,26 @@ class InboxIdempotencyIT {
     }
 
     @Test
+    void aRoleThatMayOnlyInsertCanDeliverAndRedeliver() throws SQLException {
+        db.execute("DROP ROLE IF EXISTS inbox_deliverer", "CREATE ROLE inbox_deliverer",
+                "GRANT USAGE ON SCHEMA pgtrickle TO inbox_deliverer",
+                "GRANT INSERT ON pgtrickle.orders_inbox TO inbox_deliverer");
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            s.execute("SET ROLE inbox_deliverer");
+            assertThat(s.executeUpdate("INSERT INTO pgtrickle.orders_inbox (event_id) VALUES ('e1')")).isEqualTo(1);
+            assertThat(s.executeUpdate("INSERT INTO pgtrickle.orders_inbox (event_id) VALUES ('e1')")).isEqualTo(0);
+            assertThat(s.executeUpdate("INSERT INTO pgtrickle.orders_inbox (event_id) VALUES ('e1'), ('e2')"
+                    + " ON CONFLICT DO NOTHING")).isEqualTo(1);
+            // PostgreSQL's rule: a conflict target needs SELECT on its columns.
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> s.executeUpdate("INSERT INTO pgtrickle.orders_inbox"
+                    + " (event_id) VALUES ('e3') ON CONFLICT (event_id) DO NOTHING")).hasMessageContaining("permission denied");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> s.executeQuery("SELECT * FROM pgtrickle.orders_inbox"))
+                    .hasMessageContaining("permission denied");
+        }
+        assertThat(db.value("SELECT count(*) FROM pgtrickle.orders_inbox")).isEqualTo(2L);
+    }
+
+    @Test
     void aRedeliveryOfAProcessedEventLeavesItProcessed() {
         db.execute("INSERT INTO pgtrickle.orders_inbox (event_id) VALUES ('e1')");
         engine.inboxes().markProcessed("orders_inbox", "e1");

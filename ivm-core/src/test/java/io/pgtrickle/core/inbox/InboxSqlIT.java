@@ -175,6 +175,9 @@ class InboxSqlIT {
         db.execute("CREATE TABLE events.clash_pending (id int)");
         assertSqlError("SELECT pgtrickle.create_inbox('clash', schema => 'events')", "42P07",
                 "relation events.clash_pending already exists; inbox clash needs the name for its pending stream table");
+        db.execute("CREATE FUNCTION events.fn_clash_dedup() RETURNS int LANGUAGE sql AS 'SELECT 1'");
+        assertSqlError("SELECT pgtrickle.create_inbox('fn_clash', schema => 'events')", "42723",
+                "function events.fn_clash_dedup() already exists; inbox fn_clash needs the name for its insert trigger");
         assertSqlError("SELECT pgtrickle.create_inbox('orders_inbox')", "42710", "inbox orders_inbox already exists");
         assertSqlError("SELECT pgtrickle.create_inbox('orders_inbox', schema => 'events')", "42710",
                 "inbox orders_inbox already exists");
