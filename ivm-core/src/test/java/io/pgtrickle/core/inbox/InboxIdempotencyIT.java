@@ -6,6 +6,8 @@ import io.pgtrickle.core.EngineFixture;
 import io.pgtrickle.core.PgTrickleEngine;
 import io.pgtrickle.testing.PostgresExtension;
 import io.pgtrickle.testing.TestDatabase;
+import java.io.IOException;
+import java.io.StringReader;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -24,6 +26,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.postgresql.copy.CopyManager;
+import org.postgresql.core.BaseConnection;
 
 /** A redelivered event is a no-op: never an error, never a second row, sequentially or concurrently. */
 @ExtendWith(PostgresExtension.class)
@@ -52,7 +56,7 @@ class InboxIdempotencyIT {
     }
 
     @Test
-    void aPlainInsertOfAnEventIdTheInboxHoldsInsertsNothing() throws SQLException {
+    void aPlainInsertOfAnEventIdTheInboxHoldsInsertsNothing() throws SQLException, IOException {
         try (Connection c = db.connect(); Statement s = c.createStatement()) {
             assertThat(s.executeUpdate("INSERT INTO pgtrickle.orders_inbox (event_id, payload) VALUES ('e1', '{\"v\": 1}')"))
                     .isEqualTo(1);
@@ -63,9 +67,13 @@ class InboxIdempotencyIT {
                     .as("a repeat within one statement, and one of an earlier statement").isEqualTo(1);
             assertThat(s.executeUpdate("INSERT INTO pgtrickle.orders_inbox (event_id) VALUES ('e2'), ('e3')"
                     + " ON CONFLICT (event_id) DO NOTHING")).isEqualTo(1);
+            CopyManager copy = new CopyManager(c.unwrap(BaseConnection.class));
+            assertThat(copy.copyIn("COPY pgtrickle.orders_inbox (event_id) FROM STDIN", new StringReader("e3\ne1\ne4\n")))
+                    .as("COPY too").isEqualTo(1);
         }
         assertThat(db.rows("SELECT event_id, payload::text FROM pgtrickle.orders_inbox ORDER BY 1")).containsExactly(
-                List.of("e1", "{\"v\": 1}"), List.of("e2", "{\"v\": 1}"), java.util.Arrays.asList("e3", null));
+                List.of("e1", "{\"v\": 1}"), List.of("e2", "{\"v\": 1}"), java.util.Arrays.asList("e3", null),
+                java.util.Arrays.asList("e4", null));
     }
 
     @Test

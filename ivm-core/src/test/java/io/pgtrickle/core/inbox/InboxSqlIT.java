@@ -275,6 +275,16 @@ class InboxSqlIT {
         assertThat(db.value("SELECT to_regclass('pgtrickle.api_inbox_pending') IS NULL")).isEqualTo(true);
     }
 
+    @Test
+    void theJavaDefaultsAreTheDefaultsOfCreateInbox() {
+        InboxSpec d = InboxSpec.of("x");
+        assertThat(db.value("SELECT pg_get_function_arguments('pgtrickle.create_inbox'::regproc)")).isEqualTo(
+                "name text, schema text DEFAULT '" + d.schema() + "'::text, max_retries integer DEFAULT " + d.maxRetries()
+                        + ", with_dead_letter boolean DEFAULT " + d.withDeadLetter() + ", with_stats boolean DEFAULT "
+                        + d.withStats() + ", retention_hours integer DEFAULT " + d.retentionHours()
+                        + ", schedule text DEFAULT '" + d.schedule() + "'::text");
+    }
+
     private void assertSqlError(String sql, String sqlState, String message) {
         PSQLException e = sqlError(sql);
         assertThat((Object) e).as(sql).isNotNull();
