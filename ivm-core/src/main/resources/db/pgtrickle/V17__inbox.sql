@@ -251,6 +251,15 @@ BEGIN
             USING ERRCODE = '22004';
     END IF;
     PERFORM pgtrickle._check_schedule(schedule);
+    -- Checked here, not when the engine creates the stream tables, so no inbox is left half made.
+    IF schedule IS NULL OR lower(btrim(schedule)) = 'calculated'
+       OR (SELECT sum(m[1]::numeric * CASE m[2] WHEN 'ms' THEN 1 WHEN 's' THEN 1000 WHEN 'm' THEN 60000
+                                                WHEN 'h' THEN 3600000 ELSE 86400000 END)
+             FROM regexp_matches(btrim(schedule), '([0-9]+)(ms|s|m|h|d)', 'g') m) < 100 THEN
+        RAISE EXCEPTION 'schedule of inbox % must be a duration of at least 100ms, not %', n,
+                coalesce(quote_literal(schedule), 'NULL')
+            USING ERRCODE = '22023', HINT = 'the default is 1s; nothing reads an inbox''s stream tables to calculate one from';
+    END IF;
     SELECT * INTO existing FROM pgtrickle.pgt_inboxes b WHERE b.inbox_name = n;
     IF FOUND THEN
         IF existing.state = 'DROPPING' THEN

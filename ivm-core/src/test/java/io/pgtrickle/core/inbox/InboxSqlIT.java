@@ -191,6 +191,9 @@ class InboxSqlIT {
                 "retention_hours of inbox x must be a positive number of hours, not 0");
         assertSqlError("SELECT pgtrickle.create_inbox('x', retention_hours => NULL)", "22023", "not NULL");
         assertSqlError("SELECT pgtrickle.create_inbox('x', schedule => 'often')", "22023", "invalid schedule \"often\"");
+        assertSqlError("SELECT pgtrickle.create_inbox('x', schedule => '50ms')", "22023",
+                "schedule of inbox x must be a duration of at least 100ms, not '50ms'");
+        assertSqlError("SELECT pgtrickle.create_inbox('x', schedule => 'calculated')", "22023", "at least 100ms");
         assertSqlError("SELECT pgtrickle.create_inbox('')", "22023", "inbox name must not be empty");
         assertSqlError("SELECT pgtrickle.create_inbox('events.x')", "42602", "give one name, without a schema");
         assertSqlError("SELECT pgtrickle.create_inbox(repeat('n', 56))", "42622", "is too long");
