@@ -9,10 +9,12 @@ import io.pgtrickle.core.error.SqlErrors;
 import io.pgtrickle.core.catalog.CatalogMigrator;
 import io.pgtrickle.core.error.ErrorCode;
 import io.pgtrickle.core.error.PgTrickleException;
+import io.pgtrickle.core.inbox.Inboxes;
 import io.pgtrickle.core.lifecycle.SourceChangeHandler;
 import io.pgtrickle.core.lifecycle.StreamTables;
 import io.pgtrickle.core.outbox.ConsumerGroups;
 import io.pgtrickle.core.outbox.OutboxRetention;
+import io.pgtrickle.core.publication.StreamTablePublications;
 import io.pgtrickle.core.refresh.Refresher;
 import io.pgtrickle.core.requests.RequestListener;
 import io.pgtrickle.core.requests.RequestProcessor;
@@ -40,6 +42,8 @@ public final class PgTrickleEngine implements AutoCloseable {
     private final Capture capture;
     private final Refresher refresher;
     private final StreamTables streamTables;
+    private final Inboxes inboxes;
+    private final StreamTablePublications publications;
     private final ServerCapabilities server;
     private final ConsumerGroups consumerGroups;
     private final OutboxRetention outboxRetention;
@@ -56,6 +60,8 @@ public final class PgTrickleEngine implements AutoCloseable {
                 config.trackingTimeout());
         this.consumerGroups = new ConsumerGroups(dataSource);
         this.outboxRetention = new OutboxRetention(dataSource, OutboxRetention.DEFAULT_INTERVAL);
+        this.inboxes = new Inboxes(dataSource, streamTables);
+        this.publications = new StreamTablePublications(dataSource);
     }
 
     /**
@@ -147,6 +153,16 @@ public final class PgTrickleEngine implements AutoCloseable {
         return streamTables;
     }
 
+    /** Inboxes: tables that receive events idempotently, with pending, dead-letter and stats stream tables. */
+    public Inboxes inboxes() {
+        return inboxes;
+    }
+
+    /** Stream tables as logical-replication publications. */
+    public StreamTablePublications publications() {
+        return publications;
+    }
+
     public DataSource dataSource() {
         return dataSource;
     }
@@ -185,7 +201,7 @@ public final class PgTrickleEngine implements AutoCloseable {
         if (listener != null) {
             return this;
         }
-        RequestProcessor processor = new RequestProcessor(dataSource, streamTables);
+        RequestProcessor processor = new RequestProcessor(dataSource, streamTables, inboxes);
         listener = new RequestListener(() -> {
             try {
                 return connect(config);
@@ -207,6 +223,8 @@ public final class PgTrickleEngine implements AutoCloseable {
         scheduler.addHousekeeping(capture.bufferMaintenance()::run);
         // Outbox entries every consumer group has committed, once older than the retention.
         scheduler.addHousekeeping(outboxRetention::run);
+        // Processed inbox events past their retention; at most once a minute.
+        scheduler.addHousekeeping(inboxes.retention()::run);
         capture.start();
         listener.start();
         scheduler.start();

@@ -112,8 +112,9 @@ public final class TestDatabase {
     public void drop() throws SQLException {
         try (Connection c = DriverManager.getConnection(server.jdbcUrl("postgres"));
              Statement s = c.createStatement()) {
-            // A database with logical replication slots cannot be dropped.
-            s.execute("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots"
+            // A database with logical replication slots cannot be dropped. The timeout waits for the
+            // backend to exit: until it has, its slot is still active and cannot be dropped.
+            s.execute("SELECT pg_terminate_backend(active_pid, 10000) FROM pg_replication_slots"
                     + " WHERE database = '" + name + "' AND active_pid IS NOT NULL");
             s.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
                     + " WHERE database = '" + name + "' AND NOT active");

@@ -30,15 +30,17 @@ public final class SqlErrors {
 
     /**
      * As {@link #translate}, for a call of one of the engine's own SQL functions, whose errors carry
-     * SQLSTATEs for what the caller got wrong: a missing object, a name taken, dependants, a bad argument.
+     * SQLSTATEs for what the caller got wrong: a missing object, a name taken, dependants, a bad name,
+     * a bad argument.
      */
     public static PgTrickleException translateCall(String context, SQLException e) {
         String state = e.getSQLState() == null ? "" : e.getSQLState();
         ErrorCode code = switch (state) {
-            case "42P01", "42704" -> ErrorCode.NOT_FOUND;
-            case "42710", "42P07" -> ErrorCode.NAME_TAKEN;
+            case "42P01", "42704", "P0002" -> ErrorCode.NOT_FOUND;
+            case "42710", "42P07", "42723" -> ErrorCode.NAME_TAKEN;
             case "2BP01" -> ErrorCode.HAS_DEPENDANTS;
-            case "22023", "55006", "55000" -> ErrorCode.INVALID_ARGUMENT;
+            case "42602", "42622", "3F000", "42939" -> ErrorCode.INVALID_NAME;
+            case "22023", "22004", "42703", "42804", "23502", "23514", "55006", "55000" -> ErrorCode.INVALID_ARGUMENT;
             default -> null;
         };
         return code == null ? translate(context, e) : new PgTrickleException(code, context + ": " + describe(e), e);

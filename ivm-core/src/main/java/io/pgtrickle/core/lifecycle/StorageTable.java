@@ -1,5 +1,6 @@
 package io.pgtrickle.core.lifecycle;
 
+import io.pgtrickle.core.publication.StreamTablePublications;
 import io.pgtrickle.core.query.Column;
 import io.pgtrickle.core.sql.Identifiers;
 import io.pgtrickle.core.sql.Jdbc;
@@ -45,6 +46,7 @@ final class StorageTable {
         }
         Map<String, Column> now = byName(current);
         Map<String, Column> next = byName(wanted);
+        StreamTablePublications.releaseColumns(c, name);
         for (Column old : current) {
             if (!next.containsKey(old.name())) {
                 Jdbc.executeRaw(c, "ALTER TABLE " + name.quoted() + " DROP COLUMN " + Identifiers.quote(old.name()));
@@ -60,6 +62,7 @@ final class StorageTable {
                         + " USING NULL");
             }
         }
+        StreamTablePublications.syncColumns(c, name);
         Jdbc.executeRaw(c, "DELETE FROM " + name.quoted());
     }
 

@@ -12,6 +12,7 @@ import io.pgtrickle.core.ivm.AggregateState;
 import io.pgtrickle.core.ivm.IvmCompiler;
 import io.pgtrickle.core.ivm.IvmPlan;
 import io.pgtrickle.core.ivm.NotDifferentiable;
+import io.pgtrickle.core.publication.StreamTablePublications;
 import io.pgtrickle.core.query.QueryDescriber;
 import io.pgtrickle.core.query.QueryDescription;
 import io.pgtrickle.core.query.SourceRelation;
@@ -382,6 +383,8 @@ public final class StreamTables {
             }
         }
         AggregateState.dropAll(c, st.relid());
+        // Else PostgreSQL would leave the stream table's publication behind, publishing nothing.
+        StreamTablePublications.dropWith(c, st.id());
         Jdbc.executeRaw(c, "DROP TABLE IF EXISTS " + st.name().quoted());
         catalog.delete(c, st.id());
         log.info("dropped stream table {}", st.name());
@@ -486,8 +489,15 @@ public final class StreamTables {
     private void startTracking(Connection c, String query, String requester) throws SQLException {
         String text = SqlText.requireSingleStatement(query);
         changeSources.prepareTracking(c);
-        boolean added = Jdbc.inTransaction(c, Connection.TRANSACTION_READ_COMMITTED, tx -> changeSources.track(tx,
-                describer.describe(tx, text, catalog.streamTableRelids(tx), requester).sources()));
+        boolean added = Jdbc.inTransaction(c, Connection.TRANSACTION_READ_COMMITTED, tx -> {
+            boolean tracked = changeSources.track(tx,
+                    describer.describe(tx, text, catalog.streamTableRelids(tx), requester).sources());
+            if (tracked) {
+                // WAL capture may have set REPLICA IDENTITY FULL on a published stream table.
+                StreamTablePublications.syncAllColumns(tx);
+            }
+            return tracked;
+        });
         if (added) {
             ChangeSources.awaitOlderTransactions(c, trackingTimeout);
         }

@@ -2,6 +2,7 @@ package io.pgtrickle.core.requests;
 
 import io.pgtrickle.core.catalog.Status;
 import io.pgtrickle.core.error.PgTrickleException;
+import io.pgtrickle.core.inbox.Inboxes;
 import io.pgtrickle.core.lifecycle.AlterSpec;
 import io.pgtrickle.core.lifecycle.StreamTableSpec;
 import io.pgtrickle.core.lifecycle.StreamTables;
@@ -27,10 +28,12 @@ public final class RequestProcessor {
 
     private final DataSource dataSource;
     private final StreamTables streamTables;
+    private final Inboxes inboxes;
 
-    public RequestProcessor(DataSource dataSource, StreamTables streamTables) {
+    public RequestProcessor(DataSource dataSource, StreamTables streamTables, Inboxes inboxes) {
         this.dataSource = dataSource;
         this.streamTables = streamTables;
+        this.inboxes = inboxes;
     }
 
     /**
@@ -131,6 +134,8 @@ public final class RequestProcessor {
             }
             case "DROP" -> streamTables.drop(name, r.cascade());
             case "REFRESH" -> streamTables.refresh(name);
+            // Create, drop, or change the ordering of an inbox: its catalog row says what it wants.
+            case "INBOX" -> inboxes.reconcile(r.name(), r.requestedBy());
             case "EXPLAIN_ANALYZE" -> {
                 return streamTables.explainAnalyze(name).render();
             }
