@@ -30,7 +30,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Inboxes (docs/inbox.md): a thin layer over the SQL functions of {@code V17__inbox.sql}. Creating,
+ * Inboxes (docs/outbox-inbox.md, "Inboxes"): a thin layer over the SQL functions of {@code V17__inbox.sql}. Creating,
  * dropping and ordering also create or drop the inbox's stream tables, which this class does at once
  * through {@link StreamTables}; the SQL functions instead register an {@code INBOX} request that the
  * running engine carries out with {@link #reconcile}. Every method names the inbox by {@code name}

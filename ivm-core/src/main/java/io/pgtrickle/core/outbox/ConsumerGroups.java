@@ -21,7 +21,7 @@ import javax.sql.DataSource;
 
 /**
  * Consumer groups over the outbox: the Java face of {@code pgtrickle.create_consumer_group},
- * {@code poll_outbox}, {@code commit_offset} and friends (docs/consumer-groups.md).
+ * {@code poll_outbox}, {@code commit_offset} and friends (docs/outbox-inbox.md, "Consumer groups").
  *
  * <p>A group has one committed offset and at most one lease at a time: {@link #poll} gives the
  * next entries after the committed offset to one consumer until its lease expires, and the other
