@@ -28,6 +28,16 @@ final class Cli {
         return new Cli().execute(args);
     }
 
+    /** Runs one command line against {@code jdbcUrl} with replication slot {@code slot} (slots are per server). */
+    static Result runAgainst(String jdbcUrl, String slot, String... args) {
+        String[] all = java.util.Arrays.copyOf(args, args.length + 4);
+        all[args.length] = "--jdbc-url";
+        all[args.length + 1] = jdbcUrl;
+        all[args.length + 2] = "--slot-name";
+        all[args.length + 3] = slot;
+        return run(all);
+    }
+
     Result execute(String... args) {
         int exitCode = commandLine.execute(args);
         return new Result(exitCode, out.toString(), err.toString());

@@ -41,12 +41,7 @@ class CommandsIT {
 
     /** Runs a command against this class's database, with a replication slot of its own (slots are per server). */
     private Cli.Result pgtrickle(String... args) {
-        String[] all = java.util.Arrays.copyOf(args, args.length + 4);
-        all[args.length] = "--jdbc-url";
-        all[args.length + 1] = db.jdbcUrl();
-        all[args.length + 2] = "--slot-name";
-        all[args.length + 3] = "pgtrickle_" + db.name();
-        return Cli.run(all);
+        return Cli.runAgainst(db.jdbcUrl(), "pgtrickle_" + db.name(), args);
     }
 
     @Test

@@ -33,12 +33,7 @@ class StatusIT {
     }
 
     private Cli.Result pgtrickle(String... args) {
-        String[] all = java.util.Arrays.copyOf(args, args.length + 4);
-        all[args.length] = "--jdbc-url";
-        all[args.length + 1] = db.jdbcUrl();
-        all[args.length + 2] = "--slot-name";
-        all[args.length + 3] = slot;
-        return Cli.run(all);
+        return Cli.runAgainst(db.jdbcUrl(), slot, args);
     }
 
     @Test

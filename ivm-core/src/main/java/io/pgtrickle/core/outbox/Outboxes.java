@@ -17,9 +17,6 @@ import javax.sql.DataSource;
  * Works without a running engine.
  */
 public final class Outboxes {
-    /** The changes of an entry are read in pages of this many rows. */
-    private static final int PAGE = 1000;
-
     private final DataSource dataSource;
 
     public Outboxes(DataSource dataSource) {
@@ -73,46 +70,44 @@ public final class Outboxes {
     public List<OutboxDelta> read(String name, long afterOffset, int maxEntries) {
         return call("cannot read the outbox of " + name, c -> {
             List<OutboxDelta> entries = new ArrayList<>();
+            // One query for the entries and all their changes, inline or in the side table.
             try (PreparedStatement ps = Jdbc.prepare(c, """
-                    SELECT o.outbox_offset, o.stream_table, o.refresh_id, o.created_at, o.full_refresh
-                      FROM pgtrickle.pgt_outbox o
-                     WHERE o.pgt_id = pgtrickle._outbox_stream_table(?, true) AND o.outbox_offset > ?
-                       AND o.xid8 < pg_snapshot_xmin(pg_current_snapshot())
-                     ORDER BY o.outbox_offset LIMIT ?""", name, afterOffset, maxEntries);
+                    SELECT o.outbox_offset, o.stream_table, o.refresh_id, o.created_at, o.full_refresh,
+                           ch.row_index, ch.op, ch.key::text, ch.before::text, ch.after::text
+                      FROM (SELECT * FROM pgtrickle.pgt_outbox o
+                             WHERE o.pgt_id = pgtrickle._outbox_stream_table(?, true) AND o.outbox_offset > ?
+                               AND o.xid8 < pg_snapshot_xmin(pg_current_snapshot())
+                             ORDER BY o.outbox_offset LIMIT ?) o
+                      CROSS JOIN LATERAL pgtrickle.outbox_changes(o.outbox_offset, -1, 2147483647) ch
+                     ORDER BY o.outbox_offset, ch.row_index""", name, afterOffset, maxEntries);
                  ResultSet rs = ps.executeQuery()) {
+                long offset = -1;
+                OutboxDelta head = null;
+                List<OutboxChange> changes = new ArrayList<>();
                 while (rs.next()) {
-                    entries.add(new OutboxDelta(rs.getLong(1), rs.getString(2), rs.getObject(3, Long.class),
-                            rs.getObject(4, OffsetDateTime.class), rs.getBoolean(5), List.of()));
+                    if (rs.getLong(1) != offset) {
+                        if (head != null) {
+                            entries.add(withChanges(head, changes));
+                        }
+                        offset = rs.getLong(1);
+                        head = new OutboxDelta(offset, rs.getString(2), rs.getObject(3, Long.class),
+                                rs.getObject(4, OffsetDateTime.class), rs.getBoolean(5), List.of());
+                        changes = new ArrayList<>();
+                    }
+                    changes.add(new OutboxChange(rs.getInt(6), rs.getString(7), rs.getString(8), rs.getString(9),
+                            rs.getString(10)));
+                }
+                if (head != null) {
+                    entries.add(withChanges(head, changes));
                 }
             }
-            List<OutboxDelta> full = new ArrayList<>(entries.size());
-            for (OutboxDelta e : entries) {
-                full.add(new OutboxDelta(e.offset(), e.streamTable(), e.refreshId(), e.createdAt(), e.fullRefresh(),
-                        changes(c, e.offset())));
-            }
-            return full;
+            return entries;
         });
     }
 
-    /** Every change of entry {@code offset}, paged. */
-    private static List<OutboxChange> changes(Connection c, long offset) throws SQLException {
-        List<OutboxChange> out = new ArrayList<>();
-        int after = -1;
-        while (true) {
-            int before = out.size();
-            try (PreparedStatement ps = Jdbc.prepare(c, "SELECT row_index, op, key::text, before::text, after::text"
-                    + " FROM pgtrickle.outbox_changes(?, ?, ?)", offset, after, PAGE);
-                 ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new OutboxChange(rs.getInt(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                            rs.getString(5)));
-                }
-            }
-            if (out.size() - before < PAGE) {
-                return out;
-            }
-            after = out.get(out.size() - 1).rowIndex();
-        }
+    private static OutboxDelta withChanges(OutboxDelta head, List<OutboxChange> changes) {
+        return new OutboxDelta(head.offset(), head.streamTable(), head.refreshId(), head.createdAt(), head.fullRefresh(),
+                changes);
     }
 
     private <T> T call(String context, Jdbc.Work<T> work) {
