@@ -288,6 +288,18 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
         return byKey.size() == rows.size() ? rows : new ArrayList<>(byKey.values());
     }
 
+    /**
+     * The condition that images {@code a} and {@code b} of one change differ in more than the
+     * encoding of JSON nulls: an event replayed after an upgrade may have been buffered before
+     * JSON nulls were told apart from SQL NULL ({@link RowDecoder}), and is the same change.
+     * Their decoded rows, as jsonb (where both are {@code null}), are then equal.
+     */
+    private static String differBeyondJsonNulls(String a, String b, ChangeSource target) {
+        String type = target.name().quoted();
+        return "to_jsonb(jsonb_populate_record(NULL::" + type + ", " + a + ")) IS DISTINCT FROM to_jsonb(jsonb_populate_record(NULL::"
+                + type + ", " + b + "))";
+    }
+
     private static void insert(Connection c, ChangeSource target, List<BufferRow> rows, long[] xids, String[] keep)
             throws SQLException {
         Long[] xidArray = new Long[rows.size()];
@@ -312,9 +324,10 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
         // compared with the buffer, so the usual batch (no replay) costs no extra index probes.
         try (PreparedStatement ps = c.prepareStatement("WITH offered AS MATERIALIZED ("
                 + " SELECT x::text::xid8 AS xid, s AS seq, w AS weight,"
-                // A child's row keeps only the columns of the source it is routed to.
+                // A child's row keeps only the columns of the source it is routed to (and its list of JSON nulls).
                 + " CASE WHEN r IS NULL OR ?::text[] IS NULL THEN r::jsonb ELSE (SELECT coalesce(jsonb_object_agg(e.key, e.value),"
-                + "   '{}') FROM jsonb_each(r::jsonb) e WHERE e.key = ANY (?::text[])) END AS row, l::pg_lsn AS lsn"
+                + "   '{}') FROM jsonb_each(r::jsonb) e WHERE e.key = ANY (?::text[]) OR e.key = '" + RowDecoder.JSON_NULLS_KEY + "')"
+                + " END AS row, l::pg_lsn AS lsn"
                 + " FROM unnest(?::bigint[], ?::bigint[], ?::smallint[], ?::text[], ?::text[]) AS u(x, s, w, r, l)"
                 + " WHERE NOT pg_visible_in_snapshot(x::text::xid8, (SELECT tracked_since"
                 + "   FROM pgtrickle.pgt_change_sources WHERE source_relid = " + target.relid() + "::oid))),"
@@ -322,7 +335,7 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
                 + "   SELECT xid, seq, weight, row, lsn FROM offered ON CONFLICT (xid, seq) DO NOTHING RETURNING xid, seq),"
                 + " skipped AS MATERIALIZED (SELECT o.* FROM offered o LEFT JOIN inserted i USING (xid, seq) WHERE i.xid IS NULL),"
                 + " clashes AS (SELECT xid, seq FROM skipped s JOIN " + target.buffer() + " b USING (xid, seq)"
-                + "   WHERE b.weight <> s.weight OR b.row IS DISTINCT FROM s.row)"
+                + "   WHERE b.weight <> s.weight OR (b.row IS DISTINCT FROM s.row AND " + differBeyondJsonNulls("b.row", "s.row", target) + "))"
                 + " SELECT (SELECT count(*) FROM clashes),"
                 + " (SELECT string_agg(xid::text || '/' || seq, ', ') FROM (SELECT * FROM clashes LIMIT 5) d)")) {
             java.sql.Array columns = keep == null ? null : c.createArrayOf("text", keep);

@@ -33,11 +33,17 @@ public final class ChangeWindow {
          * {@code __pgt_w}, analyzed, so the delta SQL reads typed columns with statistics. Read
          * from the jsonb images directly, every use would decode each row again, once per column
          * it names, and the planner would guess the window's size and key spread.
+         *
+         * @param decoder how the source's images read back (the compiled plan knows it), or null
+         *                to read it from the catalog
          */
-        public void decode(Connection tx) throws SQLException {
+        public void decode(Connection tx, RowDecoder decoder) throws SQLException {
+            if (decoder == null) {
+                decoder = RowDecoder.load(tx, source.relid(), source.name());
+            }
             Jdbc.executeRaw(tx, "CREATE TEMP TABLE " + Identifiers.quote(rowsTable(tempTable)) + " ON COMMIT DROP AS"
-                    + " SELECT __pgt_r.*, __pgt_c.weight::bigint AS __pgt_w FROM pg_temp." + Identifiers.quote(tempTable)
-                    + " __pgt_c, jsonb_populate_record(NULL::" + source.name().quoted() + ", __pgt_c.row) __pgt_r"
+                    + " SELECT " + decoder.selectList("__pgt_r", "__pgt_c.row") + ", __pgt_c.weight::bigint AS __pgt_w FROM pg_temp."
+                    + Identifiers.quote(tempTable) + " __pgt_c, " + decoder.from("__pgt_c.row", "__pgt_r")
                     + " WHERE __pgt_c.weight <> 0");
             // A small sample is enough for the planner to see the size and the spread of the keys;
             // the default (30,000 rows) would cost as much as decoding the window.
@@ -109,7 +115,7 @@ public final class ChangeWindow {
                             + " FROM STDIN (FORMAT binary)", new ByteArrayInputStream(late.toByteArray()));
                 }
                 if (rows > 0 && s.mode() == CdcMode.WAL && walLacksGeneratedColumns) {
-                    GeneratedColumns.complete(tx, s, temp);
+                    GeneratedColumns.complete(tx, s, temp, RowDecoder.load(tx, s.relid(), s.name()));
                 }
                 boolean truncated = rows > 0 && Boolean.TRUE.equals(Jdbc.queryValue(tx, Boolean.class,
                         "SELECT EXISTS (SELECT 1 FROM " + Identifiers.quote(temp) + " WHERE weight = 0)"));

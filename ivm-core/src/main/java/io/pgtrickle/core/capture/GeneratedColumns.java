@@ -22,8 +22,11 @@ final class GeneratedColumns {
     private GeneratedColumns() {
     }
 
-    /** Adds the missing generated values of {@code source} to the rows of window table {@code temp}. */
-    static void complete(Connection tx, ChangeSource source, String temp) throws SQLException {
+    /**
+     * Adds the missing generated values of {@code source} to the rows of window table {@code temp},
+     * whose images {@code decoder} reads.
+     */
+    static void complete(Connection tx, ChangeSource source, String temp, RowDecoder decoder) throws SQLException {
         List<String[]> generated = new ArrayList<>();
         try (PreparedStatement ps = Jdbc.prepare(tx, "SELECT a.attname, pg_get_expr(d.adbin, d.adrelid)"
                 + " FROM pg_attribute a JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
@@ -37,13 +40,21 @@ final class GeneratedColumns {
             return;
         }
         // The expressions name their row's columns unqualified: evaluate them, in one pass, over the
-        // decoded image. Names and expressions come from the catalog; names are quoted as literal keys.
+        // decoded image (JSON nulls included). Names and expressions come from the catalog; names
+        // are quoted as literal keys. A json-typed generated column holding JSON null is listed
+        // as such, as capture lists the others.
+        List<String> values = new ArrayList<>();
         List<String> pairs = new ArrayList<>();
         for (String[] column : generated) {
-            pairs.add("'" + column[0].replace("'", "''") + "', " + column[1]);
+            values.add(column[1] + " AS " + Identifiers.quote(column[0]));
+            pairs.add("'" + column[0].replace("'", "''") + "', __pgt_g." + Identifiers.quote(column[0]));
         }
-        Jdbc.executeRaw(tx, "UPDATE " + Identifiers.quote(temp) + " AS __pgt_w SET row = __pgt_w.row"
-                + " || (SELECT jsonb_build_object(" + String.join(", ", pairs) + ") FROM jsonb_populate_record(NULL::"
-                + source.name().quoted() + ", __pgt_w.row) AS __pgt_image) WHERE __pgt_w.weight <> 0");
+        List<RowDecoder.JsonColumn> json = decoder.jsonColumns().stream()
+                .filter(j -> generated.stream().anyMatch(g -> g[0].equals(j.name()))).toList();
+        String completed = "(__pgt_w.row || jsonb_build_object(" + String.join(", ", pairs) + "))";
+        Jdbc.executeRaw(tx, "UPDATE " + Identifiers.quote(temp) + " AS __pgt_w SET row = (SELECT "
+                + RowDecoder.withJsonNulls(completed, json, "__pgt_g") + " FROM (SELECT " + String.join(", ", values)
+                + " FROM (SELECT " + decoder.selectList("__pgt_r", "__pgt_w.row") + " FROM " + decoder.from("__pgt_w.row", "__pgt_r")
+                + ") AS __pgt_image) AS __pgt_g) WHERE __pgt_w.weight <> 0");
     }
 }

@@ -21,9 +21,10 @@ import org.apache.kafka.connect.data.Struct;
 
 /**
  * Turns Debezium's row images (Kafka Connect structs) into JSON objects that
- * {@code jsonb_populate_record(NULL::source, row)} reads back into exactly the source row: every
+ * {@link RowDecoder} reads back into exactly the source row: every
  * value in a form PostgreSQL's input function for the column type accepts. Trigger capture writes
- * {@code to_jsonb(row)} into the same buffers, so both capture modes decode the same way.
+ * {@code to_jsonb(row)} (adjusted the same way) into the same buffers, so both capture modes decode
+ * the same way.
  *
  * <p>Relies on the connector settings made in {@link WalCapture}: decimals and intervals as
  * strings, binary as bytes, time types in Debezium's micro/nano representations, and each column's
@@ -31,7 +32,10 @@ import org.apache.kafka.connect.data.Struct;
  * them, extension types such as cube or isbn13) arrive as the bytes of pgoutput's text form: they
  * are written back as that text, which the type's own input function reads, and only {@code bytea}
  * bytes become a bytea literal. hstore (which Debezium turns into a JSON object) is written in
- * hstore's own text form, since its input function reads no JSON.
+ * hstore's own text form, since its input function reads no JSON. A json or jsonb value that is
+ * JSON {@code null} is listed under {@link RowDecoder#JSON_NULLS_KEY}, as trigger capture does, so
+ * that it does not read back as SQL NULL; arrays of json or jsonb arrive in their text form
+ * ({@link UserTypeConverter}).
  */
 public final class RowImages {
     /** What Debezium puts in place of a TOASTed value the WAL record does not carry. */
@@ -53,12 +57,23 @@ public final class RowImages {
      */
     public static String toJson(Struct image, Struct before) {
         ObjectNode row = NODES.objectNode();
+        ArrayNode jsonNulls = null;
         for (Field f : image.schema().fields()) {
-            Object value = image.get(f);
+            // Not get(): for a NULL it answers the schema's default, which Debezium takes from the
+            // column's DEFAULT (or a generated column's expression), so an explicit NULL would be lost.
+            Object value = image.getWithoutDefault(f.name());
             if (before != null && isUnavailable(value)) {
-                value = before.get(f.name());
+                value = before.getWithoutDefault(f.name());
             }
-            row.set(f.name(), node(f.schema(), value, sourceType(f.schema())));
+            JsonNode node = node(f.schema(), value, sourceType(f.schema()));
+            if (value != null && node.isNull()) {
+                // Only a json-typed column's value is JSON null; it reads as SQL NULL unless listed.
+                (jsonNulls == null ? jsonNulls = NODES.arrayNode() : jsonNulls).add(f.name());
+            }
+            row.set(f.name(), node);
+        }
+        if (jsonNulls != null) {
+            row.set(RowDecoder.JSON_NULLS_KEY, jsonNulls);
         }
         try {
             return JSON.writeValueAsString(row);
@@ -177,7 +192,7 @@ public final class RowImages {
             case STRUCT -> {
                 ObjectNode struct = NODES.objectNode();
                 Struct s = (Struct) value;
-                s.schema().fields().forEach(f -> struct.set(f.name(), node(f.schema(), s.get(f), null)));
+                s.schema().fields().forEach(f -> struct.set(f.name(), node(f.schema(), s.getWithoutDefault(f.name()), null)));
                 yield struct;
             }
         };

@@ -17,6 +17,8 @@ import org.apache.kafka.connect.data.SchemaBuilder;
  *       them into elements of a type it does not know, with a schema whose elements may not be
  *       NULL; an array holding a NULL then fails to convert (and used to become NULL after a
  *       warning). Their text form reads back exactly through the array type's input function.</li>
+ *   <li>Arrays of json and jsonb: as JSON arrays, a NULL element and a JSON {@code null} element
+ *       would both be {@code null}; their text form keeps them apart.</li>
  *   <li>Domains over bytea: Debezium reports them with bytea's type id but the domain's name, and
  *       their bytes would pass for the text bytes of a type it does not know (see
  *       {@link RowImages}); they are written as a bytea literal here.</li>
@@ -28,6 +30,8 @@ public final class UserTypeConverter implements CustomConverter<SchemaBuilder, R
     /** Object ids below this are PostgreSQL's own (FirstNormalObjectId). */
     private static final int FIRST_USER_OID = 16384;
     private static final int BYTEA_OID = 17;
+    /** Arrays of json and jsonb, by their type names. */
+    private static final java.util.Set<String> JSON_ARRAYS = java.util.Set.of("_json", "_jsonb");
 
     @Override
     public void configure(Properties properties) {
@@ -39,7 +43,7 @@ public final class UserTypeConverter implements CustomConverter<SchemaBuilder, R
         if (type == null) {
             return;
         }
-        if (column.nativeType() >= FIRST_USER_OID && type.startsWith("_")) {
+        if ((column.nativeType() >= FIRST_USER_OID && type.startsWith("_")) || JSON_ARRAYS.contains(type.toLowerCase(java.util.Locale.ROOT))) {
             registration.register(SchemaBuilder.string().optional(), UserTypeConverter::text);
         } else if (column.nativeType() == BYTEA_OID && !type.equalsIgnoreCase("bytea")) {
             registration.register(SchemaBuilder.string().optional(), UserTypeConverter::byteaText);

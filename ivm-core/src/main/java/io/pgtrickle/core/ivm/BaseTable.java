@@ -1,5 +1,6 @@
 package io.pgtrickle.core.ivm;
 
+import io.pgtrickle.core.capture.RowDecoder;
 import io.pgtrickle.core.sql.Identifiers;
 import io.pgtrickle.core.sql.QualifiedName;
 import java.util.List;
@@ -12,11 +13,24 @@ import java.util.stream.Collectors;
  * @param name its qualified name
  * @param columns its column names, in order
  * @param primaryKey its primary key columns, or empty when it has none
+ * @param jsonColumns its json-typed columns, which its change buffer's images mark when they hold JSON null
  */
-public record BaseTable(long relid, QualifiedName name, List<String> columns, List<String> primaryKey) {
+public record BaseTable(long relid, QualifiedName name, List<String> columns, List<String> primaryKey,
+                        List<RowDecoder.JsonColumn> jsonColumns) {
     public BaseTable {
         columns = List.copyOf(columns);
         primaryKey = List.copyOf(primaryKey);
+        jsonColumns = List.copyOf(jsonColumns);
+    }
+
+    /** A table without json-typed columns. */
+    public BaseTable(long relid, QualifiedName name, List<String> columns, List<String> primaryKey) {
+        this(relid, name, columns, primaryKey, List.of());
+    }
+
+    /** Reads this table's change-buffer images. */
+    RowDecoder decoder() {
+        return new RowDecoder(name, columns, jsonColumns);
     }
 
     String columnList(String qualifier) {

@@ -1,6 +1,7 @@
 package io.pgtrickle.core.ivm;
 
 import io.pgtrickle.core.capture.ChangeWindow;
+import io.pgtrickle.core.capture.RowDecoder;
 import io.pgtrickle.core.sql.Identifiers;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -58,18 +59,19 @@ public final class DeltaContext {
         }
         String window = "pg_temp." + Identifiers.quote(windows.get(table.relid()));
         String type = table.name().quoted();
+        RowDecoder decoder = table.decoder();
         String body;
         if (!table.primaryKey().isEmpty()) {
-            String net = cte("__pgt_net_" + table.relid(), "SELECT __pgt_r.*, __pgt_c.__pgt_n FROM (SELECT row, sum(weight)"
-                    + " AS __pgt_n FROM " + window + " WHERE weight <> 0 GROUP BY row HAVING sum(weight) <> 0) __pgt_c,"
-                    + " jsonb_populate_record(NULL::" + type + ", __pgt_c.row) __pgt_r");
+            String net = cte("__pgt_net_" + table.relid(), "SELECT " + decoder.selectList("__pgt_r", "__pgt_c.row")
+                    + ", __pgt_c.__pgt_n FROM (SELECT row, sum(weight) AS __pgt_n FROM " + window + " WHERE weight <> 0"
+                    + " GROUP BY row HAVING sum(weight) <> 0) __pgt_c, " + decoder.from("__pgt_c.row", "__pgt_r"));
             String key = table.primaryKey().stream().map(Identifiers::quote).collect(java.util.stream.Collectors.joining(", "));
             body = "SELECT " + table.columnList(null) + " FROM " + type + " WHERE (" + key + ") NOT IN (SELECT " + key
                     + " FROM " + net + ") UNION ALL SELECT " + table.columnList(null) + " FROM " + net + ", generate_series(1,"
                     + " -__pgt_n) WHERE __pgt_n < 0";
         } else {
-            String images = "SELECT (jsonb_populate_record(NULL::" + type + ", __pgt_c.row)).* FROM " + window
-                    + " __pgt_c WHERE __pgt_c.weight ";
+            String images = "SELECT " + decoder.selectList("__pgt_r", "__pgt_c.row") + " FROM " + window + " __pgt_c, "
+                    + decoder.from("__pgt_c.row", "__pgt_r") + " WHERE __pgt_c.weight ";
             body = "SELECT " + table.columnList(null) + " FROM " + type + " UNION ALL " + images + "< 0 EXCEPT ALL "
                     + images + "> 0";
         }

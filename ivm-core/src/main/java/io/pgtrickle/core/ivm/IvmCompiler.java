@@ -1,7 +1,7 @@
 package io.pgtrickle.core.ivm;
 
+import io.pgtrickle.core.capture.RowDecoder;
 import io.pgtrickle.core.query.QueryParser;
-import io.pgtrickle.core.query.RelationColumns;
 import io.pgtrickle.core.sql.Identifiers;
 import io.pgtrickle.core.sql.QualifiedName;
 import java.sql.Connection;
@@ -319,8 +319,9 @@ public final class IvmCompiler {
                     long relid = rs.getLong(1);
                     requireCapturableMembers(c, relid, id);
                     QualifiedName name = new QualifiedName(rs.getString(3), rs.getString(4));
-                    List<String> columns = RelationColumns.of(c, relid).stream().map(col -> col.name()).toList();
-                    BaseTable table = new BaseTable(relid, name, columns, primaryKey(c, relid));
+                    // Its columns, and which of them are json-typed: the window's images mark JSON nulls there.
+                    RowDecoder decoder = RowDecoder.load(c, relid, name);
+                    BaseTable table = new BaseTable(relid, name, decoder.columns(), primaryKey(c, relid), decoder.jsonColumns());
                     tables.put(id.names, table);
                     // The compiler's own SQL names tables in full; those references must resolve too.
                     tables.putIfAbsent(List.of(name.schema(), name.name()), table);

@@ -1,6 +1,8 @@
 package io.pgtrickle.core.ivm;
 
+import io.pgtrickle.core.capture.RowDecoder;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -14,6 +16,9 @@ public sealed interface IvmPlan permits SelectPlan, SetOpPlan {
 
     /** Every base table the plan reads. */
     Set<Long> relids();
+
+    /** How the change-buffer images of each base table the plan reads decode, by relid. */
+    Map<Long, RowDecoder> decoders();
 
     /** A query returning the plan's rows now. */
     String currentSql();

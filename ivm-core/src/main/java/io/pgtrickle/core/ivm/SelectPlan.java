@@ -1,5 +1,6 @@
 package io.pgtrickle.core.ivm;
 
+import io.pgtrickle.core.capture.RowDecoder;
 import io.pgtrickle.core.sql.Identifiers;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -49,6 +50,14 @@ public record SelectPlan(FromTree from, List<String> select, List<String> names,
         from.items().forEach(i -> out.addAll(i.relids()));
         filterSubqueries.forEach(s -> out.addAll(s.relids()));
         outputSubqueries.forEach(s -> out.addAll(s.relids()));
+        return out;
+    }
+
+    @Override
+    public Map<Long, RowDecoder> decoders() {
+        // tables holds every table of the whole query, subqueries included
+        Map<Long, RowDecoder> out = new java.util.HashMap<>();
+        tables.values().forEach(t -> out.putIfAbsent(t.relid(), t.decoder()));
         return out;
     }
 

@@ -1,8 +1,10 @@
 package io.pgtrickle.core.ivm;
 
+import io.pgtrickle.core.capture.RowDecoder;
 import io.pgtrickle.core.sql.Identifiers;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -13,6 +15,13 @@ import java.util.stream.Collectors;
  */
 public record SetOpPlan(Kind kind, boolean all, IvmPlan left, IvmPlan right, List<String> names) implements IvmPlan {
     public enum Kind { UNION, INTERSECT, EXCEPT }
+
+    @Override
+    public Map<Long, RowDecoder> decoders() {
+        Map<Long, RowDecoder> out = new java.util.HashMap<>(left.decoders());
+        right.decoders().forEach(out::putIfAbsent);
+        return out;
+    }
 
     @Override
     public Set<Long> relids() {

@@ -232,9 +232,10 @@ public final class Refresher {
         Connection work = probe == null ? tx : probe.profiler.wrap(tx);
         if (fullReason == null) {
             Map<Long, String> windows = new HashMap<>();
+            Map<Long, io.pgtrickle.core.capture.RowDecoder> decoders = plan.decoders();
             for (ChangeWindow.Part p : window.parts()) {
                 if (p.rows() > 0) {
-                    p.decode(tx);
+                    p.decode(tx, decoders.get(p.source().relid()));
                     windows.put(p.source().relid(), p.tempTable());
                 }
             }

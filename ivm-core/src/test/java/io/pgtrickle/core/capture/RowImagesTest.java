@@ -30,6 +30,19 @@ class RowImagesTest {
     }
 
     @Test
+    void jsonNullValuesAreListedSoThatTheyStayApartFromSqlNull() {
+        Schema json = SchemaBuilder.string().name("io.debezium.data.Json").parameter(RowImages.SOURCE_TYPE, "JSONB").optional().build();
+        Schema row = SchemaBuilder.struct().field("a", json).field("b", json).field("c", json).field("d", json).build();
+        Struct image = new Struct(row).put("a", "null").put("b", null).put("c", "{\"x\": null}").put("d", " null ");
+
+        assertThat(RowImages.toJson(image, null))
+                .isEqualTo("{\"a\":null,\"b\":null,\"c\":{\"x\":null},\"d\":null,\"\":[\"a\",\"d\"]}");
+        Struct none = new Struct(row).put("a", "{}").put("c", "[null]");
+        assertThat(RowImages.toJson(none, null)).as("no key without a JSON null at the top")
+                .isEqualTo("{\"a\":{},\"b\":null,\"c\":[null],\"d\":null}");
+    }
+
+    @Test
     void hstoreIsWrittenInItsOwnTextFormWithQuotesAndNulls() {
         assertThat(RowImages.hstoreText("{\"a\":\"1\",\"c d\":null,\"q\\\"\":\"x\\\\y\"}"))
                 .isEqualTo("\"a\"=>\"1\", \"c d\"=>NULL, \"q\\\"\"=>\"x\\\\y\"");

@@ -42,7 +42,7 @@ class WalCaptureIT {
         engine = PgTrickleEngine.open(EngineFixture.config(db).withCdcMode(CdcMode.WAL));
         api = engine.streamTables();
         EngineFixture.dropAllStreamTables(api);
-        db.execute("DROP TABLE IF EXISTS t, big, keyless CASCADE",
+        db.execute("DROP TABLE IF EXISTS t, big, keyless, defaults CASCADE",
                 "CREATE TABLE t (id int PRIMARY KEY, grp int NOT NULL, v numeric(12,2), note text, at timestamptz)");
     }
 
@@ -162,6 +162,22 @@ class WalCaptureIT {
         assertThat(db.value("SELECT count(*) FROM " + buffer("big") + " WHERE row::text LIKE '%unavailable%'")).isEqualTo(0L);
         ZSetInvariant.check(db, "big", "big_all");
         assertThat(db.value("SELECT md5(doc) = (SELECT md5(doc) FROM big) FROM big_all")).isEqualTo(true);
+    }
+
+    @Test
+    void anExplicitNullInAColumnWithADefaultIsCapturedAsNull() {
+        // Debezium gives such a column a schema default; a NULL read naively would come back as the default.
+        db.execute("CREATE TABLE defaults (id int PRIMARY KEY, n int DEFAULT 5, s text DEFAULT 'dflt', j jsonb DEFAULT '{}',"
+                + " g text GENERATED ALWAYS AS (j ->> 'a') STORED)");
+        api.create(StreamTableSpec.parse("defaults_all", "SELECT id, n, s, j, g FROM defaults", "1h", "DIFFERENTIAL"));
+
+        db.execute("INSERT INTO defaults VALUES (1, NULL, NULL, NULL), (2, DEFAULT, DEFAULT, DEFAULT), (3, 7, 'v', '{\"a\": \"x\"}')",
+                "UPDATE defaults SET n = NULL, s = NULL, j = NULL WHERE id = 3");
+        api.refresh("defaults_all");
+
+        assertThat(db.multisetDifference("SELECT id, n, s, j, g FROM defaults", "SELECT id, n, s, j, g FROM defaults_all")).isEmpty();
+        assertThat(db.value("SELECT count(*) FROM defaults_all WHERE n IS NULL AND s IS NULL AND j IS NULL AND g IS NULL"))
+                .isEqualTo(2L);
     }
 
     @Test

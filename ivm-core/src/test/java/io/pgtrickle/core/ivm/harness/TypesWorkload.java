@@ -8,9 +8,10 @@ import java.util.Random;
 /**
  * User-defined types and the SQL users write over them: a table with a domain (a CHECK over
  * int), an enum (declared out of alphabetical order), a composite, citext and hstore columns, and
- * an owners table joined by USING and NATURAL. Shapes group by the domain, take the enum's min and
- * max, compare composites, and use ORDER BY inside aggregates, the SQL/JSON constructors and
- * outputs without a name.
+ * an owners table joined by USING and NATURAL, and a jsonb document that may be SQL NULL or the
+ * JSON value null, at the top or nested. Shapes group by the domain, take the enum's min and max,
+ * compare composites, and use ORDER BY inside aggregates, the SQL/JSON constructors, outputs
+ * without a name and JSON operators that tell the two nulls apart.
  */
 public final class TypesWorkload implements Workload {
     private final int serverVersionNum;
@@ -33,10 +34,12 @@ public final class TypesWorkload implements Workload {
     private static final String[] ATTRS = {"'color=>red'", "'size=>1, color=>blue'", "'size=>NULL'", "''", "NULL",
             "'\"odd key\"=>\"v,w\"'"};
     private static final String[] REGIONS = {"'north'", "'south'", "NULL"};
+    private static final String[] DOCS = {"'null'", "NULL", "'{\"a\": null}'", "'[null]'", "'{\"a\": 1}'", "'{}'"};
 
     private static final List<Shape> SHAPES = List.of(
             Shape.of("ty_copy", "SELECT * FROM typed"),
-            Shape.of("ty_by_mood", "SELECT mood, count(*) AS n, sum(grade) AS total, min(grade) AS low FROM typed GROUP BY mood"),
+            Shape.of("ty_by_mood", "SELECT mood, count(*) AS n, sum(grade) AS total, min(grade) AS low, count(doc) AS docs,"
+                    + " count(*) FILTER (WHERE jsonb_typeof(doc -> 'a') = 'null') AS null_a FROM typed GROUP BY mood"),
             Shape.of("ty_mood_range", "SELECT owner_id, min(mood) AS lo, max(mood) AS hi, count(mood) AS n FROM typed"
                     + " GROUP BY owner_id"),
             Shape.of("ty_by_domain", "SELECT grade, count(*) AS n, max(label) AS top_label FROM typed GROUP BY grade"),
@@ -72,7 +75,7 @@ public final class TypesWorkload implements Workload {
                 "CREATE TYPE ty_pair AS (x int, tag text)",
                 "CREATE DOMAIN ty_grade AS int CHECK (VALUE BETWEEN 1 AND 5)",
                 "CREATE TABLE typed (id int PRIMARY KEY, owner_id int, grade ty_grade, mood ty_mood, spot ty_pair,"
-                        + " label citext, attrs hstore)",
+                        + " label citext, attrs hstore, doc jsonb)",
                 "CREATE TABLE owners (owner_id int PRIMARY KEY, region text, rank int)");
     }
 
@@ -109,19 +112,21 @@ public final class TypesWorkload implements Workload {
             case 0, 1, 2 -> insertTyped(random, id);
             case 3 -> "UPDATE typed SET grade = " + grade(random) + ", mood = " + pick(random, MOODS) + " WHERE id = " + id;
             case 4 -> "UPDATE typed SET spot = " + spot(random) + ", label = " + pick(random, LABELS) + " WHERE id = " + id;
-            case 5 -> "UPDATE typed SET attrs = attrs || " + pick(random, ATTRS).replace("NULL", "''") + " WHERE id = " + id;
+            case 5 -> random.nextBoolean() ? "UPDATE typed SET attrs = attrs || " + pick(random, ATTRS).replace("NULL", "''")
+                    + " WHERE id = " + id : "UPDATE typed SET doc = " + pick(random, DOCS) + " WHERE id = " + id;
             case 6 -> "UPDATE typed SET owner_id = " + owner(random) + " WHERE id % 5 = " + random.nextInt(5);
             case 7 -> "DELETE FROM typed WHERE id = " + id;
             case 8 -> "DELETE FROM typed WHERE mood = (SELECT max(mood) FROM typed)";
             case 9 -> upsertOwner(random, 1 + random.nextInt(OWNERS));
             case 10 -> "DELETE FROM owners WHERE owner_id = " + (1 + random.nextInt(OWNERS));
-            default -> "UPDATE typed SET grade = NULL, mood = NULL, spot = NULL, attrs = NULL WHERE id = " + id;
+            default -> "UPDATE typed SET grade = NULL, mood = NULL, spot = NULL, attrs = NULL, doc = NULL WHERE id = " + id;
         };
     }
 
     private static String insertTyped(Random random, int id) {
         return "INSERT INTO typed VALUES (" + id + ", " + owner(random) + ", " + grade(random) + ", " + pick(random, MOODS)
-                + ", " + spot(random) + ", " + pick(random, LABELS) + ", " + pick(random, ATTRS) + ") ON CONFLICT (id) DO NOTHING";
+                + ", " + spot(random) + ", " + pick(random, LABELS) + ", " + pick(random, ATTRS) + ", " + pick(random, DOCS)
+                + ") ON CONFLICT (id) DO NOTHING";
     }
 
     private static String upsertOwner(Random random, int id) {
