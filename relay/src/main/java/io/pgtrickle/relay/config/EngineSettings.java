@@ -1,0 +1,16 @@
+package io.pgtrickle.relay.config;
+
+import java.nio.file.Path;
+
+/**
+ * {@code [engine]}: whether the relay hosts the engine in its process ({@code enabled}) and whether
+ * it also starts its own PostgreSQL 18 ({@code embedded}, which implies enabled; then
+ * {@code postgres_url} is not needed) in {@code dataDir} on {@code port} (0: any free port).
+ */
+public record EngineSettings(boolean enabled, boolean embedded, Path dataDir, int port) {
+    public static final EngineSettings NONE = new EngineSettings(false, false, null, 0);
+
+    public boolean hosted() {
+        return enabled || embedded;
+    }
+}
