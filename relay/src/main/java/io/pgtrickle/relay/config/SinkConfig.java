@@ -9,7 +9,7 @@ public sealed interface SinkConfig {
      * {@code {op}}; {@code transactionalId} is the producer's, unique per pipeline, default
      * {@code pgtrickle-relay.<relay_group_id>.<pipeline>}.
      */
-    record Kafka(KafkaEndpoint endpoint, String topic, String transactionalId) implements SinkConfig {
+    record Kafka(KafkaEndpoint endpoint, Template topic, String transactionalId) implements SinkConfig {
     }
 
     /**
@@ -17,12 +17,12 @@ public sealed interface SinkConfig {
      * start when {@code createStream} and missing, else checked; its duplicate window must be at
      * least {@code duplicateWindow}.
      */
-    record Nats(NatsEndpoint endpoint, String stream, String subject, Duration duplicateWindow, boolean createStream)
+    record Nats(NatsEndpoint endpoint, String stream, Template subject, Duration duplicateWindow, boolean createStream)
             implements SinkConfig {
     }
 
     /** A Redis stream (forward); {@code streamKey} is a template; {@code maxlen} trims (null: no trim). */
-    record Redis(RedisEndpoint endpoint, String streamKey, Long maxlen) implements SinkConfig {
+    record Redis(RedisEndpoint endpoint, Template streamKey, Long maxlen) implements SinkConfig {
     }
 
     /** One JSON line per change on standard output (forward). */
