@@ -229,9 +229,14 @@ class InboxSqlIT {
                 + " 'SELECT count(*) AS n FROM pgtrickle.orders_inbox_pending')");
         assertSqlError("SELECT pgtrickle.drop_inbox('orders_inbox')", "2BP01",
                 "cannot drop inbox orders_inbox: stream tables public.pending_count read it");
+        request("SELECT pgtrickle.drop_stream_table('pending_count')");
+        db.execute("SELECT pgtrickle.enable_outbox('pgtrickle.orders_inbox_dlq')");
+        assertSqlError("SELECT pgtrickle.drop_inbox('orders_inbox')", "2BP01",
+                "cannot drop inbox orders_inbox: its stream tables pgtrickle.orders_inbox_dlq have an outbox");
+        db.execute("SELECT pgtrickle.disable_outbox('pgtrickle.orders_inbox_dlq')");
 
         assertThat(db.value("SELECT count(*) FROM pgtrickle.pgt_requests")).as("no failed call registered a request")
-                .isEqualTo(requests + 1);
+                .isEqualTo(requests + 2);
         assertThat(db.value("SELECT count(*) FROM pgtrickle.pgt_inboxes")).isEqualTo(1L);
         assertThat(db.value("SELECT state FROM pgtrickle.pgt_inboxes")).isEqualTo("ACTIVE");
     }
