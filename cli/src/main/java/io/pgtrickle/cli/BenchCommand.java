@@ -12,7 +12,8 @@ import picocli.CommandLine.Spec;
                     + " fails because of what it measured, only when it cannot measure.",
             "Figures depend on the machine and on what else runs on it: compare runs of one machine.",
             ""},
-        subcommands = {BenchTpchCommand.class, BenchIdleCommand.class, BenchLoadCommand.class, BenchCaptureCommand.class},
+        subcommands = {BenchTpchCommand.class, BenchIdleCommand.class, BenchLoadCommand.class, BenchCaptureCommand.class,
+            BenchOutboxCommand.class},
         footer = {"", "See docs/benchmarks.md for a run on this project's machine class and how to read it."})
 final class BenchCommand implements Callable<Integer> {
     @Spec

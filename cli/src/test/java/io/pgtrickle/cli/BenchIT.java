@@ -100,6 +100,21 @@ class BenchIT {
     }
 
     @Test
+    void outboxTimesTwinRefreshesAndEachOutboxEntryHoldsTheWholeDelta(TestDatabase db, @TempDir Path out) {
+        Cli.Result r = Cli.run("bench", "outbox", "--jdbc-url", db.jdbcUrl(), "--slot-name", slot(db), "--source-rows",
+                "2000", "--changed-rows", "50", "--rounds", "2", "--output", out.toString());
+
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        // 50 groups change per round: 50 updated aggregate rows; a projection row is keyed by its
+        // content, so each changed row is a delete and an insert.
+        assertThat(r.out()).containsPattern("(?m)^ aggregate +\\| +50 +\\|")
+                .containsPattern("(?m)^ projection +\\| +100 +\\|");
+        assertThat(out.resolve("outbox-overhead.csv")).exists();
+        assertThat(db.value("SELECT count(*) FROM pgtrickle.pgt_stream_tables")).isEqualTo(0L);
+        assertThat(db.value("SELECT count(*) FROM pgtrickle.pgt_outbox_config")).isEqualTo(0L);
+    }
+
+    @Test
     void loadMeasuresLagTheStreamTablesCatchUpAndTheAuditAccountsForEveryTransaction(TestDatabase db,
                                                                                      @TempDir Path out) {
         Cli.Result r = Cli.run("bench", "load", "--jdbc-url", db.jdbcUrl(), "--slot-name", slot(db), "--rates", "150",
