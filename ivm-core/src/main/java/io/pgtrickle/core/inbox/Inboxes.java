@@ -122,6 +122,51 @@ public final class Inboxes {
         return true;
     }
 
+    /**
+     * Delivers events that cannot be processed (a message that is not JSON, one without an event
+     * id) straight into the dead-letter state: {@code retry_count} at the inbox's
+     * {@code max_retries} and {@code last_error} = the reason, so {@code <name>_dlq} shows them and
+     * {@code replay_inbox_messages} can give them another chance. In the caller's transaction; a
+     * repeated event_id is skipped as by {@link #insert(Connection, String, List)}.
+     *
+     * @param reasons the reason of each event, by position in {@code events}
+     * @return how many were new
+     */
+    public static int insertDeadLetters(Connection c, String name, List<InboxEvent> events, List<String> reasons)
+            throws SQLException {
+        if (events.size() != reasons.size()) {
+            throw new IllegalArgumentException("one reason per event: " + events.size() + " events, " + reasons.size()
+                    + " reasons");
+        }
+        if (events.isEmpty()) {
+            return 0;
+        }
+        String table = Jdbc.queryValue(c, String.class, "SELECT pgtrickle._inbox_table(pgtrickle._inbox(?))", name);
+        int inserted = 0;
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table
+                + " (event_id, event_type, source, aggregate_id, payload, headers, retry_count, last_error)"
+                + " SELECT ?, ?, ?, ?, ?::jsonb, coalesce(?::jsonb, '{}'), b.max_retries, ?"
+                + " FROM pgtrickle.pgt_inboxes b WHERE b.inbox_name = pgtrickle._inbox(?).inbox_name"
+                + " ON CONFLICT (event_id) DO NOTHING")) {
+            for (int i = 0; i < events.size(); i++) {
+                InboxEvent e = events.get(i);
+                ps.setString(1, e.eventId());
+                ps.setString(2, e.eventType());
+                ps.setString(3, e.source());
+                ps.setString(4, e.aggregateId());
+                ps.setString(5, e.payload());
+                ps.setString(6, e.headers());
+                ps.setString(7, reasons.get(i));
+                ps.setString(8, name);
+                ps.addBatch();
+            }
+            for (int n : ps.executeBatch()) {
+                inserted += Math.max(n, 0);
+            }
+        }
+        return inserted;
+    }
+
     /** Delivers events; returns how many were new (an event_id the inbox holds is skipped). */
     public int insert(String name, List<InboxEvent> events) {
         return call("cannot insert into inbox " + name, c -> insert(c, name, events));

@@ -1,0 +1,158 @@
+package io.pgtrickle.relay.pipeline;
+
+import io.pgtrickle.core.outbox.ConsumerGroupLag;
+import io.pgtrickle.core.outbox.ConsumerGroups;
+import io.pgtrickle.core.outbox.OutboxChange;
+import io.pgtrickle.core.outbox.OutboxDelta;
+import io.pgtrickle.core.outbox.OutboxPosition;
+import io.pgtrickle.core.outbox.Outboxes;
+import io.pgtrickle.relay.format.ChangeEvent;
+import io.pgtrickle.relay.format.MessageFormat;
+import io.pgtrickle.relay.metrics.PipelineMetrics;
+import io.pgtrickle.relay.target.OutboundMessage;
+import io.pgtrickle.relay.target.PublishResult;
+import io.pgtrickle.relay.target.Target;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Outbox to target. Each session opens a new target and resumes after the later of two positions:
+ * the highest one the target already holds (read back from it, so a crash between publishing and
+ * committing never duplicates) and the pipeline's consumer group offset in PostgreSQL (for targets
+ * that cannot tell, and for one that lost its data). Changes go out in position order, in batches
+ * of at most {@code batchSize}; after each read the group is moved past the entries delivered, so
+ * outbox retention keeps what is not delivered yet and {@code consumer_lag} shows the backlog.
+ */
+public final class ForwardPipeline implements PipelineWork {
+    private static final Logger log = LoggerFactory.getLogger(ForwardPipeline.class);
+    private static final int ENTRIES_PER_READ = 20;
+    private static final Duration IDLE_WAIT = Duration.ofMillis(100);
+
+    private final String pipeline;
+    private final String streamTable;
+    private final String group;
+    private final Outboxes outboxes;
+    private final ConsumerGroups groups;
+    private final Supplier<Target> targets;
+    private final MessageFormat format;
+    private final Function<ChangeEvent, String> destination;
+    private final int batchSize;
+    private final PipelineMetrics metrics;
+
+    /**
+     * @param group the consumer group that records this pipeline's progress; created (from the
+     *     outbox's earliest entry) when missing
+     * @param destination the topic, subject or stream key of a change
+     */
+    public ForwardPipeline(String pipeline, String streamTable, String group, Outboxes outboxes, ConsumerGroups groups,
+                           Supplier<Target> targets, MessageFormat format, Function<ChangeEvent, String> destination,
+                           int batchSize, PipelineMetrics metrics) {
+        this.pipeline = pipeline;
+        this.streamTable = streamTable;
+        this.group = group;
+        this.outboxes = outboxes;
+        this.groups = groups;
+        this.targets = targets;
+        this.format = format;
+        this.destination = destination;
+        this.batchSize = batchSize;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void run(BooleanSupplier keepGoing, Runnable progressed) throws Exception {
+        ConsumerGroupLag committed = groups.find(group).orElseGet(() -> {
+            groups.create(group, streamTable, ConsumerGroups.OffsetReset.EARLIEST);
+            return groups.lag(group);
+        });
+        try (Target target = targets.get()) {
+            target.open();
+            Optional<OutboxPosition> inTarget = target.lastPublished();
+            // Every change of the group's committed entry is delivered: the position after its last one.
+            OutboxPosition fromGroup = new OutboxPosition(committed.committedOffset(), Integer.MAX_VALUE);
+            OutboxPosition position = inTarget.filter(p -> p.compareTo(fromGroup) > 0).orElse(fromGroup);
+            log.info("pipeline {}: {} -> {}, resuming after {} (target holds {}, group {} committed {})", pipeline,
+                    streamTable, target.describe(), position, inTarget.map(Object::toString).orElse("nothing it can tell"),
+                    group, committed.committedOffset());
+            long groupOffset = committed.committedOffset();
+            progressed.run();
+            while (keepGoing.getAsBoolean()) {
+                List<OutboxDelta> entries = outboxes.read(streamTable, position.offset() - 1, ENTRIES_PER_READ);
+                if (entries.isEmpty()) {
+                    reportLag();
+                    progressed.run();
+                    Thread.sleep(IDLE_WAIT.toMillis());
+                    continue;
+                }
+                position = deliver(target, entries, position, keepGoing);
+                long done = position.rowIndex() == Integer.MAX_VALUE ? position.offset() : position.offset() - 1;
+                if (done > groupOffset) {
+                    groups.seek(group, done);
+                    groupOffset = done;
+                }
+                reportLag();
+                progressed.run();
+            }
+        }
+    }
+
+    /** Publishes every change after {@code position} of the entries; returns the new position. */
+    private OutboxPosition deliver(Target target, List<OutboxDelta> entries, OutboxPosition position,
+                                   BooleanSupplier keepGoing) throws Exception {
+        List<OutboundMessage> batch = new ArrayList<>(batchSize);
+        List<OffsetDateTime> committedAt = new ArrayList<>(batchSize);
+        for (OutboxDelta entry : entries) {
+            for (OutboxChange change : entry.changes()) {
+                if (!position.isBefore(entry.offset(), change.rowIndex())) {
+                    continue;
+                }
+                ChangeEvent event = ChangeEvent.of(entry, change);
+                batch.add(new OutboundMessage(destination.apply(event), format.encode(event), event.position(),
+                        event.dedupKey()));
+                committedAt.add(entry.createdAt());
+                if (batch.size() == batchSize) {
+                    publish(target, batch, committedAt);
+                    if (!keepGoing.getAsBoolean()) {
+                        return batch.get(batch.size() - 1).position();
+                    }
+                    batch.clear();
+                    committedAt.clear();
+                }
+            }
+        }
+        if (!batch.isEmpty()) {
+            publish(target, batch, committedAt);
+        }
+        return new OutboxPosition(entries.get(entries.size() - 1).offset(), Integer.MAX_VALUE);
+    }
+
+    private void publish(Target target, List<OutboundMessage> batch, List<OffsetDateTime> committedAt)
+            throws Exception {
+        try {
+            PublishResult r = target.publish(List.copyOf(batch));
+            metrics.published(r.published());
+            metrics.deduplicated(r.deduplicated());
+        } catch (Exception e) {
+            metrics.failed();
+            throw e;
+        }
+        OffsetDateTime now = OffsetDateTime.now();
+        for (OffsetDateTime at : committedAt) {
+            if (at != null) {
+                metrics.commitToAck(Duration.between(at, now));
+            }
+        }
+    }
+
+    private void reportLag() {
+        groups.find(group).ifPresent(l -> metrics.lag(l.changesPending(), l.oldestPendingAge()));
+    }
+}
