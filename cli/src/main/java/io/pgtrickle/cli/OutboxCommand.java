@@ -40,7 +40,7 @@ final class OutboxCommand implements Callable<Integer> {
         @Option(names = "--retention-hours", defaultValue = "24", description = "Keep entries this long (default: ${DEFAULT-VALUE}).")
         int retentionHours;
 
-        @Option(names = "--inline-threshold-rows", defaultValue = "1000",
+        @Option(names = "--inline-threshold-rows", defaultValue = "100",
                 description = "Deltas of up to this many rows are inline in their entry (default: ${DEFAULT-VALUE}).")
         int inlineThresholdRows;
 

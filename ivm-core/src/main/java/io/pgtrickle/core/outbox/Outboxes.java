@@ -36,7 +36,7 @@ public final class Outboxes {
 
     /** As {@link #enable(String, int, int)} with the defaults: 24 hours, 1,000 rows inline. */
     public void enable(String name) {
-        enable(name, 24, 1000);
+        enable(name, 24, 100);
     }
 
     /** Removes the outbox of {@code name} and everything in it. */
