@@ -4,6 +4,8 @@ import io.pgtrickle.relay.config.SinkConfig;
 import io.pgtrickle.relay.config.Template;
 import io.pgtrickle.relay.format.ChangeEvent;
 import io.pgtrickle.relay.target.Target;
+import io.pgtrickle.relay.target.nats.NatsTarget;
+import io.pgtrickle.relay.target.redis.RedisTarget;
 import io.pgtrickle.relay.target.stdout.StdoutTarget;
 import java.io.PrintStream;
 import java.util.function.Function;
@@ -17,6 +19,12 @@ final class Targets {
     static Target create(SinkConfig sink, String streamTable, PrintStream stdout) {
         if (sink instanceof SinkConfig.Stdout) {
             return new StdoutTarget(stdout);
+        }
+        if (sink instanceof SinkConfig.Nats n) {
+            return new NatsTarget(n, streamTable);
+        }
+        if (sink instanceof SinkConfig.Redis r) {
+            return new RedisTarget(r, streamTable);
         }
         throw new IllegalArgumentException("not a forward sink: " + sink.getClass().getSimpleName());
     }
