@@ -130,7 +130,7 @@ final class PipelineReader {
         }
 
         private void problem(String message) {
-            r.problem(ConfigKey.PIPELINE_SOURCE, message);
+            r.tableProblem(message);
         }
 
         private TableReader shaped(TableShape shape) {
@@ -171,14 +171,14 @@ final class PipelineReader {
             boolean typed = r.table().contains("type");
             if (direction == Direction.REVERSE) {
                 if (typed) {
-                    r.problem(ConfigKey.PIPELINE_SINK, "a reverse pipeline fills an inbox: [pipeline.sink] takes inbox,"
+                    r.tableProblem("a reverse pipeline fills an inbox: [pipeline.sink] takes inbox,"
                             + " not type; to publish to " + r.table().get("type") + " set direction = \"forward\"");
                     return null;
                 }
                 return inbox(r.reshape(TableShape.INBOX_SINK));
             }
             if (!typed && r.table().contains("inbox")) {
-                r.problem(ConfigKey.PIPELINE_SINK, "a forward pipeline publishes to kafka, nats, redis or stdout: set"
+                r.tableProblem("a forward pipeline publishes to kafka, nats, redis or stdout: set"
                         + " [pipeline.sink] type; inbox belongs to reverse pipelines (direction = \"reverse\")");
                 return null;
             }

@@ -88,6 +88,11 @@ final class TableReader {
         problems.add(pathOf(key.key()), at, message);
     }
 
+    /** Records a problem about the table as a whole, at its header. */
+    void tableProblem(String message) {
+        problems.add(path, ConfigProblem.at(position), message);
+    }
+
     boolean has(ConfigKey key) {
         return overrides.containsKey(key) || table.contains(List.of(key.key()));
     }
