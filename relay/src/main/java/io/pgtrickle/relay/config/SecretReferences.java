@@ -70,7 +70,8 @@ final class SecretReferences {
             }
             return content.endsWith("\n") ? content.substring(0, content.length() - 1) : content;
         } catch (IOException | RuntimeException e) {
-            problems.add(path, location, "cannot read " + file + " (from ${FILE:" + name + "}): " + e
+            String why = e instanceof java.nio.file.NoSuchFileException ? "no such file" : String.valueOf(e.getMessage());
+            problems.add(path, location, "cannot read " + file + " (from ${FILE:" + name + "}): " + why
                     + "; create the file or fix the path (relative paths start at the config file's directory)");
             return null;
         }

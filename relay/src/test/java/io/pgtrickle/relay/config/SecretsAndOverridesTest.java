@@ -61,7 +61,7 @@ class SecretsAndOverridesTest {
         assertThat(e.problems()).singleElement().satisfies(p -> {
             assertThat(p.path()).isEqualTo("postgres_password");
             assertThat(p.location()).isEqualTo("line 2:1");
-            assertThat(p.message()).contains("cannot read " + dir.resolve("pg.pw"), "(from ${FILE:pg.pw})");
+            assertThat(p.message()).contains("cannot read " + dir.resolve("pg.pw") + " (from ${FILE:pg.pw}): no such file;");
         });
     }
 
