@@ -1,0 +1,211 @@
+package io.pgtrickle.relay.crash;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.nats.client.Connection;
+import io.nats.client.JetStreamManagement;
+import io.nats.client.Nats;
+import io.nats.client.api.MessageInfo;
+import io.pgtrickle.core.EngineConfig;
+import io.pgtrickle.core.PgTrickleEngine;
+import io.pgtrickle.core.lifecycle.StreamTableSpec;
+import io.pgtrickle.relay.testing.RelayProcess;
+import io.pgtrickle.testing.PostgresExtension;
+import io.pgtrickle.testing.TestDatabase;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.StreamEntryID;
+import redis.clients.jedis.resps.StreamEntry;
+
+/**
+ * The relay jar as a child process, SIGKILLed at random points while the engine (in this JVM)
+ * refreshes a stream table under a steady stream of writes, then restarted; at the end an
+ * independent consumer of each target (XRANGE on Redis, reading the JetStream stream by sequence
+ * on NATS) sees every outbox change exactly once, in outbox order (so in order per key).
+ * The seed ({@code -Dpgtrickle.seed}) reproduces the kill times and the writes.
+ */
+@ExtendWith(PostgresExtension.class)
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class RelayCrashIT {
+    private static final long SEED = Long.getLong("pgtrickle.seed", 20261202L);
+    private static final int KILLS = Integer.getInteger("pgtrickle.relay.kills", 4);
+
+    private final TestDatabase db;
+
+    RelayCrashIT(TestDatabase db) {
+        this.db = db;
+    }
+
+    @Test
+    void everyChangeReachesRedisAndNatsExactlyOnceInOrderAcrossKills(@TempDir Path dir) throws Exception {
+        Random random = new Random(SEED);
+        String suffix = Long.toString(Math.abs(random.nextLong()), 36);
+        String redisKey = "pgt-crash-" + suffix + ":{stream_table}";
+        String natsStream = "PGTCRASH" + suffix.toUpperCase();
+        String natsSubject = "pgtcrash" + suffix + ".{stream_table}.{op}";
+        db.execute("CREATE TABLE events (id bigserial PRIMARY KEY, k int NOT NULL, v int NOT NULL)");
+        Path config = dir.resolve("relay.toml");
+        Files.writeString(config, """
+                postgres_url = "%s"
+                metrics_addr = "127.0.0.1:%d"
+                relay_group_id = "crash"
+
+                [[pipeline]]
+                name = "to-redis"
+                direction = "forward"
+                batch_size = 50
+                retry_initial_backoff = "100ms"
+                retry_max_backoff = "1s"
+                [pipeline.source]
+                stream_table = "totals"
+                [pipeline.sink]
+                type = "redis"
+                url = "redis://127.0.0.1:6379"
+                stream_key = "%s"
+
+                [[pipeline]]
+                name = "to-nats"
+                direction = "forward"
+                batch_size = 50
+                retry_initial_backoff = "100ms"
+                retry_max_backoff = "1s"
+                [pipeline.source]
+                stream_table = "totals"
+                [pipeline.sink]
+                type = "nats"
+                url = "nats://127.0.0.1:4222"
+                stream = "%s"
+                subject = "%s"
+                """.formatted(db.jdbcUrl(), freePort(), redisKey, natsStream, natsSubject));
+
+        EngineConfig engineConfig = EngineConfig.of(db.jdbcUrl()).withSlotName("pgtrickle_" + db.name())
+                .withSchedulerTick(Duration.ofMillis(100));
+        try (PgTrickleEngine engine = PgTrickleEngine.open(engineConfig).start()) {
+            engine.streamTables().create(StreamTableSpec.parse("totals",
+                    "SELECT k, sum(v) AS total, count(*) AS n FROM events GROUP BY k", "250ms", "DIFFERENTIAL"));
+            engine.outboxes().enable("totals", 24, 20);
+            AtomicBoolean writing = new AtomicBoolean(true);
+            Thread writer = new Thread(() -> write(writing, new Random(SEED + 1)), "writer");
+            writer.start();
+            try {
+                for (int kill = 0; kill < KILLS; kill++) {
+                    try (RelayProcess relay = RelayProcess.start(config, dir.resolve("relay.log"))) {
+                        Thread.sleep(1500 + random.nextInt(3000));
+                        assertThat(relay.alive()).as("relay died by itself:\n%s", relay.output()).isTrue();
+                        relay.kill();
+                    }
+                }
+            } finally {
+                writing.set(false);
+                writer.join();
+            }
+            // The last writes reach the outbox: the stream table refreshes until its window is empty.
+            Thread.sleep(1500);
+            List<String> expected = outboxPositions();
+            assertThat(expected).hasSizeGreaterThan(50);
+            try (RelayProcess relay = RelayProcess.start(config, dir.resolve("relay.log"))) {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+                while ((redisPositions(redisKey).size() < expected.size()
+                        || natsPositions(natsStream).size() < expected.size()) && System.nanoTime() < deadline) {
+                    Thread.sleep(200);
+                }
+                assertThat(relay.stop(Duration.ofSeconds(30))).as(relay.output()).isZero();
+            }
+            assertThat(redisPositions(redisKey)).as("Redis: every change once, in outbox order").isEqualTo(expected);
+            assertThat(natsPositions(natsStream)).as("NATS: every change once, in outbox order").isEqualTo(expected);
+        } finally {
+            cleanUp(redisKey, natsStream);
+        }
+    }
+
+    private void write(AtomicBoolean writing, Random random) {
+        try (java.sql.Connection c = db.connect();
+             PreparedStatement ps = c.prepareStatement("INSERT INTO events (k, v) VALUES (?, ?)")) {
+            while (writing.get()) {
+                ps.setInt(1, random.nextInt(20));
+                ps.setInt(2, random.nextInt(100) - 20);
+                ps.executeUpdate();
+                Thread.sleep(5);
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Every change of the outbox of totals, as {@code <offset>:<row_index>}, in order. */
+    private List<String> outboxPositions() throws Exception {
+        List<String> positions = new ArrayList<>();
+        try (java.sql.Connection c = db.connect();
+             PreparedStatement ps = c.prepareStatement("SELECT o.outbox_offset, ch.row_index FROM pgtrickle.pgt_outbox o"
+                     + " CROSS JOIN LATERAL pgtrickle.outbox_changes(o.outbox_offset, -1, 2147483647) ch"
+                     + " WHERE o.stream_table = 'public.totals' ORDER BY 1, 2");
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                positions.add(rs.getLong(1) + ":" + rs.getInt(2));
+            }
+        }
+        return positions;
+    }
+
+    private static List<String> redisPositions(String template) {
+        String key = template.replace("{stream_table}", "totals");
+        try (RedisClient redis = RedisClient.builder().hostAndPort("127.0.0.1", 6379).build()) {
+            List<String> positions = new ArrayList<>();
+            for (StreamEntry e : redis.xrange(key, (StreamEntryID) null, (StreamEntryID) null, Integer.MAX_VALUE)) {
+                positions.add(e.getFields().get("pgt_position"));
+            }
+            return positions;
+        }
+    }
+
+    private static List<String> natsPositions(String stream) throws Exception {
+        try (Connection nats = Nats.connect("nats://127.0.0.1:4222")) {
+            JetStreamManagement jsm = nats.jetStreamManagement();
+            long last;
+            try {
+                last = jsm.getStreamInfo(stream).getStreamState().getLastSequence();
+            } catch (io.nats.client.JetStreamApiException e) {
+                return List.of();
+            }
+            List<String> positions = new ArrayList<>();
+            for (long seq = 1; seq <= last; seq++) {
+                MessageInfo m = jsm.getMessage(stream, seq);
+                positions.add(m.getHeaders().getFirst("pgt_position"));
+            }
+            return positions;
+        }
+    }
+
+    private static void cleanUp(String redisKey, String natsStream) {
+        try (RedisClient redis = RedisClient.builder().hostAndPort("127.0.0.1", 6379).build()) {
+            redis.del(redisKey.replace("{stream_table}", "totals"));
+        } catch (RuntimeException ignored) {
+            // best effort
+        }
+        try (Connection nats = Nats.connect("nats://127.0.0.1:4222")) {
+            nats.jetStreamManagement().deleteStream(natsStream);
+        } catch (Exception ignored) {
+            // best effort
+        }
+    }
+
+    private static int freePort() throws java.io.IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}
