@@ -12,6 +12,8 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
+import sun.misc.Signal;
+import sun.misc.SignalHandler;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -51,13 +53,17 @@ public final class RelayMain implements Callable<Integer> {
             return CONFIG_INVALID;
         }
         RelayLogging.apply(relayConfig.logLevel(), relayConfig.logFormat());
-        CountDownLatch stopped = new CountDownLatch(1);
-        Relay relay = Relay.start(relayConfig, System.out);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            relay.close();
-            stopped.countDown();
-        }, "pgtrickle-relay-shutdown"));
-        stopped.await();
+        // SIGTERM and Ctrl-C handled here rather than in a shutdown hook: the drain runs before any
+        // other hook (the embedded PostgreSQL has one), and the process then exits 0.
+        CountDownLatch stop = new CountDownLatch(1);
+        SignalHandler handler = signal -> stop.countDown();
+        Signal.handle(new Signal("TERM"), handler);
+        Signal.handle(new Signal("INT"), handler);
+        try (Relay relay = Relay.start(relayConfig, System.out)) {
+            stop.await();
+            err.println("pgtrickle-relay: stopping (finishing the batches in flight)");
+            err.flush();
+        }
         return 0;
     }
 

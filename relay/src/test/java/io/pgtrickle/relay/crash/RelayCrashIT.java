@@ -125,6 +125,8 @@ class RelayCrashIT {
                 }
                 assertThat(relay.stop(Duration.ofSeconds(30))).as(relay.output()).isZero();
             }
+            System.out.printf("RelayCrashIT seed %d: %d kills, %d outbox changes checked on Redis and NATS%n", SEED, KILLS,
+                    expected.size());
             assertThat(redisPositions(redisKey)).as("Redis: every change once, in outbox order").isEqualTo(expected);
             assertThat(natsPositions(natsStream)).as("NATS: every change once, in outbox order").isEqualTo(expected);
         } finally {

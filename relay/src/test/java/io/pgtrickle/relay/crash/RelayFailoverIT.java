@@ -67,6 +67,7 @@ class RelayFailoverIT {
                 long killed = System.nanoTime();
                 awaitReady(portB, "running", standby);
                 Duration takeover = Duration.ofNanos(System.nanoTime() - killed);
+                System.out.println("RelayFailoverIT: the standby took over " + takeover.toMillis() + " ms after the kill");
                 assertThat(takeover).as("takeover time").isLessThan(Duration.ofSeconds(5));
                 insert(50, 100);
                 awaitCount(key, expected().size());
