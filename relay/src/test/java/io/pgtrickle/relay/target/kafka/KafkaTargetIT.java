@@ -144,6 +144,27 @@ class KafkaTargetIT {
     }
 
     @Test
+    void aBatchWithAMessageTheBrokerRefusesIsNotPublishedAtAll() throws Exception {
+        SinkConfig.Kafka config = new SinkConfig.Kafka(new KafkaEndpoint(kafka.bootstrapServers(),
+                Map.of("max.request.size", new Secret("2000"))), new Template("big.{stream_table}"), "big-tx");
+        try (KafkaTarget target = new KafkaTarget(config, "orders")) {
+            target.open();
+            OutboundMessage small = message("big.orders", 1, 0, "insert", "{\"id\":1}");
+            OutboundMessage large = new OutboundMessage("big.orders", new EncodedMessage("{\"id\":2}", "x".repeat(5000),
+                    Map.of(Headers.POSITION, "1:1")), new OutboxPosition(1, 1), "orders:1:1");
+
+            assertThatThrownBy(() -> target.publish(List.of(small, large)))
+                    .isInstanceOfSatisfying(TargetException.class, e -> assertThat(e.retriable()).isFalse())
+                    .hasMessageContaining("publishing 2 messages from 1:0 to 1:1");
+        }
+        assertThat(kafka.readCommitted("big.orders")).isEmpty();
+        try (KafkaTarget again = target("big.{stream_table}", "big-tx", "orders")) {
+            again.open();
+            assertThat(again.lastPublished()).isEmpty();
+        }
+    }
+
+    @Test
     void openingASecondTargetWithTheSameTransactionalIdFencesTheFirst() throws Exception {
         try (KafkaTarget first = target("fence.{stream_table}", "fence-tx", "orders");
              KafkaTarget second = target("fence.{stream_table}", "fence-tx", "orders")) {
@@ -172,7 +193,8 @@ class KafkaTargetIT {
         try (KafkaTarget target = new KafkaTarget(config, "orders")) {
             assertThatThrownBy(target::open)
                     .isInstanceOfSatisfying(TargetException.class, e -> assertThat(e.retriable()).isTrue())
-                    .hasMessageContaining(nowhere).hasMessageContaining("1500 ms");
+                    .hasMessageContaining(nowhere).hasMessageContaining("1500 ms")
+                    .hasMessageContaining("is the broker running");
         }
         assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(10_000);
     }
