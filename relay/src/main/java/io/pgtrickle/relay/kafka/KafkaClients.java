@@ -4,6 +4,7 @@ import io.pgtrickle.relay.config.KafkaEndpoint;
 import io.pgtrickle.relay.config.Secret;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 import org.apache.kafka.clients.CommonClientConfigs;
@@ -81,6 +82,20 @@ public final class KafkaClients {
             }
         }
         return false;
+    }
+
+    /**
+     * The messages of the chain, outermost first, repeats left out: Kafka wraps the error that
+     * names the problem (a record too large, an authorization) in generic ones.
+     */
+    public static String messages(Throwable t) {
+        LinkedHashSet<String> all = new LinkedHashSet<>();
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c.getMessage() != null) {
+                all.add(c.getMessage());
+            }
+        }
+        return all.isEmpty() ? t.getClass().getName() : String.join(": ", all);
     }
 
     /** The first cause of {@code type} in the chain, or null. */

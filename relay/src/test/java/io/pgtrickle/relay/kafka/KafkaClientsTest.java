@@ -57,4 +57,12 @@ class KafkaClientsTest {
         assertThat(KafkaClients.retriable(new KafkaException("wrapped", new RecordTooLargeException("big")))).isFalse();
         assertThat(KafkaClients.retriable(new ProducerFencedException("fenced"))).isFalse();
     }
+
+    @Test
+    void messagesNameTheCauseKafkaWrapsInAGenericError() {
+        KafkaException wrapped = new KafkaException("in an error state",
+                new KafkaException("in an error state", new RecordTooLargeException("larger than max.request.size")));
+
+        assertThat(KafkaClients.messages(wrapped)).isEqualTo("in an error state: larger than max.request.size");
+    }
 }

@@ -81,7 +81,7 @@ public final class KafkaEventSource implements EventSource {
             throw failure("subscribing", e);
         } catch (IllegalArgumentException e) {
             close();
-            throw new SourceException(describe() + ": " + e.getMessage(), false, e);
+            throw new SourceException(describe() + ": " + KafkaClients.messages(e), false, e);
         } catch (SourceException e) {
             close();
             throw e;
@@ -209,12 +209,12 @@ public final class KafkaEventSource implements EventSource {
         if (KafkaClients.causeOf(e, org.apache.kafka.common.errors.TimeoutException.class) != null) {
             return new SourceException(describe() + ": " + what + " failed: no answer from "
                     + config.endpoint().bootstrapServers() + " within default.api.timeout.ms=" + apiTimeout.toMillis()
-                    + " ms: is the broker running and reachable at that address? (" + e.getMessage() + ")", true, e);
+                    + " ms: is the broker running and reachable at that address? (" + KafkaClients.messages(e) + ")", true, e);
         }
         if (KafkaClients.retriable(e)) {
             return new SourceException(describe() + ": " + what + " failed with a transient error, retrying: "
-                    + e.getMessage(), true, e);
+                    + KafkaClients.messages(e), true, e);
         }
-        return new SourceException(describe() + ": " + what + " failed: " + e.getMessage(), false, e);
+        return new SourceException(describe() + ": " + what + " failed: " + KafkaClients.messages(e), false, e);
     }
 }

@@ -195,12 +195,12 @@ public final class KafkaTarget implements Target {
             return new TargetException(describe() + ": " + what + " failed: no answer from "
                     + config.endpoint().bootstrapServers() + " within max.block.ms=" + maxBlock.toMillis()
                     + " ms (default.api.timeout.ms=" + apiTimeout.toMillis() + " ms): is the broker running and "
-                    + "reachable at that address? (" + e.getMessage() + ")", true, e);
+                    + "reachable at that address? (" + KafkaClients.messages(e) + ")", true, e);
         }
         if (KafkaClients.retriable(e)) {
             return new TargetException(describe() + ": " + what + " failed with a transient error, retrying: "
-                    + e.getMessage(), true, e);
+                    + KafkaClients.messages(e), true, e);
         }
-        return new TargetException(describe() + ": " + what + " failed: " + e.getMessage(), false, e);
+        return new TargetException(describe() + ": " + what + " failed: " + KafkaClients.messages(e), false, e);
     }
 }

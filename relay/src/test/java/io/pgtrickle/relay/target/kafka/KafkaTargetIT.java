@@ -155,7 +155,8 @@ class KafkaTargetIT {
 
             assertThatThrownBy(() -> target.publish(List.of(small, large)))
                     .isInstanceOfSatisfying(TargetException.class, e -> assertThat(e.retriable()).isFalse())
-                    .hasMessageContaining("publishing 2 messages from 1:0 to 1:1");
+                    .hasMessageContaining("publishing 2 messages from 1:0 to 1:1")
+                    .hasMessageContaining("max.request.size");
         }
         assertThat(kafka.readCommitted("big.orders")).isEmpty();
         try (KafkaTarget again = target("big.{stream_table}", "big-tx", "orders")) {
