@@ -27,6 +27,7 @@ import org.apache.kafka.common.test.TestKitNodes;
  */
 public final class KafkaTestCluster implements AutoCloseable {
     private final KafkaClusterTestKit kit;
+    private boolean closed;
 
     private KafkaTestCluster(KafkaClusterTestKit kit) {
         this.kit = kit;
@@ -118,9 +119,13 @@ public final class KafkaTestCluster implements AutoCloseable {
         }
     }
 
+    /** Stops the broker and deletes its data; a second call does nothing (the test kit's would throw). */
     @Override
-    public void close() throws Exception {
-        kit.close();
+    public synchronized void close() throws Exception {
+        if (!closed) {
+            closed = true;
+            kit.close();
+        }
     }
 
     /** One consumed record; key and value as UTF-8 text (null stays null), headers in order (last value wins). */

@@ -108,6 +108,25 @@ class KafkaTargetIT {
     }
 
     @Test
+    void recordsOfOtherProducersWithoutAPositionAreSteppedOver() throws Exception {
+        try (KafkaTarget target = target("shared.{stream_table}", "shared-tx", "orders")) {
+            target.open();
+            target.publish(List.of(message("shared.orders", 7, 0, "insert", "{\"id\":1}"),
+                    message("shared.orders", 7, 1, "insert", "{\"id\":2}")));
+        }
+        try (KafkaProducer<byte[], byte[]> other = new KafkaProducer<>(kafka.producerProperties())) {
+            for (int i = 0; i < 20; i++) {
+                other.send(new ProducerRecord<>("shared.orders", bytes("other"), bytes("no position header"))).get();
+            }
+        }
+
+        try (KafkaTarget again = target("shared.{stream_table}", "shared-tx", "orders")) {
+            again.open();
+            assertThat(again.lastPublished()).contains(new OutboxPosition(7, 1));
+        }
+    }
+
+    @Test
     void abortedAndAbandonedTransactionsAreInvisibleAndNotCounted() throws Exception {
         try (KafkaTarget target = target("abort.{stream_table}", "abort-tx", "orders")) {
             target.open();
@@ -200,6 +219,27 @@ class KafkaTargetIT {
         assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(10_000);
     }
 
+    @Test
+    void aBrokerThatGoesAwayMidRunGivesARetriablePublishFailureWithinTheTimeout() throws Exception {
+        KafkaTestCluster doomed = KafkaTestCluster.start();
+        Map<String, Secret> quick = Map.of("max.block.ms", new Secret("1500"), "request.timeout.ms", new Secret("1000"),
+                "delivery.timeout.ms", new Secret("1500"), "default.api.timeout.ms", new Secret("1500"));
+        try (KafkaTarget target = new KafkaTarget(new SinkConfig.Kafka(new KafkaEndpoint(doomed.bootstrapServers(), quick),
+                new Template("gone.{stream_table}"), "gone-tx"), "orders")) {
+            target.open();
+            target.publish(List.of(message("gone.orders", 1, 0, "insert", "{\"id\":1}")));
+            doomed.close();
+
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> target.publish(List.of(message("gone.orders", 2, 0, "insert", "{\"id\":2}"))))
+                    .isInstanceOfSatisfying(TargetException.class, e -> assertThat(e.retriable()).isTrue())
+                    .hasMessageContaining("publishing 1 messages from 2:0 to 2:0");
+            assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(15_000);
+        } finally {
+            doomed.close();
+        }
+    }
+
     private static KafkaTarget target(String template, String transactionalId, String streamTable) {
         return new KafkaTarget(new SinkConfig.Kafka(new KafkaEndpoint(kafka.bootstrapServers(), Map.of()),
                 new Template(template), transactionalId), streamTable);
@@ -218,6 +258,10 @@ class KafkaTargetIT {
                 "aborted".getBytes(StandardCharsets.UTF_8));
         r.headers().add(Headers.POSITION, position.getBytes(StandardCharsets.UTF_8));
         return r;
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
     }
 
     private static int freePort() throws Exception {
