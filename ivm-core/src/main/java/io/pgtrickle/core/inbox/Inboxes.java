@@ -146,7 +146,7 @@ public final class Inboxes {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table
                 + " (event_id, event_type, source, aggregate_id, payload, headers, retry_count, last_error)"
                 + " SELECT ?, ?, ?, ?, ?::jsonb, coalesce(?::jsonb, '{}'), b.max_retries, ?"
-                + " FROM pgtrickle.pgt_inboxes b WHERE b.inbox_name = pgtrickle._inbox(?).inbox_name"
+                + " FROM pgtrickle.pgt_inboxes b WHERE b.inbox_name = (pgtrickle._inbox(?)).inbox_name"
                 + " ON CONFLICT (event_id) DO NOTHING")) {
             for (int i = 0; i < events.size(); i++) {
                 InboxEvent e = events.get(i);

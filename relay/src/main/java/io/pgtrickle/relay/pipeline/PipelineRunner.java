@@ -87,12 +87,21 @@ public final class PipelineRunner implements Runnable {
             boolean retriable = !(e instanceof TargetException t && !t.retriable())
                     && !(e instanceof SourceException s && !s.retriable());
             Duration wait = retriable ? backoff.next() : backoff.longest();
-            String message = e.getMessage() == null ? e.toString() : e.getMessage();
+            String message = describe(e);
             status.set(PipelineState.RETRYING, message);
             log.warn("pipeline {}: {}; retrying in {} ms", pipeline, message, wait.toMillis(),
                     retriable ? null : e);
             sleep(wait);
         }
+    }
+
+    /** The message, and for a failed JDBC batch the statement's own error (the batch's says only "Batch entry 0 ..."). */
+    private static String describe(Exception e) {
+        String message = e.getMessage() == null ? e.toString() : e.getMessage();
+        if (e instanceof java.sql.SQLException sql && sql.getNextException() != null) {
+            message = sql.getNextException().getMessage();
+        }
+        return message;
     }
 
     /** Asks the pipeline to finish the batch in flight and stop; {@link #awaitStop} waits for it. */

@@ -2,6 +2,7 @@ package io.pgtrickle.relay.runtime;
 
 import io.pgtrickle.relay.config.SourceConfig;
 import io.pgtrickle.relay.source.EventSource;
+import io.pgtrickle.relay.source.kafka.KafkaEventSource;
 import io.pgtrickle.relay.source.nats.NatsEventSource;
 import io.pgtrickle.relay.source.redis.RedisEventSource;
 
@@ -11,6 +12,9 @@ final class Sources {
     }
 
     static EventSource create(SourceConfig source) {
+        if (source instanceof SourceConfig.Kafka k) {
+            return new KafkaEventSource(k);
+        }
         if (source instanceof SourceConfig.Nats n) {
             return new NatsEventSource(n);
         }

@@ -4,6 +4,7 @@ import io.pgtrickle.relay.config.SinkConfig;
 import io.pgtrickle.relay.config.Template;
 import io.pgtrickle.relay.format.ChangeEvent;
 import io.pgtrickle.relay.target.Target;
+import io.pgtrickle.relay.target.kafka.KafkaTarget;
 import io.pgtrickle.relay.target.nats.NatsTarget;
 import io.pgtrickle.relay.target.redis.RedisTarget;
 import io.pgtrickle.relay.target.stdout.StdoutTarget;
@@ -19,6 +20,9 @@ final class Targets {
     static Target create(SinkConfig sink, String streamTable, PrintStream stdout) {
         if (sink instanceof SinkConfig.Stdout) {
             return new StdoutTarget(stdout);
+        }
+        if (sink instanceof SinkConfig.Kafka k) {
+            return new KafkaTarget(k, streamTable);
         }
         if (sink instanceof SinkConfig.Nats n) {
             return new NatsTarget(n, streamTable);

@@ -15,7 +15,7 @@ import java.util.Objects;
  *     {@code kafka:orders/3/1042}: the event id when no header or field gives one
  * @param key the message key, or {@code null}
  * @param value the payload bytes
- * @param headers header names to values (the first value of a repeated header)
+ * @param headers header names to values (one value per name: a source keeps the last of repeated values)
  * @param timestamp when the source stored it, or {@code null}
  */
 public record InboundMessage(String source, String partition, String position, String coordinates, byte[] key,
