@@ -9,6 +9,7 @@ import io.nats.client.api.MessageInfo;
 import io.pgtrickle.core.EngineConfig;
 import io.pgtrickle.core.PgTrickleEngine;
 import io.pgtrickle.core.lifecycle.StreamTableSpec;
+import io.pgtrickle.relay.testing.KafkaTestCluster;
 import io.pgtrickle.relay.testing.RelayProcess;
 import io.pgtrickle.testing.PostgresExtension;
 import io.pgtrickle.testing.TestDatabase;
@@ -34,8 +35,8 @@ import redis.clients.jedis.resps.StreamEntry;
 /**
  * The relay jar as a child process, SIGKILLed at random points while the engine (in this JVM)
  * refreshes a stream table under a steady stream of writes, then restarted; at the end an
- * independent consumer of each target (XRANGE on Redis, reading the JetStream stream by sequence
- * on NATS) sees every outbox change exactly once, in outbox order (so in order per key).
+ * independent consumer of each target (read_committed on Kafka, XRANGE on Redis, reading the
+ * JetStream stream by sequence on NATS) sees every outbox change exactly once, in outbox order (so in order per key).
  * The seed ({@code -Dpgtrickle.seed}) reproduces the kill times and the writes.
  */
 @ExtendWith(PostgresExtension.class)
@@ -51,12 +52,19 @@ class RelayCrashIT {
     }
 
     @Test
-    void everyChangeReachesRedisAndNatsExactlyOnceInOrderAcrossKills(@TempDir Path dir) throws Exception {
+    void everyChangeReachesKafkaRedisAndNatsExactlyOnceInOrderAcrossKills(@TempDir Path dir) throws Exception {
+        try (KafkaTestCluster kafka = KafkaTestCluster.start()) {
+            run(dir, kafka);
+        }
+    }
+
+    private void run(Path dir, KafkaTestCluster kafka) throws Exception {
         Random random = new Random(SEED);
         String suffix = Long.toString(Math.abs(random.nextLong()), 36);
         String redisKey = "pgt-crash-" + suffix + ":{stream_table}";
         String natsStream = "PGTCRASH" + suffix.toUpperCase();
         String natsSubject = "pgtcrash" + suffix + ".{stream_table}.{op}";
+        String kafkaTopic = "pgtcrash-" + suffix + ".totals";
         db.execute("CREATE TABLE events (id bigserial PRIMARY KEY, k int NOT NULL, v int NOT NULL)");
         Path config = dir.resolve("relay.toml");
         Files.writeString(config, """
@@ -90,7 +98,21 @@ class RelayCrashIT {
                 url = "nats://127.0.0.1:4222"
                 stream = "%s"
                 subject = "%s"
-                """.formatted(db.jdbcUrl(), freePort(), redisKey, natsStream, natsSubject));
+
+                [[pipeline]]
+                name = "to-kafka"
+                direction = "forward"
+                batch_size = 50
+                retry_initial_backoff = "100ms"
+                retry_max_backoff = "1s"
+                [pipeline.source]
+                stream_table = "totals"
+                [pipeline.sink]
+                type = "kafka"
+                bootstrap_servers = "%s"
+                topic = "%s"
+                """.formatted(db.jdbcUrl(), freePort(), redisKey, natsStream, natsSubject, kafka.bootstrapServers(),
+                kafkaTopic));
 
         EngineConfig engineConfig = EngineConfig.of(db.jdbcUrl()).withSlotName("pgtrickle_" + db.name())
                 .withSchedulerTick(Duration.ofMillis(100));
@@ -120,15 +142,18 @@ class RelayCrashIT {
             try (RelayProcess relay = RelayProcess.start(config, dir.resolve("relay.log"))) {
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
                 while ((redisPositions(redisKey).size() < expected.size()
-                        || natsPositions(natsStream).size() < expected.size()) && System.nanoTime() < deadline) {
+                        || natsPositions(natsStream).size() < expected.size()
+                        || kafkaPositions(kafka, kafkaTopic).size() < expected.size()) && System.nanoTime() < deadline) {
                     Thread.sleep(200);
                 }
                 assertThat(relay.stop(Duration.ofSeconds(30))).as(relay.output()).isZero();
             }
-            System.out.printf("RelayCrashIT seed %d: %d kills, %d outbox changes checked on Redis and NATS%n", SEED, KILLS,
+            System.out.printf("RelayCrashIT seed %d: %d kills, %d outbox changes checked on Kafka, Redis and NATS%n", SEED, KILLS,
                     expected.size());
             assertThat(redisPositions(redisKey)).as("Redis: every change once, in outbox order").isEqualTo(expected);
             assertThat(natsPositions(natsStream)).as("NATS: every change once, in outbox order").isEqualTo(expected);
+            assertThat(kafkaPositions(kafka, kafkaTopic)).as("Kafka (read_committed): every change once, in outbox order")
+                    .isEqualTo(expected);
         } finally {
             cleanUp(redisKey, natsStream);
         }
@@ -171,6 +196,15 @@ class RelayCrashIT {
                 positions.add(e.getFields().get("pgt_position"));
             }
             return positions;
+        }
+    }
+
+    /** One partition (the broker's default), so its offset order is the publish order. */
+    private static List<String> kafkaPositions(KafkaTestCluster kafka, String topic) {
+        try {
+            return kafka.readCommitted(topic).stream().map(r -> r.headers().get("pgt_position")).toList();
+        } catch (RuntimeException e) {
+            return List.of(); // the topic does not exist yet
         }
     }
 
