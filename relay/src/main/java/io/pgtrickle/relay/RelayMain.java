@@ -35,7 +35,8 @@ import picocli.CommandLine.Spec;
 public final class RelayMain implements Callable<Integer> {
     static final int CONFIG_INVALID = 2;
 
-    @Option(names = {"-c", "--config"}, paramLabel = "FILE", required = true, description = "The relay.toml to run.")
+    // Not required=true: picocli would then demand it before the check subcommand, too.
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "The relay.toml to run (required).")
     Path config;
 
     @Spec
@@ -48,6 +49,10 @@ public final class RelayMain implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
+        if (config == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "Missing required option: '--config=FILE' (the relay.toml to run)");
+        }
         RelayConfig relayConfig = load(config, err);
         if (relayConfig == null) {
             return CONFIG_INVALID;
