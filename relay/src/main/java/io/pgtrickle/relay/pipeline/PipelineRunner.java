@@ -89,8 +89,11 @@ public final class PipelineRunner implements Runnable {
             Duration wait = retriable ? backoff.next() : backoff.longest();
             String message = describe(e);
             status.set(PipelineState.RETRYING, message);
-            log.warn("pipeline {}: {}; retrying in {} ms", pipeline, message, wait.toMillis(),
-                    retriable ? null : e);
+            if (retriable) {
+                log.warn("pipeline {}: {}; retrying in {} ms", pipeline, message, wait.toMillis());
+            } else {
+                log.error("pipeline {}: {}; retrying in {} ms", pipeline, message, wait.toMillis(), e);
+            }
             sleep(wait);
         }
     }

@@ -15,6 +15,7 @@ import io.pgtrickle.relay.config.PipelineConfig;
 import io.pgtrickle.relay.config.RelayConfig;
 import io.pgtrickle.relay.config.SinkConfig;
 import io.pgtrickle.relay.config.SourceConfig;
+import io.pgtrickle.relay.config.StreamTableConfig;
 import io.pgtrickle.relay.format.MessageFormat;
 import io.pgtrickle.relay.http.StatusServer;
 import io.pgtrickle.relay.metrics.PipelineMetrics;
@@ -114,7 +115,10 @@ public final class Relay implements AutoCloseable {
             resources.add(0, ds);
             dataSource = ds;
         }
-        StreamTableDeclarations.apply(dataSource, config.streamTables());
+        List<StreamTableConfig> pending = StreamTableDeclarations.apply(dataSource, config.streamTables());
+        if (!pending.isEmpty()) {
+            retryDeclarations(dataSource, pending);
+        }
         Outboxes outboxes = new Outboxes(dataSource);
         ConsumerGroups groups = new ConsumerGroups(dataSource);
         List<PipelineStatus> statuses = new ArrayList<>();
@@ -152,6 +156,26 @@ public final class Relay implements AutoCloseable {
         }
         return new ReversePipeline(p.name(), owner, (SinkConfig.Inbox) p.sink(), dataSource,
                 () -> Sources.create(p.source()), p.batchSize(), metrics);
+    }
+
+    /** Tries the declarations that failed at start again until each applies (or the relay stops). */
+    private void retryDeclarations(DataSource dataSource, List<StreamTableConfig> pending) {
+        java.util.concurrent.ScheduledExecutorService retry = java.util.concurrent.Executors
+                .newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "pgtrickle-relay-declarations");
+                    t.setDaemon(true);
+                    return t;
+                });
+        List<StreamTableConfig> left = new java.util.concurrent.CopyOnWriteArrayList<>(pending);
+        retry.scheduleWithFixedDelay(() -> {
+            List<StreamTableConfig> failed = StreamTableDeclarations.apply(dataSource, left);
+            left.retainAll(failed);
+            if (left.isEmpty()) {
+                retry.shutdown();
+            }
+        }, StreamTableDeclarations.RETRY.toMillis(), StreamTableDeclarations.RETRY.toMillis(),
+                java.util.concurrent.TimeUnit.MILLISECONDS);
+        resources.add(0, retry::shutdownNow);
     }
 
     private Connection sessionConnection() {

@@ -21,42 +21,60 @@ final class StreamTableDeclarations {
     private StreamTableDeclarations() {
     }
 
-    static void apply(DataSource dataSource, List<StreamTableConfig> declarations) throws SQLException {
+    /**
+     * Applies each declaration; one that fails (a source table not created yet, a query error) is
+     * logged with its reason and returned, and the others still apply: the relay tries the failed
+     * ones again later, and their pipelines retry until the stream table exists.
+     */
+    static List<StreamTableConfig> apply(DataSource dataSource, List<StreamTableConfig> declarations) {
+        List<StreamTableConfig> failed = new java.util.ArrayList<>();
         for (StreamTableConfig st : declarations) {
-            try (Connection c = dataSource.getConnection()) {
-                long request;
-                try (PreparedStatement ps = c.prepareStatement(
-                        "SELECT pgtrickle.create_or_replace_stream_table(?, ?, ?, ?)")) {
-                    ps.setString(1, st.name());
-                    ps.setString(2, st.query());
-                    ps.setString(3, st.schedule());
-                    ps.setString(4, st.refreshMode());
-                    request = single(ps).getLong(1);
-                }
-                String outcome;
-                try (PreparedStatement ps = c.prepareStatement("SELECT pgtrickle.await_request(?, '2 minutes')")) {
-                    ps.setLong(1, request);
-                    outcome = single(ps).getString(1);
-                }
-                boolean hasOutbox;
-                try (PreparedStatement ps = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM pgtrickle.pgt_outbox_config x"
-                        + " JOIN pgtrickle.pgt_stream_tables s ON s.pgt_id = x.pgt_id"
-                        + " WHERE s.pgt_id = pgtrickle._stream_table_id(pgtrickle._canonical_name(?)))")) {
-                    ps.setString(1, st.name());
-                    hasOutbox = single(ps).getBoolean(1);
-                }
-                if (!hasOutbox) {
-                    try (PreparedStatement ps = c.prepareStatement("SELECT pgtrickle.enable_outbox(?, ?, ?)")) {
-                        ps.setString(1, st.name());
-                        ps.setInt(2, st.retentionHours());
-                        ps.setInt(3, st.inlineThresholdRows());
-                        ps.execute();
-                    }
-                }
-                log.info("stream table {}: {}{}", st.name(), outcome, hasOutbox ? "" : ", outbox enabled");
+            try {
+                applyOne(dataSource, st);
             } catch (SQLException e) {
-                throw new SQLException("[[stream_table]] " + st.name() + ": " + e.getMessage(), e.getSQLState(), e);
+                log.error("{}; trying again every {} s", e.getMessage(), RETRY.toSeconds());
+                failed.add(st);
             }
+        }
+        return failed;
+    }
+
+    static final java.time.Duration RETRY = java.time.Duration.ofSeconds(5);
+
+    private static void applyOne(DataSource dataSource, StreamTableConfig st) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            long request;
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT pgtrickle.create_or_replace_stream_table(?, ?, ?, ?)")) {
+                ps.setString(1, st.name());
+                ps.setString(2, st.query());
+                ps.setString(3, st.schedule());
+                ps.setString(4, st.refreshMode());
+                request = single(ps).getLong(1);
+            }
+            String outcome;
+            try (PreparedStatement ps = c.prepareStatement("SELECT pgtrickle.await_request(?, '2 minutes')")) {
+                ps.setLong(1, request);
+                outcome = single(ps).getString(1);
+            }
+            boolean hasOutbox;
+            try (PreparedStatement ps = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM pgtrickle.pgt_outbox_config x"
+                    + " JOIN pgtrickle.pgt_stream_tables s ON s.pgt_id = x.pgt_id"
+                    + " WHERE s.pgt_id = pgtrickle._stream_table_id(pgtrickle._canonical_name(?)))")) {
+                ps.setString(1, st.name());
+                hasOutbox = single(ps).getBoolean(1);
+            }
+            if (!hasOutbox) {
+                try (PreparedStatement ps = c.prepareStatement("SELECT pgtrickle.enable_outbox(?, ?, ?)")) {
+                    ps.setString(1, st.name());
+                    ps.setInt(2, st.retentionHours());
+                    ps.setInt(3, st.inlineThresholdRows());
+                    ps.execute();
+                }
+            }
+            log.info("stream table {}: {}{}", st.name(), outcome, hasOutbox ? "" : ", outbox enabled");
+        } catch (SQLException e) {
+            throw new SQLException("[[stream_table]] " + st.name() + ": " + e.getMessage(), e.getSQLState(), e);
         }
     }
 
