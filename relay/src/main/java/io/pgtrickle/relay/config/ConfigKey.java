@@ -37,6 +37,8 @@ public enum ConfigKey {
             .doc("data directory of the embedded PostgreSQL (kept across restarts)")),
     ENGINE_PORT(Section.ENGINE, "port", Spec.of(ValueType.INTEGER).range(0, 65535).def(0L)
             .doc("port of the embedded PostgreSQL; 0 picks a free one")),
+    ENGINE_SLOT_NAME(Section.ENGINE, "slot_name", Spec.of(ValueType.STRING).def("pgtrickle_slot")
+            .doc("replication slot of the hosted engine; slots belong to the server, so one per database")),
 
     STREAM_TABLE_NAME(Section.STREAM_TABLE, "name", Spec.of(ValueType.STRING).need(Requirement.REQUIRED)
             .doc("the stream table's name, optionally schema-qualified")),

@@ -86,8 +86,14 @@ public final class ConfigLoader {
         Boolean embedded = r.bool(ConfigKey.ENGINE_EMBEDDED);
         String dataDir = r.nonBlank(ConfigKey.ENGINE_DATA_DIR);
         Long port = r.integer(ConfigKey.ENGINE_PORT);
+        String slot = r.nonBlank(ConfigKey.ENGINE_SLOT_NAME);
+        if (slot != null && !slot.matches("[a-z0-9_]{1,63}")) {
+            r.problem(ConfigKey.ENGINE_SLOT_NAME, "must be 1-63 lower-case letters, digits or underscores, got \"" + slot
+                    + "\"");
+        }
         return new EngineSettings(Boolean.TRUE.equals(enabled), Boolean.TRUE.equals(embedded),
-                dataDir == null ? null : Path.of(dataDir), port == null ? 0 : port.intValue());
+                dataDir == null ? null : Path.of(dataDir), port == null ? 0 : port.intValue(),
+                slot == null ? EngineSettings.DEFAULT_SLOT : slot);
     }
 
     private String postgresUrl(TableReader top, EngineSettings engine) {

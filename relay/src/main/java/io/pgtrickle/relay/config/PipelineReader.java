@@ -17,6 +17,7 @@ final class PipelineReader {
     private final TableReader top;
     private final String relayGroupId;
     private final Map<String, String> firstSeen = new HashMap<>();
+    private final java.util.Map<String, String[]> destinations = new java.util.HashMap<>();
 
     PipelineReader(TableReader top, String relayGroupId) {
         this.top = top;
@@ -90,7 +91,46 @@ final class PipelineReader {
                 || max == null || (direction == Direction.FORWARD && format == null)) {
             return null;
         }
+        if (direction == Direction.FORWARD) {
+            refuseSharedDestination(r, name, source, sink);
+        }
         return new PipelineConfig(name, direction, enabled, source, sink, format, Math.toIntExact(batch), initial, max);
+    }
+
+    /**
+     * Two forward pipelines of different stream tables publishing to one topic, subject or stream
+     * key would mix their positions: each would take the other's as its own and skip or refuse
+     * changes. Refused, naming both pipelines and the destination.
+     */
+    private void refuseSharedDestination(TableReader r, String name, SourceConfig source, SinkConfig sink) {
+        String streamTable = ((SourceConfig.StreamTable) source).streamTable();
+        String target;
+        Template template;
+        ConfigKey key;
+        if (sink instanceof SinkConfig.Kafka k) {
+            target = "kafka " + k.endpoint().bootstrapServers();
+            template = k.topic();
+            key = ConfigKey.SINK_KAFKA_TOPIC;
+        } else if (sink instanceof SinkConfig.Nats n) {
+            target = "nats " + n.endpoint().url() + " stream " + n.stream();
+            template = n.subject();
+            key = ConfigKey.SINK_NATS_SUBJECT;
+        } else if (sink instanceof SinkConfig.Redis rs) {
+            target = "redis " + rs.endpoint().url();
+            template = rs.streamKey();
+            key = ConfigKey.SINK_REDIS_STREAM_KEY;
+        } else {
+            return;
+        }
+        for (String destination : template.expansions(streamTable)) {
+            String[] previous = destinations.putIfAbsent(target + " " + destination, new String[] {name, streamTable});
+            if (previous != null && !previous[1].equals(streamTable)) {
+                r.problem(key, "pipelines \"" + previous[0] + "\" (" + previous[1] + ") and \"" + name + "\" ("
+                        + streamTable + ") both publish to " + destination + " on " + target
+                        + "; their positions would collide: put {stream_table} in the template, or give each its own");
+                return;
+            }
+        }
     }
 
     private static TableReader sub(TableReader r, ConfigKey key, TomlTable table) {

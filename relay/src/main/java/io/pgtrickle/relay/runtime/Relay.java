@@ -18,6 +18,7 @@ import io.pgtrickle.relay.config.SourceConfig;
 import io.pgtrickle.relay.config.StreamTableConfig;
 import io.pgtrickle.relay.format.MessageFormat;
 import io.pgtrickle.relay.http.StatusServer;
+import io.pgtrickle.relay.metrics.EngineMetrics;
 import io.pgtrickle.relay.metrics.PipelineMetrics;
 import io.pgtrickle.relay.pipeline.ForwardPipeline;
 import io.pgtrickle.relay.pipeline.PipelineOwnership;
@@ -100,7 +101,8 @@ public final class Relay implements AutoCloseable {
         DataSource dataSource;
         if (config.engine().hosted()) {
             EngineConfig engineConfig = engineSettings.apply(EngineConfig.of(jdbcUrl)
-                    .withCredentials(credentials.getProperty("user"), credentials.getProperty("password")));
+                    .withCredentials(credentials.getProperty("user"), credentials.getProperty("password"))
+                    .withSlotName(config.engine().slotName()));
             PgTrickleEngine engine = PgTrickleEngine.open(engineConfig).start();
             resources.add(0, engine);
             dataSource = engine.dataSource();
@@ -136,6 +138,7 @@ public final class Relay implements AutoCloseable {
             statuses.add(pipelineStatus);
             runners.add(runner);
         }
+        resources.add(0, new EngineMetrics(registry, dataSource));
         status = new StatusServer(config.metricsAddr(), registry, statuses);
         for (PipelineRunner r : runners) {
             Thread t = new Thread(r, "pipeline-" + r.status().pipeline());

@@ -22,7 +22,7 @@ class ConfigDefaultsTest {
         assertThat(c.logFormat()).isEqualTo("text");
         assertThat(c.relayGroupId()).isEqualTo("default");
         assertThat(c.postgresPassword()).isNull();
-        assertThat(c.engine()).isEqualTo(new EngineSettings(false, false, Path.of("pgtrickle-data"), 0));
+        assertThat(c.engine()).isEqualTo(new EngineSettings(false, false, Path.of("pgtrickle-data"), 0, "pgtrickle_slot"));
         assertThat(c.streamTables()).isEmpty();
         assertThat(c.pipelines()).isEmpty();
     }

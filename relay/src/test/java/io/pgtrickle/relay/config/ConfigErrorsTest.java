@@ -64,6 +64,13 @@ class ConfigErrorsTest {
                 Arguments.of("bad duration", forward("retry_max_backoff = \"30 seconds\"\n", "type = \"stdout\"\n"),
                         "pipeline \"orders\".retry_max_backoff", "line 6:1",
                         "bad duration \"30 seconds\"; write a positive whole number and a unit: 250ms, 30s, 2m or 1h"),
+                Arguments.of("two stream tables into one stream key",
+                        forward("", "type = \"redis\"\nstream_key = \"all-changes\"\n")
+                                + "\n[[pipeline]]\nname = \"second\"\ndirection = \"forward\"\n[pipeline.source]\n"
+                                + "stream_table = \"totals\"\n[pipeline.sink]\ntype = \"redis\"\nstream_key = \"all-changes\"\n",
+                        "pipeline \"second\".stream_key", "line 12:1",
+                        "pipelines \"orders\" (orders) and \"second\" (totals) both publish to all-changes on redis"
+                                + " redis://127.0.0.1:6379; their positions would collide"),
                 Arguments.of("bad template", forward("", "type = \"kafka\"\nbootstrap_servers = \"k:9092\"\ntopic = \"t.{table}\"\n"),
                         "pipeline \"orders\".sink.topic", "line 11:1",
                         "unknown placeholder {table} in template \"t.{table}\"; the placeholders are {stream_table} and {op}"),

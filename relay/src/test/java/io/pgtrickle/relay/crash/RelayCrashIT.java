@@ -10,6 +10,7 @@ import io.pgtrickle.core.EngineConfig;
 import io.pgtrickle.core.PgTrickleEngine;
 import io.pgtrickle.core.lifecycle.StreamTableSpec;
 import io.pgtrickle.relay.testing.KafkaTestCluster;
+import io.pgtrickle.relay.testing.Positions;
 import io.pgtrickle.relay.testing.RelayProcess;
 import io.pgtrickle.testing.PostgresExtension;
 import io.pgtrickle.testing.TestDatabase;
@@ -17,7 +18,6 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,8 +29,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.RedisClient;
-import redis.clients.jedis.StreamEntryID;
-import redis.clients.jedis.resps.StreamEntry;
 
 /**
  * The relay jar as a child process, SIGKILLed at random points while the engine (in this JVM)
@@ -137,7 +135,7 @@ class RelayCrashIT {
             }
             // The last writes reach the outbox: the stream table refreshes until its window is empty.
             Thread.sleep(1500);
-            List<String> expected = outboxPositions();
+            List<String> expected = Positions.inOutbox(db, "public.totals");
             assertThat(expected).hasSizeGreaterThan(50);
             try (RelayProcess relay = RelayProcess.start(config, dir.resolve("relay.log"))) {
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
@@ -173,30 +171,8 @@ class RelayCrashIT {
         }
     }
 
-    /** Every change of the outbox of totals, as {@code <offset>:<row_index>}, in order. */
-    private List<String> outboxPositions() throws Exception {
-        List<String> positions = new ArrayList<>();
-        try (java.sql.Connection c = db.connect();
-             PreparedStatement ps = c.prepareStatement("SELECT o.outbox_offset, ch.row_index FROM pgtrickle.pgt_outbox o"
-                     + " CROSS JOIN LATERAL pgtrickle.outbox_changes(o.outbox_offset, -1, 2147483647) ch"
-                     + " WHERE o.stream_table = 'public.totals' ORDER BY 1, 2");
-             ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                positions.add(rs.getLong(1) + ":" + rs.getInt(2));
-            }
-        }
-        return positions;
-    }
-
     private static List<String> redisPositions(String template) {
-        String key = template.replace("{stream_table}", "totals");
-        try (RedisClient redis = RedisClient.builder().hostAndPort("127.0.0.1", 6379).build()) {
-            List<String> positions = new ArrayList<>();
-            for (StreamEntry e : redis.xrange(key, (StreamEntryID) null, (StreamEntryID) null, Integer.MAX_VALUE)) {
-                positions.add(e.getFields().get("pgt_position"));
-            }
-            return positions;
-        }
+        return Positions.inRedis("127.0.0.1", 6379, template.replace("{stream_table}", "totals"));
     }
 
     /** One partition (the broker's default), so its offset order is the publish order. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.pgtrickle.core.EngineConfig;
 import io.pgtrickle.core.PgTrickleEngine;
 import io.pgtrickle.core.lifecycle.StreamTableSpec;
+import io.pgtrickle.relay.testing.Positions;
 import io.pgtrickle.relay.testing.RelayProcess;
 import io.pgtrickle.testing.PostgresExtension;
 import io.pgtrickle.testing.TestDatabase;
@@ -15,10 +16,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -26,8 +24,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.RedisClient;
-import redis.clients.jedis.StreamEntryID;
-import redis.clients.jedis.resps.StreamEntry;
 
 /**
  * Two relays of one relay_group_id: one owns the pipeline, the other stands by; when the owner is
@@ -106,27 +102,11 @@ class RelayFailoverIT {
 
     private List<String> expected() throws Exception {
         Thread.sleep(1000); // let the last refresh commit
-        List<String> positions = new ArrayList<>();
-        try (java.sql.Connection c = db.connect();
-             PreparedStatement ps = c.prepareStatement("SELECT o.outbox_offset, ch.row_index FROM pgtrickle.pgt_outbox o"
-                     + " CROSS JOIN LATERAL pgtrickle.outbox_changes(o.outbox_offset, -1, 2147483647) ch"
-                     + " WHERE o.stream_table = 'public.totals' ORDER BY 1, 2");
-             ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                positions.add(rs.getLong(1) + ":" + rs.getInt(2));
-            }
-        }
-        return positions;
+        return Positions.inOutbox(db, "public.totals");
     }
 
     private static List<String> positions(String key) {
-        try (RedisClient redis = RedisClient.builder().hostAndPort("127.0.0.1", 6379).build()) {
-            List<String> positions = new ArrayList<>();
-            for (StreamEntry e : redis.xrange(key, (StreamEntryID) null, (StreamEntryID) null, Integer.MAX_VALUE)) {
-                positions.add(e.getFields().get("pgt_position"));
-            }
-            return positions;
-        }
+        return Positions.inRedis("127.0.0.1", 6379, key);
     }
 
     private static void awaitCount(String key, int n) throws InterruptedException {

@@ -48,7 +48,7 @@ class RelayStdoutIT {
 
     private RelayConfig config() {
         return new RelayConfig(db.jdbcUrl(), null, "127.0.0.1:0", "info", "text", "it",
-                new EngineSettings(true, false, null, 0),
+                new EngineSettings(true, false, null, 0, "pgtrickle_" + db.name()),
                 List.of(new StreamTableConfig("order_totals",
                         "SELECT customer, sum(amount) AS total FROM orders GROUP BY customer", "1s", "DIFFERENTIAL", 24,
                         1000)),
@@ -85,6 +85,11 @@ class RelayStdoutIT {
                     HttpResponse.BodyHandlers.ofString()).body();
             assertThat(metrics).contains("pgtrickle_relay_published_total{pipeline=\"totals-out\"} 4.0",
                     "pgtrickle_relay_owned{pipeline=\"totals-out\"} 1.0");
+            // The engine's refreshes, read from the catalog every 10 s.
+            await().atMost(Duration.ofSeconds(30)).until(() -> http.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + relay.statusPort() + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body()
+                    .matches("(?s).*pgtrickle_engine_refreshes_5m\\{stream_table=\"public.order_totals\"} [1-9].*"));
         }
         List<JsonNode> first = lines(out);
         assertThat(first).extracting(n -> n.get("op").asText() + " " + n.get("key").get("customer").asText())

@@ -1,0 +1,46 @@
+package io.pgtrickle.relay.testing;
+
+import io.pgtrickle.testing.TestDatabase;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.StreamEntryID;
+import redis.clients.jedis.resps.StreamEntry;
+
+/** Outbox positions ({@code <offset>:<row_index>}) as the outbox holds them and as a target holds them. */
+public final class Positions {
+    private Positions() {
+    }
+
+    /** Every change of the outbox of {@code streamTable} (quoted {@code schema.name}), in order. */
+    public static List<String> inOutbox(TestDatabase db, String streamTable) throws SQLException {
+        List<String> positions = new ArrayList<>();
+        try (Connection c = db.connect();
+             PreparedStatement ps = c.prepareStatement("SELECT o.outbox_offset, ch.row_index FROM pgtrickle.pgt_outbox o"
+                     + " CROSS JOIN LATERAL pgtrickle.outbox_changes(o.outbox_offset, -1, 2147483647) ch"
+                     + " WHERE o.stream_table = ? ORDER BY 1, 2")) {
+            ps.setString(1, streamTable);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    positions.add(rs.getLong(1) + ":" + rs.getInt(2));
+                }
+            }
+        }
+        return positions;
+    }
+
+    /** The {@code pgt_position} of every entry of the Redis stream {@code key} (XRANGE - +), in order. */
+    public static List<String> inRedis(String host, int port, String key) {
+        try (RedisClient redis = RedisClient.builder().hostAndPort(host, port).build()) {
+            List<String> positions = new ArrayList<>();
+            for (StreamEntry e : redis.xrange(key, (StreamEntryID) null, (StreamEntryID) null, Integer.MAX_VALUE)) {
+                positions.add(e.getFields().get("pgt_position"));
+            }
+            return positions;
+        }
+    }
+}
