@@ -18,9 +18,15 @@ public final class Positions {
 
     /** Every change of the outbox of {@code streamTable} (quoted {@code schema.name}), in order. */
     public static List<String> inOutbox(TestDatabase db, String streamTable) throws SQLException {
+        try (Connection c = db.connect()) {
+            return inOutbox(c, streamTable);
+        }
+    }
+
+    /** As {@link #inOutbox(TestDatabase, String)}, over a connection of the caller's. */
+    public static List<String> inOutbox(Connection c, String streamTable) throws SQLException {
         List<String> positions = new ArrayList<>();
-        try (Connection c = db.connect();
-             PreparedStatement ps = c.prepareStatement("SELECT o.outbox_offset, ch.row_index FROM pgtrickle.pgt_outbox o"
+        try (PreparedStatement ps = c.prepareStatement("SELECT o.outbox_offset, ch.row_index FROM pgtrickle.pgt_outbox o"
                      + " CROSS JOIN LATERAL pgtrickle.outbox_changes(o.outbox_offset, -1, 2147483647) ch"
                      + " WHERE o.stream_table = ? ORDER BY 1, 2")) {
             ps.setString(1, streamTable);
