@@ -38,8 +38,10 @@ public final class StatusServer implements AutoCloseable {
         server.createContext("/metrics", ex -> respond(ex, 200, "text/plain; version=0.0.4", registry.scrape()));
         server.createContext("/health", ex -> respond(ex, 200, "text/plain", "ok\n"));
         server.createContext("/ready", ex -> {
-            String report = pipelines.stream().map(p -> describe(p.snapshot())).collect(Collectors.joining());
-            boolean ready = pipelines.stream().map(p -> p.snapshot().state())
+            // One snapshot per pipeline, so the status code and the lines below it agree.
+            List<PipelineStatus.Snapshot> now = pipelines.stream().map(PipelineStatus::snapshot).toList();
+            String report = now.stream().map(StatusServer::describe).collect(Collectors.joining());
+            boolean ready = now.stream().map(PipelineStatus.Snapshot::state)
                     .allMatch(s -> s == PipelineState.RUNNING || s == PipelineState.STANDBY);
             respond(ex, ready ? 200 : 503, "text/plain", (ready ? "ready\n" : "not ready\n") + report);
         });
