@@ -35,6 +35,7 @@ public final class ForwardPipeline implements PipelineWork {
     private static final Logger log = LoggerFactory.getLogger(ForwardPipeline.class);
     private static final int ENTRIES_PER_READ = 20;
     private static final Duration IDLE_WAIT = Duration.ofMillis(100);
+    private static final Duration LAG_PERIOD = Duration.ofSeconds(1);
 
     private final String pipeline;
     private final String streamTable;
@@ -46,6 +47,7 @@ public final class ForwardPipeline implements PipelineWork {
     private final Function<ChangeEvent, String> destination;
     private final int batchSize;
     private final PipelineMetrics metrics;
+    private long lagReportedAt = System.nanoTime() - LAG_PERIOD.toNanos();
 
     /**
      * @param group the consumer group that records this pipeline's progress; created (from the
@@ -152,7 +154,13 @@ public final class ForwardPipeline implements PipelineWork {
         }
     }
 
+    /** At most once a second: {@code consumer_lag} is a query, and the idle loop turns ten times a second. */
     private void reportLag() {
+        long now = System.nanoTime();
+        if (now - lagReportedAt < LAG_PERIOD.toNanos()) {
+            return;
+        }
+        lagReportedAt = now;
         groups.find(group).ifPresent(l -> metrics.lag(l.changesPending(), l.oldestPendingAge()));
     }
 }

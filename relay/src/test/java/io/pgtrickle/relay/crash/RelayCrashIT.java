@@ -11,10 +11,10 @@ import io.pgtrickle.core.PgTrickleEngine;
 import io.pgtrickle.core.lifecycle.StreamTableSpec;
 import io.pgtrickle.relay.testing.KafkaTestCluster;
 import io.pgtrickle.relay.testing.Positions;
+import io.pgtrickle.relay.testing.ReadyEndpoint;
 import io.pgtrickle.relay.testing.RelayProcess;
 import io.pgtrickle.testing.PostgresExtension;
 import io.pgtrickle.testing.TestDatabase;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
@@ -109,7 +109,7 @@ class RelayCrashIT {
                 type = "kafka"
                 bootstrap_servers = "%s"
                 topic = "%s"
-                """.formatted(db.jdbcUrl(), freePort(), redisKey, natsStream, natsSubject, kafka.bootstrapServers(),
+                """.formatted(db.jdbcUrl(), ReadyEndpoint.freePort(), redisKey, natsStream, natsSubject, kafka.bootstrapServers(),
                 kafkaTopic));
 
         EngineConfig engineConfig = EngineConfig.of(db.jdbcUrl()).withSlotName("pgtrickle_" + db.name())
@@ -212,12 +212,6 @@ class RelayCrashIT {
             nats.jetStreamManagement().deleteStream(natsStream);
         } catch (Exception ignored) {
             // best effort
-        }
-    }
-
-    private static int freePort() throws java.io.IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
         }
     }
 }

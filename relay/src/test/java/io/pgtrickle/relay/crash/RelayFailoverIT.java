@@ -6,14 +6,10 @@ import io.pgtrickle.core.EngineConfig;
 import io.pgtrickle.core.PgTrickleEngine;
 import io.pgtrickle.core.lifecycle.StreamTableSpec;
 import io.pgtrickle.relay.testing.Positions;
+import io.pgtrickle.relay.testing.ReadyEndpoint;
 import io.pgtrickle.relay.testing.RelayProcess;
 import io.pgtrickle.testing.PostgresExtension;
 import io.pgtrickle.testing.TestDatabase;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,7 +28,6 @@ import redis.clients.jedis.RedisClient;
 @ExtendWith(PostgresExtension.class)
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class RelayFailoverIT {
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
     private final TestDatabase db;
 
     RelayFailoverIT(TestDatabase db) {
@@ -43,8 +38,8 @@ class RelayFailoverIT {
     void aStandbyTakesOverWithinFiveSecondsOfTheOwnersDeath(@TempDir Path dir) throws Exception {
         String key = "pgt-failover-" + System.nanoTime();
         db.execute("CREATE TABLE events (id bigserial PRIMARY KEY, k int NOT NULL, v int NOT NULL)");
-        int portA = freePort();
-        int portB = freePort();
+        int portA = ReadyEndpoint.freePort();
+        int portB = ReadyEndpoint.freePort();
         Path a = config(dir.resolve("a.toml"), portA, key);
         Path b = config(dir.resolve("b.toml"), portB, key);
         EngineConfig engineConfig = EngineConfig.of(db.jdbcUrl()).withSlotName("pgtrickle_" + db.name())
@@ -54,14 +49,14 @@ class RelayFailoverIT {
             engine.streamTables().create(StreamTableSpec.parse("totals",
                     "SELECT k, sum(v) AS total FROM events GROUP BY k", "250ms", "DIFFERENTIAL"));
             engine.outboxes().enable("totals");
-            awaitReady(portA, "running", owner);
+            ReadyEndpoint.await(portA, r -> r.body().contains("pipeline to-redis: running"), "said 'running'", owner);
             try (RelayProcess standby = RelayProcess.start(b, dir.resolve("b.log"))) {
-                awaitReady(portB, "standby", standby);
+                ReadyEndpoint.await(portB, r -> r.body().contains("pipeline to-redis: standby"), "said 'standby'", standby);
                 insert(0, 50);
                 awaitCount(key, expected().size());
                 owner.kill();
                 long killed = System.nanoTime();
-                awaitReady(portB, "running", standby);
+                ReadyEndpoint.await(portB, r -> r.body().contains("pipeline to-redis: running"), "said 'running'", standby);
                 Duration takeover = Duration.ofNanos(System.nanoTime() - killed);
                 System.out.println("RelayFailoverIT: the standby took over " + takeover.toMillis() + " ms after the kill");
                 assertThat(takeover).as("takeover time").isLessThan(Duration.ofSeconds(5));
@@ -113,30 +108,6 @@ class RelayFailoverIT {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (positions(key).size() < n && System.nanoTime() < deadline) {
             Thread.sleep(100);
-        }
-    }
-
-    private static void awaitReady(int port, String state, RelayProcess relay) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        String body = "";
-        while (System.nanoTime() < deadline) {
-            try {
-                body = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/ready"))
-                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString()).body();
-                if (body.contains("pipeline to-redis: " + state)) {
-                    return;
-                }
-            } catch (java.io.IOException e) {
-                // not listening yet
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("relay never reported '" + state + "'; /ready said: " + body + "\n" + relay.output());
-    }
-
-    private static int freePort() throws java.io.IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
         }
     }
 }

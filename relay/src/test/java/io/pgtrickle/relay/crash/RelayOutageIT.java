@@ -7,14 +7,10 @@ import io.pgtrickle.core.PgTrickleEngine;
 import io.pgtrickle.core.lifecycle.StreamTableSpec;
 import io.pgtrickle.relay.testing.Positions;
 import io.pgtrickle.relay.testing.PrivateRedisServer;
+import io.pgtrickle.relay.testing.ReadyEndpoint;
 import io.pgtrickle.relay.testing.RelayProcess;
 import io.pgtrickle.testing.PostgresExtension;
 import io.pgtrickle.testing.TestDatabase;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,7 +29,6 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(PostgresExtension.class)
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class RelayOutageIT {
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
     private final TestDatabase db;
 
     RelayOutageIT(TestDatabase db) {
@@ -43,7 +38,7 @@ class RelayOutageIT {
     @Test
     void deliveryResumesInOrderWhenTheTargetIsBackAndReadyNamesTheStuckPipeline(@TempDir Path dir) throws Exception {
         db.execute("CREATE TABLE events (id bigserial PRIMARY KEY, k int NOT NULL, v int NOT NULL)");
-        int port = freePort();
+        int port = ReadyEndpoint.freePort();
         try (PrivateRedisServer redis = PrivateRedisServer.started(true)) {
             Path config = Files.writeString(dir.resolve("relay.toml"), """
                     postgres_url = "%s"
@@ -74,14 +69,14 @@ class RelayOutageIT {
 
                 redis.stop(true);
                 insert(30, 60);
-                String ready = awaitReady(port, 503, relay);
+                String ready = ReadyEndpoint.await(port, r -> r.statusCode() == 503, "answered 503", relay);
                 assertThat(ready).contains("pipeline to-redis: retrying since");
                 Thread.sleep(1500); // the engine goes on refreshing while the target is down
                 assertThat(Positions.inOutbox(db, "public.totals").size()).as("the outbox grows meanwhile")
                         .isGreaterThan(deliveredBefore);
 
                 redis.start();
-                awaitReady(port, 200, relay);
+                ReadyEndpoint.await(port, r -> r.statusCode() == 200, "answered 200", relay);
                 insert(60, 80);
                 awaitDelivered(redis, relay);
                 assertThat(Positions.inRedis("127.0.0.1", redis.port(), "outage:totals"))
@@ -105,31 +100,6 @@ class RelayOutageIT {
                 throw new AssertionError("not delivered within 60 s:\n" + relay.output());
             }
             Thread.sleep(100);
-        }
-    }
-
-    private static String awaitReady(int port, int status, RelayProcess relay) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        String body = "";
-        while (System.nanoTime() < deadline) {
-            try {
-                HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/ready"))
-                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
-                body = r.body();
-                if (r.statusCode() == status) {
-                    return body;
-                }
-            } catch (java.io.IOException e) {
-                // not listening yet
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("/ready never answered " + status + "; last: " + body + "\n" + relay.output());
-    }
-
-    private static int freePort() throws java.io.IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
         }
     }
 }

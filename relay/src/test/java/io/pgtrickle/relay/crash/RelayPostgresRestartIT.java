@@ -9,8 +9,8 @@ import io.pgtrickle.core.lifecycle.StreamTableSpec;
 import io.pgtrickle.core.refresh.RetryPolicy;
 import io.pgtrickle.embedded.EmbeddedPostgresServer;
 import io.pgtrickle.relay.testing.Positions;
+import io.pgtrickle.relay.testing.ReadyEndpoint;
 import io.pgtrickle.relay.testing.RelayProcess;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -35,7 +35,7 @@ import redis.clients.jedis.RedisClient;
 class RelayPostgresRestartIT {
     @Test
     void theRelayResumesExactlyOnceAfterPostgresRestarts(@TempDir Path dir) throws Exception {
-        int port = freePort();
+        int port = ReadyEndpoint.freePort();
         var options = new EmbeddedPostgresServer.Options(port, dir.resolve("pgdata"), false, Map.of());
         EmbeddedPostgresServer server = EmbeddedPostgresServer.start(options);
         String url = server.jdbcUrl("postgres");
@@ -55,7 +55,7 @@ class RelayPostgresRestartIT {
                 [pipeline.sink]
                 type = "redis"
                 stream_key = "%s"
-                """.formatted(url, freePort(), key));
+                """.formatted(url, ReadyEndpoint.freePort(), key));
         EngineConfig engineConfig = EngineConfig.of(url).withCdcMode(CdcMode.WAL).withSchedulerTick(Duration.ofMillis(100))
                 .withRetryPolicy(new RetryPolicy(Duration.ofMillis(200), Duration.ofSeconds(1), 1000));
         try (PgTrickleEngine engine = PgTrickleEngine.open(engineConfig);
@@ -124,12 +124,6 @@ class RelayPostgresRestartIT {
     private static void execute(String url, String sql) throws java.sql.SQLException {
         try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
             s.execute(sql);
-        }
-    }
-
-    private static int freePort() throws java.io.IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
         }
     }
 }
