@@ -6,6 +6,7 @@ import io.pgtrickle.testing.PostgresExtension;
 import io.pgtrickle.testing.TestDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -112,6 +113,24 @@ class BenchIT {
         assertThat(out.resolve("outbox-overhead.csv")).exists();
         assertThat(db.value("SELECT count(*) FROM pgtrickle.pgt_stream_tables")).isEqualTo(0L);
         assertThat(db.value("SELECT count(*) FROM pgtrickle.pgt_outbox_config")).isEqualTo(0L);
+    }
+
+    @Test
+    void relayDrainsToEveryTargetBesideItsPlainClientAndEachChangeArrivesOnce(TestDatabase db, @TempDir Path out) {
+        Cli.Result r = Cli.run("bench", "relay", "--jdbc-url", db.jdbcUrl(), "--slot-name", slot(db), "--changes",
+                "3000", "--rate", "400", "--duration", "2s", "--rows-per-transaction", "20", "--batch-size", "200",
+                "--output", out.toString());
+
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        // Per target: relay and direct rates, then 0 missing and 0 repeated across the three phases.
+        for (String target : List.of("kafka", "nats", "redis")) {
+            assertThat(r.out()).containsPattern("(?m)^ " + target + " +\\| +[0-9.]+ \\| +[0-9.]+ \\| +[0-9.]+ \\|"
+                    + " +[0-9.]+ \\| +[0-9.]+ \\| +[0-9.]+ \\| +[0-9.]+ \\| +[0-9.]+ \\| +0 \\| +0$");
+        }
+        assertThat(r.out()).doesNotContain("ERROR");
+        assertThat(out.resolve("relay.csv")).content().contains("kafka", "nats", "redis");
+        assertThat(db.value("SELECT count(*) FROM pgtrickle.pgt_stream_tables")).isEqualTo(0L);
+        assertThat(db.value("SELECT count(*) FROM pgtrickle.pgt_consumer_groups")).isEqualTo(0L);
     }
 
     @Test
