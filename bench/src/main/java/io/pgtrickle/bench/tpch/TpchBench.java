@@ -2,11 +2,11 @@ package io.pgtrickle.bench.tpch;
 
 import io.pgtrickle.bench.Figures;
 import io.pgtrickle.bench.MultisetCheck;
-import io.pgtrickle.bench.StatementWatchdog;
 import io.pgtrickle.bench.Sql;
+import io.pgtrickle.bench.StatementWatchdog;
 import io.pgtrickle.core.PgTrickleEngine;
-import io.pgtrickle.core.error.PgTrickleException;
 import io.pgtrickle.core.error.ErrorCode;
+import io.pgtrickle.core.error.PgTrickleException;
 import io.pgtrickle.core.refresh.RefreshResult;
 import java.io.IOException;
 import java.sql.Connection;
@@ -14,8 +14,8 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.Locale;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**

@@ -1,9 +1,9 @@
 package io.pgtrickle.relay.config;
 
+import io.pgtrickle.format.FieldRule;
 import java.time.Duration;
 import java.util.List;
 import java.util.TreeMap;
-
 import java.util.regex.Pattern;
 import org.tomlj.MutableTomlArray;
 import org.tomlj.MutableTomlTable;

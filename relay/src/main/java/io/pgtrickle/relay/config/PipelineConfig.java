@@ -1,5 +1,6 @@
 package io.pgtrickle.relay.config;
 
+import io.pgtrickle.format.FormatName;
 import java.time.Duration;
 import java.util.Objects;
 

@@ -1,5 +1,8 @@
 package io.pgtrickle.relay.config;
 
+import io.pgtrickle.format.FieldRule;
+import io.pgtrickle.format.FormatName;
+import io.pgtrickle.format.Template;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -1,5 +1,7 @@
 package io.pgtrickle.relay.config;
 
+import io.pgtrickle.format.FieldRule;
+import io.pgtrickle.format.Template;
 import java.time.Duration;
 
 /** Where a pipeline writes: {@code [pipeline.sink]}, chosen by its {@code type}. */

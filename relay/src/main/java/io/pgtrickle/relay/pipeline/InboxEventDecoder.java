@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pgtrickle.core.inbox.InboxEvent;
-import io.pgtrickle.relay.config.FieldRule;
+import io.pgtrickle.format.FieldRule;
 import io.pgtrickle.relay.config.SinkConfig;
 import io.pgtrickle.relay.source.InboundMessage;
 import java.nio.charset.StandardCharsets;

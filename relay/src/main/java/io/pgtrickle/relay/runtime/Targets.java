@@ -1,8 +1,8 @@
 package io.pgtrickle.relay.runtime;
 
+import io.pgtrickle.format.ChangeEvent;
+import io.pgtrickle.format.Template;
 import io.pgtrickle.relay.config.SinkConfig;
-import io.pgtrickle.relay.config.Template;
-import io.pgtrickle.relay.format.ChangeEvent;
 import io.pgtrickle.relay.target.Target;
 import io.pgtrickle.relay.target.kafka.KafkaTarget;
 import io.pgtrickle.relay.target.nats.NatsTarget;

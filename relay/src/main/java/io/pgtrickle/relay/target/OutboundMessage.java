@@ -1,7 +1,8 @@
 package io.pgtrickle.relay.target;
 
 import io.pgtrickle.core.outbox.OutboxPosition;
-import io.pgtrickle.relay.format.EncodedMessage;
+import io.pgtrickle.format.EncodedMessage;
+import io.pgtrickle.format.Headers;
 import java.util.Objects;
 
 /**

@@ -2,6 +2,9 @@ package io.pgtrickle.relay.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgtrickle.format.FieldRule;
+import io.pgtrickle.format.FormatName;
+import io.pgtrickle.format.Template;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;

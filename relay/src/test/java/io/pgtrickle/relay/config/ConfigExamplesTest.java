@@ -2,6 +2,7 @@ package io.pgtrickle.relay.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgtrickle.format.FormatName;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

@@ -5,9 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgtrickle.format.FormatName;
 import io.pgtrickle.relay.config.Direction;
 import io.pgtrickle.relay.config.EngineSettings;
-import io.pgtrickle.relay.config.FormatName;
 import io.pgtrickle.relay.config.PipelineConfig;
 import io.pgtrickle.relay.config.RelayConfig;
 import io.pgtrickle.relay.config.SinkConfig;

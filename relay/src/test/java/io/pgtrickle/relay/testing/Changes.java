@@ -1,9 +1,9 @@
 package io.pgtrickle.relay.testing;
 
 import io.pgtrickle.core.outbox.OutboxPosition;
-import io.pgtrickle.relay.config.Template;
-import io.pgtrickle.relay.format.EncodedMessage;
-import io.pgtrickle.relay.target.Headers;
+import io.pgtrickle.format.EncodedMessage;
+import io.pgtrickle.format.Headers;
+import io.pgtrickle.format.Template;
 import io.pgtrickle.relay.target.OutboundMessage;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,7 +1,7 @@
 package io.pgtrickle.relay.target.kafka;
 
 import io.pgtrickle.core.outbox.OutboxPosition;
-import io.pgtrickle.relay.target.Headers;
+import io.pgtrickle.format.Headers;
 import io.pgtrickle.relay.target.TargetException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pgtrickle.core.outbox.OutboxPosition;
+import io.pgtrickle.format.EncodedMessage;
+import io.pgtrickle.format.Headers;
+import io.pgtrickle.format.Template;
 import io.pgtrickle.relay.config.KafkaEndpoint;
 import io.pgtrickle.relay.config.Secret;
 import io.pgtrickle.relay.config.SinkConfig;
-import io.pgtrickle.relay.config.Template;
-import io.pgtrickle.relay.format.EncodedMessage;
-import io.pgtrickle.relay.target.Headers;
 import io.pgtrickle.relay.target.OutboundMessage;
 import io.pgtrickle.relay.target.PublishResult;
 import io.pgtrickle.relay.target.TargetException;

@@ -2,9 +2,9 @@ package io.pgtrickle.relay.target.nats;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgtrickle.format.Template;
 import io.pgtrickle.relay.config.NatsEndpoint;
 import io.pgtrickle.relay.config.SinkConfig;
-import io.pgtrickle.relay.config.Template;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 

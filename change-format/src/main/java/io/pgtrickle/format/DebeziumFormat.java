@@ -1,4 +1,4 @@
-package io.pgtrickle.relay.format;
+package io.pgtrickle.format;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 

@@ -1,4 +1,4 @@
-package io.pgtrickle.relay.config;
+package io.pgtrickle.format;
 
 import java.util.ArrayList;
 import java.util.LinkedHashSet;

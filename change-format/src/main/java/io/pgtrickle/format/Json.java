@@ -1,4 +1,4 @@
-package io.pgtrickle.relay.format;
+package io.pgtrickle.format;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;

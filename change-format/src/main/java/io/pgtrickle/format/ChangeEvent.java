@@ -1,4 +1,4 @@
-package io.pgtrickle.relay.format;
+package io.pgtrickle.format;
 
 import io.pgtrickle.core.outbox.OutboxChange;
 import io.pgtrickle.core.outbox.OutboxDelta;

@@ -1,4 +1,4 @@
-package io.pgtrickle.relay.config;
+package io.pgtrickle.format;
 
 /**
  * The message format of a forward pipeline: {@code native} (pg_trickle's JSON change) or

@@ -1,7 +1,5 @@
-package io.pgtrickle.relay.format;
+package io.pgtrickle.format;
 
-import io.pgtrickle.relay.config.FormatName;
-import io.pgtrickle.relay.target.Headers;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

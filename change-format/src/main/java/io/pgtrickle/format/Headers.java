@@ -1,4 +1,4 @@
-package io.pgtrickle.relay.target;
+package io.pgtrickle.format;
 
 /** Header names every published message carries, whatever its format. */
 public final class Headers {
