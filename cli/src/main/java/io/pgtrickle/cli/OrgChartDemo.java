@@ -23,7 +23,9 @@ import java.util.Map;
  * The org chart of the getting-started guide, played against a database by a running engine:
  * two ordinary tables, three chained stream tables created through the SQL functions, then four
  * changes. After each change it waits until the scheduler has carried it through every layer,
- * shows the tables that changed, and checks each stream table against a fresh run of its query.
+ * shows the tables that changed, and checks each stream table against a fresh run of its query; the
+ * last layer's changes are streamed out by the relay ({@link DemoStream}) and read back from Kafka
+ * (and NATS and Redis when they run here).
  */
 final class OrgChartDemo {
     private static final String INDENT = "  ";
@@ -127,7 +129,7 @@ final class OrgChartDemo {
      * @throws PgTrickleException {@code REFRESH_FAILED} when a cascade fails or times out,
      *     {@code INTERNAL} when a stream table differs from its query
      */
-    void run() throws SQLException, InterruptedException {
+    void run() throws Exception {
         try (PgTrickleEngine engine = startEngine(); Connection c = DriverManager.getConnection(jdbcUrl)) {
             section("Step 1", "two ordinary tables");
             show(BASE_TABLES);
@@ -150,8 +152,16 @@ final class OrgChartDemo {
             out.println();
             check(engine, c);
 
-            for (Step step : STEPS) {
-                state = play(c, engine, step, state);
+            section("Step 3b", "stream department_report's changes out");
+            String enable = "SELECT pgtrickle.enable_outbox('department_report');";
+            show(enable);
+            execute(c, enable);
+            out.println(INDENT + "-- each refresh now also writes its row-level delta to an outbox; the relay (running in");
+            out.println(INDENT + "-- this process) publishes the outbox, each change exactly once, to:");
+            try (DemoStream stream = DemoStream.start(jdbcUrl, "department_report", out)) {
+                for (Step step : STEPS) {
+                    state = play(c, engine, stream, step, state);
+                }
             }
         }
         whatNext();
@@ -187,7 +197,7 @@ final class OrgChartDemo {
     }
 
     /** Makes the change, waits for the cascade, shows what changed and checks every layer. */
-    private Map<String, TextTable> play(Connection c, PgTrickleEngine engine, Step step,
+    private Map<String, TextTable> play(Connection c, PgTrickleEngine engine, DemoStream stream, Step step,
                                         Map<String, TextTable> before) throws SQLException, InterruptedException {
         section("Step " + step.label(), step.title());
         show(step.sql());
@@ -223,6 +233,11 @@ final class OrgChartDemo {
         out.println(INDENT + "          " + changed.size() + " of " + LAYERS.size() + " layers changed; the cascade"
                 + " took " + Formats.seconds(total) + " from COMMIT to the last refresh");
         check(engine, c);
+        stream.report(c, committed, cascadeTimeout, out);
+        if (!stream.complete(c)) {
+            throw new PgTrickleException(ErrorCode.INTERNAL, "a consumer did not receive every change of"
+                    + " department_report's outbox");
+        }
         return after;
     }
 
@@ -313,6 +328,9 @@ final class OrgChartDemo {
         out.println(INDENT + "bin/pgtrickle status");
         out.println(INDENT + "psql \"postgresql://postgres@localhost:54329/postgres\"   # pgtrickle.create_stream_table(...)"
                 + " works too");
+        out.println();
+        out.println(INDENT + "bin/pgtrickle-relay --config config-examples/relay-stdout-embedded.toml   # the relay on its"
+                + " own: PostgreSQL, engine, stream tables and pipelines from one TOML file");
         out.println();
         out.println(INDENT + "Against your own PostgreSQL (wal_level=logical): bin/pgtrickle run --jdbc-url"
                 + " jdbc:postgresql://HOST:5432/DB --user NAME");

@@ -26,7 +26,14 @@ class DemoIT {
         assertThat(out.split("check     all 3 stream tables equal a fresh run", -1)).hasSize(6);
         assertThat(r.err()).isEmpty();
 
+        // Step 3b: the last layer's outbox, published by the relay; Kafka always (a broker in the JVM).
+        assertThat(section(out, "Step 3b", "Step 4a")).contains("SELECT pgtrickle.enable_outbox('department_report');",
+                "kafka    topic pgtrickle.department_report on a broker in this JVM");
         String step4a = section(out, "Step 4a", "Step 4b");
+        // Heidi raises Engineering's row: one update, read back from the topic, with its lag.
+        assertThat(step4a).contains("streamed  1 change of department_report (1 since the outbox was enabled):")
+                .containsPattern("kafka update \\{\"division\":\"Engineering\",\"total_payroll\":580000.00,"
+                        + "\"total_headcount\":5} +[0-9.]+ s after COMMIT");
         assertThat(step4a).contains("INSERT INTO employees (name, department_id, salary) VALUES ('Heidi', 6, 105000);")
                 .containsPattern("\\+ +6 \\| Frontend +\\| Company > Engineering > Frontend +\\| +2 \\| +2 \\| +215000.00")
                 .containsPattern("\\+  Engineering \\| +5 \\| +580000.00")
@@ -34,13 +41,15 @@ class DemoIT {
 
         String step4b = section(out, "Step 4b", "Step 4c");
         assertThat(step4b).containsPattern("\\+ +8 \\| DevOps +\\| +2 \\| Company > Engineering > DevOps")
-                .contains("department_report  unchanged");
+                .contains("department_report  unchanged", "streamed  0 changes of department_report");
 
         String step4c = section(out, "Step 4c", "Step 4d");
         String report4c = section(step4c, "department_report (ORDER BY division", "cascade");
         assertThat(report4c).containsPattern("\\+  R&D +\\| +5 \\| +580000.00")
                 .containsPattern("-  Engineering \\| +5 \\| +580000.00");
-        assertThat(step4c).contains("department_tree    -5 +5 rows", "3 of 3 layers changed");
+        assertThat(step4c).contains("department_tree    -5 +5 rows", "3 of 3 layers changed")
+                .containsPattern("kafka delete \\{\"division\":\"Engineering\",")
+                .containsPattern("kafka insert \\{\"division\":\"R&D\",");
 
         String step4d = section(out, "Step 4d", "What next");
         assertThat(step4d).containsPattern("\\+ +5 \\| Backend +\\| Company > R&D > Backend +\\| +2 \\| +1 \\| +120000.00")

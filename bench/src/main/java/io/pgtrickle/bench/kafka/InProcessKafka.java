@@ -1,5 +1,7 @@
 package io.pgtrickle.bench.kafka;
 
+import java.io.OutputStream;
+import java.io.PrintStream;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
 
@@ -30,7 +32,7 @@ public final class InProcessKafka implements AutoCloseable {
                 .setConfigProp("group.initial.rebalance.delay.ms", "0")
                 .build();
         try {
-            kit.format();
+            formatQuietly(kit);
             kit.startup();
             kit.waitForReadyBrokers();
         } catch (Exception e) {
@@ -38,6 +40,22 @@ public final class InProcessKafka implements AutoCloseable {
             throw e;
         }
         return new InProcessKafka(kit);
+    }
+
+    /**
+     * Formatting prints the bootstrap metadata to {@link System#out}, which belongs to the report of
+     * the command that started the broker; the lines say nothing a user of it needs.
+     */
+    private static void formatQuietly(KafkaClusterTestKit kit) throws Exception {
+        PrintStream out = System.out;
+        synchronized (InProcessKafka.class) {
+            System.setOut(new PrintStream(OutputStream.nullOutputStream()));
+            try {
+                kit.format();
+            } finally {
+                System.setOut(out);
+            }
+        }
     }
 
     public String bootstrapServers() {

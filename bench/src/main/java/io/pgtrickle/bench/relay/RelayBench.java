@@ -1,6 +1,10 @@
 package io.pgtrickle.bench.relay;
 
 import io.pgtrickle.bench.Csv;
+import io.pgtrickle.bench.messaging.KafkaMessaging;
+import io.pgtrickle.bench.messaging.Messaging;
+import io.pgtrickle.bench.messaging.NatsMessaging;
+import io.pgtrickle.bench.messaging.RedisMessaging;
 import io.pgtrickle.bench.Figures;
 import io.pgtrickle.bench.Pacer;
 import io.pgtrickle.bench.Quantiles;
@@ -92,26 +96,26 @@ public final class RelayBench {
 
     /** Runs the three phases against {@code target} (one of {@link #TARGETS}). */
     public Result run(String target, Servers servers) throws Exception {
-        try (BenchTarget t = open(target, servers)) {
+        try (Messaging t = open(target, servers)) {
             return run(t);
         }
     }
 
-    private static BenchTarget open(String target, Servers servers) throws Exception {
+    private static Messaging open(String target, Servers servers) throws Exception {
         switch (target) {
             case "kafka":
-                return new KafkaBenchTarget(servers.kafkaBootstrapServers());
+                return new KafkaMessaging(servers.kafkaBootstrapServers());
             case "nats":
-                return new NatsBenchTarget(servers.natsUrl());
+                return new NatsMessaging(servers.natsUrl());
             case "redis":
-                return new RedisBenchTarget(servers.redisUrl());
+                return new RedisMessaging(servers.redisUrl());
             default:
                 throw new IllegalArgumentException("unknown target " + target + "; use one of " + TARGETS);
         }
     }
 
     /** Runs the three phases against {@code target}; removes what it created. */
-    Result run(BenchTarget target) throws Exception {
+    Result run(Messaging target) throws Exception {
         String label = target.name();
         String source = "relay_bench_" + label + "_src";
         String streamTable = "relay_bench_" + label;
@@ -162,7 +166,7 @@ public final class RelayBench {
         }
     }
 
-    private String config(BenchTarget target, String destination, String streamTable, String relayGroup) {
+    private String config(Messaging target, String destination, String streamTable, String relayGroup) {
         StringBuilder toml = new StringBuilder();
         toml.append("postgres_url = \"").append(relayUrl()).append("\"\n");
         if (database.password() != null) {
@@ -211,7 +215,7 @@ public final class RelayBench {
     }
 
     /** The outbox's changes encoded as the relay encodes them, written by the plain client. */
-    private Throughput direct(BenchTarget target, String streamTable, String direct, int maxId) throws Exception {
+    private Throughput direct(Messaging target, String streamTable, String direct, int maxId) throws Exception {
         List<OutboundMessage> messages = new ArrayList<>(options.changes());
         NativeFormat format = new NativeFormat();
         String to = target.messageDestination(direct);

@@ -1,15 +1,15 @@
-package io.pgtrickle.bench.relay;
+package io.pgtrickle.bench.messaging;
 
 import io.pgtrickle.relay.target.OutboundMessage;
 import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * One messaging server as the relay bench uses it: how the relay publishes to it (its
+ * A messaging server as the relay bench and the demo use it: how the relay publishes to it (its
  * {@code [pipeline.sink]} block), a direct client writing the same messages without the relay (the
  * physical limit of the server here), and an independent reader of what arrived.
  */
-interface BenchTarget extends AutoCloseable {
+public interface Messaging extends AutoCloseable {
     /** {@code kafka}, {@code nats} or {@code redis}. */
     String name();
 

@@ -1,4 +1,4 @@
-package io.pgtrickle.bench.relay;
+package io.pgtrickle.bench.messaging;
 
 import io.pgtrickle.relay.target.OutboundMessage;
 import java.net.URI;
@@ -17,13 +17,13 @@ import redis.clients.jedis.resps.StreamEntry;
  * Redis Streams: the direct client pipelines {@code XADD}s with server-chosen ids, one round trip
  * per batch; the reader loops on a blocking {@code XREAD}.
  */
-final class RedisBenchTarget implements BenchTarget {
+public final class RedisMessaging implements Messaging {
     private final String url;
     private final String host;
     private final int port;
     private final RedisClient client;
 
-    RedisBenchTarget(String url) {
+    public RedisMessaging(String url) {
         URI uri = URI.create(url);
         if (!"redis".equals(uri.getScheme()) || uri.getHost() == null) {
             throw new IllegalArgumentException("--redis-url must look like redis://host:port, got " + url);

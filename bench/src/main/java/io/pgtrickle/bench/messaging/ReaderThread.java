@@ -1,4 +1,4 @@
-package io.pgtrickle.bench.relay;
+package io.pgtrickle.bench.messaging;
 
 /**
  * A reader's loop on a thread of its own: it repeats {@code poll} until closed, then closes the

@@ -1,4 +1,4 @@
-package io.pgtrickle.bench.relay;
+package io.pgtrickle.bench.messaging;
 
 import io.pgtrickle.relay.target.OutboundMessage;
 import java.nio.charset.StandardCharsets;
@@ -26,10 +26,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * {@code acks=all} and no transactions; the reader a {@code read_committed} consumer, so it sees
  * only what the relay committed.
  */
-final class KafkaBenchTarget implements BenchTarget {
+public final class KafkaMessaging implements Messaging {
     private final String bootstrapServers;
 
-    KafkaBenchTarget(String bootstrapServers) {
+    public KafkaMessaging(String bootstrapServers) {
         this.bootstrapServers = bootstrapServers;
     }
 

@@ -1,4 +1,4 @@
-package io.pgtrickle.bench.relay;
+package io.pgtrickle.bench.messaging;
 
 import io.nats.client.Connection;
 import io.nats.client.Dispatcher;
@@ -29,13 +29,13 @@ import java.util.function.Consumer;
  * window of two minutes); the direct client publishes asynchronously with the same message ids,
  * awaiting each window of acks; the reader is an ordered push consumer.
  */
-final class NatsBenchTarget implements BenchTarget {
+public final class NatsMessaging implements Messaging {
     private static final Duration DUPLICATE_WINDOW = Duration.ofMinutes(2);
 
     private final String url;
     private final Connection connection;
 
-    NatsBenchTarget(String url) throws Exception {
+    public NatsMessaging(String url) throws Exception {
         this.url = url;
         this.connection = Nats.connect(url);
     }
