@@ -2,10 +2,6 @@ package io.pgtrickle.relay.crash;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.nats.client.Connection;
-import io.nats.client.JetStreamManagement;
-import io.nats.client.Nats;
-import io.nats.client.api.MessageInfo;
 import io.pgtrickle.core.EngineConfig;
 import io.pgtrickle.core.PgTrickleEngine;
 import io.pgtrickle.core.lifecycle.StreamTableSpec;
@@ -13,13 +9,13 @@ import io.pgtrickle.relay.testing.KafkaTestCluster;
 import io.pgtrickle.relay.testing.Positions;
 import io.pgtrickle.relay.testing.ReadyEndpoint;
 import io.pgtrickle.relay.testing.RelayProcess;
+import io.pgtrickle.relay.testing.TargetCleanup;
 import io.pgtrickle.testing.PostgresExtension;
 import io.pgtrickle.testing.TestDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -28,7 +24,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
-import redis.clients.jedis.RedisClient;
 
 /**
  * The relay jar as a child process, SIGKILLed at random points while the engine (in this JVM)
@@ -42,6 +37,7 @@ import redis.clients.jedis.RedisClient;
 class RelayCrashIT {
     private static final long SEED = Long.getLong("pgtrickle.seed", 20261202L);
     private static final int KILLS = Integer.getInteger("pgtrickle.relay.kills", 4);
+    private static final String NATS_URL = "nats://127.0.0.1:4222";
 
     private final TestDatabase db;
 
@@ -175,43 +171,16 @@ class RelayCrashIT {
         return Positions.inRedis("127.0.0.1", 6379, template.replace("{stream_table}", "totals"));
     }
 
-    /** One partition (the broker's default), so its offset order is the publish order. */
     private static List<String> kafkaPositions(KafkaTestCluster kafka, String topic) {
-        try {
-            return kafka.readCommitted(topic).stream().map(r -> r.headers().get("pgt_position")).toList();
-        } catch (RuntimeException e) {
-            return List.of(); // the topic does not exist yet
-        }
+        return Positions.inKafka(kafka, topic);
     }
 
     private static List<String> natsPositions(String stream) throws Exception {
-        try (Connection nats = Nats.connect("nats://127.0.0.1:4222")) {
-            JetStreamManagement jsm = nats.jetStreamManagement();
-            long last;
-            try {
-                last = jsm.getStreamInfo(stream).getStreamState().getLastSequence();
-            } catch (io.nats.client.JetStreamApiException e) {
-                return List.of();
-            }
-            List<String> positions = new ArrayList<>();
-            for (long seq = 1; seq <= last; seq++) {
-                MessageInfo m = jsm.getMessage(stream, seq);
-                positions.add(m.getHeaders().getFirst("pgt_position"));
-            }
-            return positions;
-        }
+        return Positions.inNats(NATS_URL, stream);
     }
 
     private static void cleanUp(String redisKey, String natsStream) {
-        try (RedisClient redis = RedisClient.builder().hostAndPort("127.0.0.1", 6379).build()) {
-            redis.del(redisKey.replace("{stream_table}", "totals"));
-        } catch (RuntimeException ignored) {
-            // best effort
-        }
-        try (Connection nats = Nats.connect("nats://127.0.0.1:4222")) {
-            nats.jetStreamManagement().deleteStream(natsStream);
-        } catch (Exception ignored) {
-            // best effort
-        }
+        TargetCleanup.redisKey("127.0.0.1", 6379, redisKey.replace("{stream_table}", "totals"));
+        TargetCleanup.natsStream(NATS_URL, natsStream);
     }
 }

@@ -8,6 +8,8 @@ import io.pgtrickle.core.capture.CdcMode;
 import io.pgtrickle.core.lifecycle.StreamTableSpec;
 import io.pgtrickle.core.refresh.RetryPolicy;
 import io.pgtrickle.embedded.EmbeddedPostgresServer;
+import io.pgtrickle.relay.testing.Changes;
+import io.pgtrickle.relay.testing.KafkaTestCluster;
 import io.pgtrickle.relay.testing.Positions;
 import io.pgtrickle.relay.testing.ReadyEndpoint;
 import io.pgtrickle.relay.testing.RelayProcess;
@@ -21,41 +23,55 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import redis.clients.jedis.RedisClient;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * PostgreSQL restarts under the relay (its own server here, so the restart touches no other
  * test): the relay loses its pool and its ownership session, takes the pipeline again when the
- * server is back, and Redis ends with every change of the outbox exactly once, in order.
+ * server is back, and the target (Kafka, NATS JetStream, Redis) ends with every change of the
+ * outbox exactly once, in order.
  */
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class RelayPostgresRestartIT {
-    @Test
-    void theRelayResumesExactlyOnceAfterPostgresRestarts(@TempDir Path dir) throws Exception {
+    private static KafkaTestCluster kafka;
+
+    @BeforeAll
+    static void startKafka() throws Exception {
+        kafka = KafkaTestCluster.start();
+    }
+
+    @AfterAll
+    static void stopKafka() throws Exception {
+        kafka.close();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(HaTarget.class)
+    void theRelayResumesExactlyOnceAfterPostgresRestarts(HaTarget target, @TempDir Path dir) throws Exception {
         int port = ReadyEndpoint.freePort();
         var options = new EmbeddedPostgresServer.Options(port, dir.resolve("pgdata"), false, Map.of());
         EmbeddedPostgresServer server = EmbeddedPostgresServer.start(options);
         String url = server.jdbcUrl("postgres");
-        String key = "pgt-pgrestart-" + System.nanoTime();
+        HaTarget.Destination destination = target.destination("pgrestart-" + Changes.suffix(), kafka);
         execute(url, "CREATE TABLE events (id bigserial PRIMARY KEY, k int NOT NULL, v int NOT NULL)");
         Path config = Files.writeString(dir.resolve("relay.toml"), """
                 postgres_url = "%s"
                 metrics_addr = "127.0.0.1:%d"
 
                 [[pipeline]]
-                name = "to-redis"
+                name = "%s"
                 direction = "forward"
                 retry_initial_backoff = "200ms"
                 retry_max_backoff = "1s"
                 [pipeline.source]
                 stream_table = "totals"
                 [pipeline.sink]
-                type = "redis"
-                stream_key = "%s"
-                """.formatted(url, ReadyEndpoint.freePort(), key));
+                %s""".formatted(url, ReadyEndpoint.freePort(), target.pipeline(), destination.sinkToml()));
         EngineConfig engineConfig = EngineConfig.of(url).withCdcMode(CdcMode.WAL).withSchedulerTick(Duration.ofMillis(100))
                 .withRetryPolicy(new RetryPolicy(Duration.ofMillis(200), Duration.ofSeconds(1), 1000));
         try (PgTrickleEngine engine = PgTrickleEngine.open(engineConfig);
@@ -65,21 +81,20 @@ class RelayPostgresRestartIT {
             engine.outboxes().enable("totals");
             engine.start();
             insert(url, 0, 40);
-            awaitDelivered(url, key, relay);
+            awaitDelivered(url, destination, relay);
 
             server.close();
             Thread.sleep(1000);
             server = EmbeddedPostgresServer.start(options);
 
             insert(url, 40, 80);
-            awaitDelivered(url, key, relay);
+            awaitDelivered(url, destination, relay);
             assertThat(relay.alive()).as(relay.output()).isTrue();
-            assertThat(Positions.inRedis("127.0.0.1", 6379, key)).isEqualTo(outbox(url));
+            assertThat(destination.positions()).as("%s: every change once, in outbox order", target)
+                    .isEqualTo(outbox(url));
         } finally {
             server.close();
-            try (RedisClient redis = RedisClient.builder().hostAndPort("127.0.0.1", 6379).build()) {
-                redis.del(key);
-            }
+            destination.cleanUp().run();
         }
     }
 
@@ -95,7 +110,8 @@ class RelayPostgresRestartIT {
         }
     }
 
-    private static void awaitDelivered(String url, String key, RelayProcess relay) throws Exception {
+    private static void awaitDelivered(String url, HaTarget.Destination destination, RelayProcess relay)
+            throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
         while (true) {
             Thread.sleep(500);
@@ -105,7 +121,7 @@ class RelayPostgresRestartIT {
             } catch (java.sql.SQLException e) {
                 continue; // the server is still starting
             }
-            if (!expected.isEmpty() && Positions.inRedis("127.0.0.1", 6379, key).size() >= expected.size()
+            if (!expected.isEmpty() && destination.positions().size() >= expected.size()
                     && expected.equals(outbox(url))) {
                 return;
             }

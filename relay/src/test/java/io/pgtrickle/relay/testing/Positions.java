@@ -1,6 +1,10 @@
 package io.pgtrickle.relay.testing;
 
+import io.nats.client.JetStreamApiException;
+import io.nats.client.JetStreamManagement;
+import io.nats.client.Nats;
 import io.pgtrickle.testing.TestDatabase;
+import java.io.IOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -45,6 +49,41 @@ public final class Positions {
             List<String> positions = new ArrayList<>();
             for (StreamEntry e : redis.xrange(key, (StreamEntryID) null, (StreamEntryID) null, Integer.MAX_VALUE)) {
                 positions.add(e.getFields().get("pgt_position"));
+            }
+            return positions;
+        }
+    }
+
+    /**
+     * The {@code pgt_position} header of every committed record of {@code topic}, as an independent
+     * {@code read_committed} consumer sees it; empty while the topic does not exist. With one
+     * partition (the broker's default) the offset order is the publish order.
+     */
+    public static List<String> inKafka(KafkaTestCluster kafka, String topic) {
+        try {
+            return kafka.readCommitted(topic).stream().map(r -> r.headers().get("pgt_position")).toList();
+        } catch (RuntimeException e) {
+            return List.of(); // the topic does not exist yet
+        }
+    }
+
+    /**
+     * The {@code pgt_position} header of every message of the JetStream stream {@code stream} at
+     * {@code url}, read by sequence from 1 to the last; empty while the stream does not exist.
+     */
+    public static List<String> inNats(String url, String stream) throws IOException, InterruptedException,
+            JetStreamApiException {
+        try (io.nats.client.Connection nats = Nats.connect(url)) {
+            JetStreamManagement jsm = nats.jetStreamManagement();
+            long last;
+            try {
+                last = jsm.getStreamInfo(stream).getStreamState().getLastSequence();
+            } catch (JetStreamApiException e) {
+                return List.of();
+            }
+            List<String> positions = new ArrayList<>();
+            for (long seq = 1; seq <= last; seq++) {
+                positions.add(jsm.getMessage(stream, seq).getHeaders().getFirst("pgt_position"));
             }
             return positions;
         }
