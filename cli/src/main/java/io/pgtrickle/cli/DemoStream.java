@@ -146,8 +146,8 @@ final class DemoStream implements AutoCloseable {
 
     /**
      * Waits until every consumer has every change the outbox holds, then prints the changes that
-     * are new since the last call with their lag from {@code committed}. Kafka's are listed; the
-     * other targets get a line each.
+     * are new since the last call with their lag from {@code committed} (none when null: the
+     * starting contents). Kafka's are listed; the other targets get a line each.
      */
     void report(java.sql.Connection c, Instant committed, Duration timeout, PrintWriter out)
             throws SQLException, InterruptedException {
@@ -162,8 +162,13 @@ final class DemoStream implements AutoCloseable {
         List<Received> fresh = first.received().subList(Math.min(shown, first.received().size()),
                 first.received().size());
         out.println();
-        out.println("  streamed  " + fresh.size() + (fresh.size() == 1 ? " change" : " changes") + " of "
-                + streamTable + " (" + total + " since the outbox was enabled):");
+        if (committed == null) {
+            out.println("  streamed  " + fresh.size() + " changes of " + streamTable + ": its contents when the outbox"
+                    + " was enabled (the outbox's first entry), then each refresh's delta:");
+        } else {
+            out.println("  streamed  " + fresh.size() + (fresh.size() == 1 ? " change" : " changes") + " of "
+                    + streamTable + " (" + total + " since the outbox was enabled):");
+        }
         for (Received r : fresh) {
             JsonNode ch = r.change();
             JsonNode row = ch.path("after").isObject() ? ch.path("after") : ch.path("before");

@@ -159,6 +159,7 @@ final class OrgChartDemo {
             out.println(INDENT + "-- each refresh now also writes its row-level delta to an outbox; the relay (running in");
             out.println(INDENT + "-- this process) publishes the outbox, each change exactly once, to:");
             try (DemoStream stream = DemoStream.start(jdbcUrl, "department_report", out)) {
+                stream.report(c, null, cascadeTimeout, out);
                 for (Step step : STEPS) {
                     state = play(c, engine, stream, step, state);
                 }

@@ -28,10 +28,13 @@ class DemoIT {
 
         // Step 3b: the last layer's outbox, published by the relay; Kafka always (a broker in the JVM).
         assertThat(section(out, "Step 3b", "Step 4a")).contains("SELECT pgtrickle.enable_outbox('department_report');",
-                "kafka    topic pgtrickle.department_report on a broker in this JVM");
+                "kafka    topic pgtrickle.department_report on a broker in this JVM",
+                "streamed  3 changes of department_report: its contents when the outbox was enabled")
+                .containsPattern("kafka insert \\{\"division\":\"Sales\",\"total_payroll\":185000.00,"
+                        + "\"total_headcount\":2} *\n");
         String step4a = section(out, "Step 4a", "Step 4b");
         // Heidi raises Engineering's row: one update, read back from the topic, with its lag.
-        assertThat(step4a).contains("streamed  1 change of department_report (1 since the outbox was enabled):")
+        assertThat(step4a).contains("streamed  1 change of department_report (4 since the outbox was enabled):")
                 .containsPattern("kafka update \\{\"division\":\"Engineering\",\"total_payroll\":580000.00,"
                         + "\"total_headcount\":5} +[0-9.]+ s after COMMIT");
         assertThat(step4a).contains("INSERT INTO employees (name, department_id, salary) VALUES ('Heidi', 6, 105000);")
