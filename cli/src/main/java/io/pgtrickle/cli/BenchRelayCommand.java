@@ -3,7 +3,7 @@ package io.pgtrickle.cli;
 import io.pgtrickle.bench.DurationText;
 import io.pgtrickle.bench.Machine;
 import io.pgtrickle.bench.Sql;
-import io.pgtrickle.bench.kafka.InProcessKafka;
+import io.pgtrickle.kafka.InProcessKafka;
 import io.pgtrickle.bench.relay.RelayBench;
 import io.pgtrickle.core.EngineConfig;
 import io.pgtrickle.core.PgTrickleEngine;

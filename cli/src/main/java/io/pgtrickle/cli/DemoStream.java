@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.nats.client.Connection;
 import io.nats.client.Nats;
 import io.nats.client.Options;
-import io.pgtrickle.bench.kafka.InProcessKafka;
+import io.pgtrickle.kafka.InProcessKafka;
 import io.pgtrickle.bench.messaging.KafkaMessaging;
 import io.pgtrickle.bench.messaging.Messaging;
 import io.pgtrickle.bench.messaging.NatsMessaging;

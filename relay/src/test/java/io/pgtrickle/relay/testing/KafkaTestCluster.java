@@ -1,5 +1,6 @@
 package io.pgtrickle.relay.testing;
 
+import io.pgtrickle.kafka.InProcessKafka;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,48 +19,26 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.test.KafkaClusterTestKit;
-import org.apache.kafka.common.test.TestKitNodes;
 
 /**
  * A single-node Kafka cluster (one combined broker and controller) in the test's JVM, for targets,
  * sources, crash tests and the Kafka Connect connectors. Start one per test class.
  */
 public final class KafkaTestCluster implements AutoCloseable {
-    private final KafkaClusterTestKit kit;
+    private final InProcessKafka kafka;
     private boolean closed;
 
-    private KafkaTestCluster(KafkaClusterTestKit kit) {
-        this.kit = kit;
+    private KafkaTestCluster(InProcessKafka kafka) {
+        this.kafka = kafka;
     }
 
     /** Formats, starts and waits for the broker (~2 s). */
     public static KafkaTestCluster start() throws Exception {
-        TestKitNodes nodes = new TestKitNodes.Builder().setCombined(true).setNumBrokerNodes(1)
-                .setNumControllerNodes(1).build();
-        // Replication factors of 1: the defaults (3) cannot be met by one broker, and the
-        // rebalance delay would make every consumer group wait for nothing.
-        KafkaClusterTestKit kit = new KafkaClusterTestKit.Builder(nodes)
-                .setConfigProp("offsets.topic.replication.factor", "1")
-                .setConfigProp("offsets.topic.num.partitions", "1")
-                .setConfigProp("transaction.state.log.replication.factor", "1")
-                .setConfigProp("transaction.state.log.min.isr", "1")
-                .setConfigProp("transaction.state.log.num.partitions", "1")
-                .setConfigProp("group.initial.rebalance.delay.ms", "0")
-                .build();
-        try {
-            kit.format();
-            kit.startup();
-            kit.waitForReadyBrokers();
-        } catch (Exception e) {
-            kit.close();
-            throw e;
-        }
-        return new KafkaTestCluster(kit);
+        return new KafkaTestCluster(InProcessKafka.start());
     }
 
     public String bootstrapServers() {
-        return kit.bootstrapServers();
+        return kafka.bootstrapServers();
     }
 
     /** An admin client of this cluster; the caller closes it. */
@@ -124,7 +103,7 @@ public final class KafkaTestCluster implements AutoCloseable {
     public synchronized void close() throws Exception {
         if (!closed) {
             closed = true;
-            kit.close();
+            kafka.close();
         }
     }
 

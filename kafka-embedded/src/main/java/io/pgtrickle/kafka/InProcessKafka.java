@@ -1,4 +1,4 @@
-package io.pgtrickle.bench.kafka;
+package io.pgtrickle.kafka;
 
 import java.io.OutputStream;
 import java.io.PrintStream;
