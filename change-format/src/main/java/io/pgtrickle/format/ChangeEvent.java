@@ -1,7 +1,7 @@
 package io.pgtrickle.format;
 
 import io.pgtrickle.core.outbox.OutboxChange;
-import io.pgtrickle.core.outbox.OutboxDelta;
+import io.pgtrickle.core.outbox.OutboxHeader;
 import io.pgtrickle.core.outbox.OutboxPosition;
 import java.time.OffsetDateTime;
 import java.util.Objects;
@@ -27,7 +27,7 @@ public record ChangeEvent(String streamTable, Long refreshId, OutboxPosition pos
         Objects.requireNonNull(op, "op");
     }
 
-    public static ChangeEvent of(OutboxDelta entry, OutboxChange change) {
+    public static ChangeEvent of(OutboxHeader entry, OutboxChange change) {
         return new ChangeEvent(entry.streamTable(), entry.refreshId(), new OutboxPosition(entry.offset(), change.rowIndex()),
                 entry.createdAt(), change.op(), change.key(), change.before(), change.after());
     }

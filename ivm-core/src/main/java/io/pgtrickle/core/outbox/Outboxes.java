@@ -65,7 +65,8 @@ public final class Outboxes {
      * Up to {@code maxEntries} entries of {@code name}'s outbox after offset {@code afterOffset}, in
      * offset order, each with all its changes. Only entries whose writers committed before every
      * transaction still running began are returned, so a reader that goes on from the last offset it
-     * saw never skips an entry that commits late (the rule consumer groups use).
+     * saw never skips an entry that commits late (the rule consumer groups use). Holds every change
+     * in memory: a reader of large deltas uses {@link #headers} and {@link #changes} instead.
      */
     public List<OutboxDelta> read(String name, long afterOffset, int maxEntries) {
         return call("cannot read the outbox of " + name, c -> {
@@ -102,6 +103,61 @@ public final class Outboxes {
                 }
             }
             return entries;
+        });
+    }
+
+    /**
+     * Up to {@code maxEntries} entries of {@code name}'s outbox after offset {@code afterOffset}, in
+     * offset order, without their changes: page those with {@link #changes}. The same entries as
+     * {@link #read} returns (settled ones only), so a reader going on from the last offset it saw
+     * never skips an entry that commits late.
+     */
+    public List<OutboxHeader> headers(String name, long afterOffset, int maxEntries) {
+        return call("cannot read the outbox of " + name, c -> {
+            List<OutboxHeader> headers = new ArrayList<>();
+            try (PreparedStatement ps = Jdbc.prepare(c, """
+                    SELECT o.outbox_offset, o.stream_table, o.refresh_id, o.created_at, o.full_refresh, o.row_count
+                      FROM pgtrickle.pgt_outbox o
+                     WHERE o.pgt_id = pgtrickle._outbox_stream_table(?, true) AND o.outbox_offset > ?
+                       AND o.xid8 < pg_snapshot_xmin(pg_current_snapshot())
+                     ORDER BY o.outbox_offset LIMIT ?""", name, afterOffset, maxEntries);
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    headers.add(new OutboxHeader(rs.getLong(1), rs.getString(2), rs.getObject(3, Long.class),
+                            rs.getObject(4, OffsetDateTime.class), rs.getBoolean(5), rs.getLong(6)));
+                }
+            }
+            return headers;
+        });
+    }
+
+    /**
+     * One page of the changes of {@code name}'s entry at {@code offset}: those with a row index
+     * above {@code afterRowIndex} (-1 for the first page), at most {@code limit}, in row order,
+     * whether the entry holds them inline or in the side table. Empty when the entry is not
+     * {@code name}'s, is gone (retention) or is not settled yet (see {@link #headers}); a page
+     * shorter than {@code limit} is the entry's last.
+     */
+    public List<OutboxChange> changes(String name, long offset, int afterRowIndex, int limit) {
+        if (limit <= 0) {
+            throw new IllegalArgumentException("a page holds at least one change, not " + limit);
+        }
+        return call("cannot read the outbox of " + name, c -> {
+            List<OutboxChange> page = new ArrayList<>(Math.min(limit, 10_000));
+            try (PreparedStatement ps = Jdbc.prepare(c, """
+                    SELECT ch.row_index, ch.op, ch.key::text, ch.before::text, ch.after::text
+                      FROM pgtrickle.pgt_outbox o
+                     CROSS JOIN LATERAL pgtrickle.outbox_changes(o.outbox_offset, ?, ?) ch
+                     WHERE o.outbox_offset = ? AND o.pgt_id = pgtrickle._outbox_stream_table(?, true)
+                       AND o.xid8 < pg_snapshot_xmin(pg_current_snapshot())
+                     ORDER BY ch.row_index""", afterRowIndex, limit, offset, name);
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    page.add(new OutboxChange(rs.getInt(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                            rs.getString(5)));
+                }
+            }
+            return page;
         });
     }
 

@@ -3,7 +3,7 @@ package io.pgtrickle.relay.pipeline;
 import io.pgtrickle.core.outbox.ConsumerGroupLag;
 import io.pgtrickle.core.outbox.ConsumerGroups;
 import io.pgtrickle.core.outbox.OutboxChange;
-import io.pgtrickle.core.outbox.OutboxDelta;
+import io.pgtrickle.core.outbox.OutboxHeader;
 import io.pgtrickle.core.outbox.OutboxPosition;
 import io.pgtrickle.core.outbox.Outboxes;
 import io.pgtrickle.format.ChangeEvent;
@@ -30,10 +30,15 @@ import org.slf4j.LoggerFactory;
  * that cannot tell, and for one that lost its data). Changes go out in position order, in batches
  * of at most {@code batchSize}; after each read the group is moved past the entries delivered, so
  * outbox retention keeps what is not delivered yet and {@code consumer_lag} shows the backlog.
+ * Entries are read as headers and their changes in pages, so a refresh that changed millions of
+ * rows is never held whole: memory is bounded by one page and one batch.
  */
 public final class ForwardPipeline implements PipelineWork {
     private static final Logger log = LoggerFactory.getLogger(ForwardPipeline.class);
     private static final int ENTRIES_PER_READ = 20;
+    /** Changes per page of an entry: the batch size, but not so few that a big entry takes a query per change. */
+    private static final int MIN_PAGE = 1_000;
+    private static final int MAX_PAGE = 10_000;
     private static final Duration IDLE_WAIT = Duration.ofMillis(100);
     private static final Duration LAG_PERIOD = Duration.ofSeconds(1);
 
@@ -46,6 +51,7 @@ public final class ForwardPipeline implements PipelineWork {
     private final MessageFormat format;
     private final Function<ChangeEvent, String> destination;
     private final int batchSize;
+    private final int pageSize;
     private final PipelineMetrics metrics;
     private long lagReportedAt = System.nanoTime() - LAG_PERIOD.toNanos();
 
@@ -66,6 +72,7 @@ public final class ForwardPipeline implements PipelineWork {
         this.format = format;
         this.destination = destination;
         this.batchSize = batchSize;
+        this.pageSize = Math.min(Math.max(batchSize, MIN_PAGE), MAX_PAGE);
         this.metrics = metrics;
     }
 
@@ -87,7 +94,9 @@ public final class ForwardPipeline implements PipelineWork {
             long groupOffset = committed.committedOffset();
             progressed.run();
             while (keepGoing.getAsBoolean()) {
-                List<OutboxDelta> entries = outboxes.read(streamTable, position.offset() - 1, ENTRIES_PER_READ);
+                // From the entry the position is inside of, or after the one it completes.
+                long after = position.rowIndex() == Integer.MAX_VALUE ? position.offset() : position.offset() - 1;
+                List<OutboxHeader> entries = outboxes.headers(streamTable, after, ENTRIES_PER_READ);
                 if (entries.isEmpty()) {
                     reportLag();
                     progressed.run();
@@ -106,28 +115,38 @@ public final class ForwardPipeline implements PipelineWork {
         }
     }
 
-    /** Publishes every change after {@code position} of the entries; returns the new position. */
-    private OutboxPosition deliver(Target target, List<OutboxDelta> entries, OutboxPosition position,
+    /**
+     * Publishes every change after {@code position} of the entries, reading each entry's changes in
+     * pages; returns the new position (the last change published when stopped mid-way).
+     */
+    private OutboxPosition deliver(Target target, List<OutboxHeader> entries, OutboxPosition position,
                                    BooleanSupplier keepGoing) throws Exception {
         List<OutboundMessage> batch = new ArrayList<>(batchSize);
         List<OffsetDateTime> committedAt = new ArrayList<>(batchSize);
-        for (OutboxDelta entry : entries) {
-            for (OutboxChange change : entry.changes()) {
-                if (!position.isBefore(entry.offset(), change.rowIndex())) {
-                    continue;
-                }
-                ChangeEvent event = ChangeEvent.of(entry, change);
-                batch.add(new OutboundMessage(destination.apply(event), format.encode(event), event.position(),
-                        event.dedupKey()));
-                committedAt.add(entry.createdAt());
-                if (batch.size() == batchSize) {
-                    publish(target, batch, committedAt);
-                    if (!keepGoing.getAsBoolean()) {
-                        return batch.get(batch.size() - 1).position();
+        for (OutboxHeader entry : entries) {
+            // A session that resumes inside an entry starts after the last change the target holds.
+            int afterRow = entry.offset() == position.offset() ? position.rowIndex() : -1;
+            while (true) {
+                List<OutboxChange> page = outboxes.changes(streamTable, entry.offset(), afterRow, pageSize);
+                for (OutboxChange change : page) {
+                    ChangeEvent event = ChangeEvent.of(entry, change);
+                    batch.add(new OutboundMessage(destination.apply(event), format.encode(event), event.position(),
+                            event.dedupKey()));
+                    committedAt.add(entry.createdAt());
+                    if (batch.size() == batchSize) {
+                        publish(target, batch, committedAt);
+                        if (!keepGoing.getAsBoolean()) {
+                            return batch.get(batch.size() - 1).position();
+                        }
+                        batch.clear();
+                        committedAt.clear();
                     }
-                    batch.clear();
-                    committedAt.clear();
                 }
+                // A short page is the entry's last (an entry retention removed meanwhile reads as empty).
+                if (page.size() < pageSize) {
+                    break;
+                }
+                afterRow = page.get(page.size() - 1).rowIndex();
             }
         }
         if (!batch.isEmpty()) {
