@@ -1,6 +1,7 @@
 package io.pgtrickle.format;
 
 import io.pgtrickle.core.outbox.OutboxChange;
+import io.pgtrickle.core.outbox.OutboxDelta;
 import io.pgtrickle.core.outbox.OutboxHeader;
 import io.pgtrickle.core.outbox.OutboxPosition;
 import java.time.OffsetDateTime;
@@ -27,6 +28,13 @@ public record ChangeEvent(String streamTable, Long refreshId, OutboxPosition pos
         Objects.requireNonNull(op, "op");
     }
 
+    /** A change of an entry read whole ({@code Outboxes.read}). */
+    public static ChangeEvent of(OutboxDelta entry, OutboxChange change) {
+        return new ChangeEvent(entry.streamTable(), entry.refreshId(), new OutboxPosition(entry.offset(), change.rowIndex()),
+                entry.createdAt(), change.op(), change.key(), change.before(), change.after());
+    }
+
+    /** A change of an entry read in pages ({@code Outboxes.headers}, then {@code Outboxes.changes}). */
     public static ChangeEvent of(OutboxHeader entry, OutboxChange change) {
         return new ChangeEvent(entry.streamTable(), entry.refreshId(), new OutboxPosition(entry.offset(), change.rowIndex()),
                 entry.createdAt(), change.op(), change.key(), change.before(), change.after());
