@@ -17,6 +17,9 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -82,6 +85,12 @@ public final class ForwardPipeline implements PipelineWork {
             groups.create(group, streamTable, ConsumerGroups.OffsetReset.EARLIEST);
             return groups.lag(group);
         });
+        // Reads and encodes the next page of the outbox while the target acknowledges this one.
+        ExecutorService reader = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "pipeline-" + pipeline + "-reader");
+            t.setDaemon(true);
+            return t;
+        });
         try (Target target = targets.get()) {
             target.open();
             Optional<OutboxPosition> inTarget = target.lastPublished();
@@ -103,7 +112,7 @@ public final class ForwardPipeline implements PipelineWork {
                     Thread.sleep(IDLE_WAIT.toMillis());
                     continue;
                 }
-                position = deliver(target, entries, position, keepGoing);
+                position = deliver(target, entries, position, keepGoing, reader);
                 long done = position.rowIndex() == Integer.MAX_VALUE ? position.offset() : position.offset() - 1;
                 if (done > groupOffset) {
                     groups.seek(group, done);
@@ -112,6 +121,8 @@ public final class ForwardPipeline implements PipelineWork {
                 reportLag();
                 progressed.run();
             }
+        } finally {
+            reader.shutdownNow();
         }
     }
 
@@ -120,39 +131,33 @@ public final class ForwardPipeline implements PipelineWork {
      * pages; returns the new position (the last change published when stopped mid-way).
      */
     private OutboxPosition deliver(Target target, List<OutboxHeader> entries, OutboxPosition position,
-                                   BooleanSupplier keepGoing) throws Exception {
+                                   BooleanSupplier keepGoing, Executor reader) throws Exception {
         List<OutboundMessage> batch = new ArrayList<>(batchSize);
         List<OffsetDateTime> committedAt = new ArrayList<>(batchSize);
-        for (OutboxHeader entry : entries) {
-            // A session that resumes inside an entry starts after the last change the target holds.
-            int afterRow = entry.offset() == position.offset() ? position.rowIndex() : -1;
-            while (true) {
-                List<OutboxChange> page = outboxes.changes(streamTable, entry.offset(), afterRow, pageSize);
-                for (OutboxChange change : page) {
-                    ChangeEvent event = ChangeEvent.of(entry, change);
-                    batch.add(new OutboundMessage(destination.apply(event), format.encode(event), event.position(),
-                            event.dedupKey()));
-                    committedAt.add(entry.createdAt());
-                    if (batch.size() == batchSize) {
-                        publish(target, batch, committedAt);
-                        if (!keepGoing.getAsBoolean()) {
-                            return batch.get(batch.size() - 1).position();
-                        }
-                        batch.clear();
-                        committedAt.clear();
+        PagePrefetch pages = new PagePrefetch(outboxes, streamTable, pageSize, this::message, reader, entries, position);
+        for (PagePrefetch.Page page = pages.take(); page != null; page = pages.take()) {
+            for (OutboundMessage m : page.messages()) {
+                batch.add(m);
+                committedAt.add(page.entry().createdAt());
+                if (batch.size() == batchSize) {
+                    publish(target, batch, committedAt);
+                    if (!keepGoing.getAsBoolean()) {
+                        return batch.get(batch.size() - 1).position();
                     }
+                    batch.clear();
+                    committedAt.clear();
                 }
-                // A short page is the entry's last (an entry retention removed meanwhile reads as empty).
-                if (page.size() < pageSize) {
-                    break;
-                }
-                afterRow = page.get(page.size() - 1).rowIndex();
             }
         }
         if (!batch.isEmpty()) {
             publish(target, batch, committedAt);
         }
         return new OutboxPosition(entries.get(entries.size() - 1).offset(), Integer.MAX_VALUE);
+    }
+
+    private OutboundMessage message(OutboxHeader entry, OutboxChange change) {
+        ChangeEvent event = ChangeEvent.of(entry, change);
+        return new OutboundMessage(destination.apply(event), format.encode(event), event.position(), event.dedupKey());
     }
 
     private void publish(Target target, List<OutboundMessage> batch, List<OffsetDateTime> committedAt)
