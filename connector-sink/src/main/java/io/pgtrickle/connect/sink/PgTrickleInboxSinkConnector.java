@@ -69,13 +69,18 @@ public final class PgTrickleInboxSinkConnector extends SinkConnector {
         Config config = super.validate(connectorConfigs);
         Map<String, ConfigValue> values = new HashMap<>();
         config.configValues().forEach(v -> values.put(v.name(), v));
+        Map<String, String> connection = new HashMap<>();
         for (String key : List.of(PgTrickleSinkConfig.CONNECTION_URL, PgTrickleSinkConfig.CONNECTION_USER,
                 PgTrickleSinkConfig.CONNECTION_PASSWORD, PgTrickleSinkConfig.INBOX)) {
             if (values.get(key) != null && !values.get(key).errorMessages().isEmpty()) {
                 return config; // a key is wrong already: the checks below would only repeat it
             }
+            if (connectorConfigs.get(key) != null) {
+                connection.put(key, connectorConfigs.get(key));
+            }
         }
-        PgTrickleSinkConfig parsed = new PgTrickleSinkConfig(connectorConfigs);
+        // Only the keys the checks need: an error in another key (a rule, say) is reported on it already.
+        PgTrickleSinkConfig parsed = new PgTrickleSinkConfig(connection);
         Connection c;
         try {
             c = InboxDatabase.connect(parsed, VALIDATE_TIMEOUT);
