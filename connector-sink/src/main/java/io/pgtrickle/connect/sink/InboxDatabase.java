@@ -81,4 +81,14 @@ final class InboxDatabase {
         }
         return "cannot look up inbox " + inbox + ": " + e.getMessage();
     }
+
+    /**
+     * The server's own words: a failed batch says only "Batch entry n ... was aborted" (with the whole
+     * statement) and chains the server's error as the next exception.
+     */
+    static String cause(SQLException e) {
+        SQLException next = e.getNextException();
+        SQLException reason = next != null ? next : e;
+        return reason.getMessage() + (reason.getSQLState() == null ? "" : " (SQLSTATE " + reason.getSQLState() + ")");
+    }
 }

@@ -218,7 +218,7 @@ public final class PgTrickleInboxSinkTask extends SinkTask {
         String culprit = culprit(records, events);
         return new ConnectException(consumer + ": " + (culprit != null ? culprit
                 : "a batch of " + records.size() + " records could not go into inbox " + config.inbox()) + ": "
-                + e.getMessage(), e);
+                + InboxDatabase.cause(e), e);
     }
 
     /**

@@ -242,6 +242,70 @@ class InboxSinkIT {
     }
 
     @Test
+    void aLostDatabaseConnectionIsRetriedAndNoRecordIsLostOrRepeated() throws Exception {
+        createInbox("retry_inbox");
+        String topic = "retry.events";
+        connect.cluster().kafka().createTopic(topic, 1);
+        int pgPort = Integer.parseInt(db.jdbcUrl().replaceAll("^jdbc:postgresql://[^:]+:(\\d+)/.*$", "$1"));
+        try (TcpProxy proxy = new TcpProxy(pgPort)) {
+            String url = "jdbc:postgresql://127.0.0.1:" + proxy.port() + "/" + db.name() + "?user=postgres";
+            String name = "retry-sink";
+            configure(name, Map.of("topics", topic, "inbox", "retry_inbox", "event.id", "coordinates", "tasks.max", "1",
+                    "connection.url", url, "retry.backoff.ms", "200"));
+            connect.awaitRunning(name, 1);
+            for (int i = 0; i < 5; i++) {
+                send(topic, 0, List.of(), "{\"n\":" + i + "}");
+            }
+            awaitCount("retry_inbox", 5);
+
+            proxy.cut();
+            for (int i = 5; i < 10; i++) {
+                send(topic, 0, List.of(), "{\"n\":" + i + "}");
+            }
+            Thread.sleep(3000);
+            assertThat(count("retry_inbox")).as("nothing gets through the outage").isEqualTo(5);
+            assertThat(connect.cluster().connectorStatus(name).tasks().get(0).state())
+                    .as("a lost connection does not fail the task").isEqualTo("RUNNING");
+
+            proxy.restore();
+            awaitCount("retry_inbox", 10);
+            awaitOffsets(name, topic, 1);
+            assertThat(db.rows("SELECT (payload->>'n')::int FROM pgtrickle.retry_inbox ORDER BY 1"))
+                    .extracting(r -> r.get(0)).containsExactly(0, 1, 2, 3, 4, 5, 6, 7, 8, 9);
+            connect.cluster().deleteConnector(name);
+        }
+    }
+
+    @Test
+    void aRecordTheDatabaseRefusesFailsTheTaskNamingTheRecordAndTheCause() throws Exception {
+        createInbox("refused_inbox");
+        String topic = "refused.events";
+        connect.cluster().kafka().createTopic(topic, 1);
+        send(topic, 0, List.of(), "{\"n\":1}");
+        // Valid JSON that jsonb refuses: a NUL character (SQLSTATE 22P05), a permanent failure.
+        send(topic, 0, List.of(), "{\"n\":\"\\u0000\"}");
+        String name = "refused-sink";
+        configure(name, Map.of("topics", topic, "inbox", "refused_inbox", "tasks.max", "1"));
+        AtomicReference<String> trace = new AtomicReference<>();
+        await().atMost(WAIT).until(() -> {
+            ConnectorStateInfo s = connect.cluster().connectorStatus(name);
+            if (s.tasks().isEmpty() || !"FAILED".equals(s.tasks().get(0).state())) {
+                return false;
+            }
+            trace.set(s.tasks().get(0).trace());
+            return true;
+        });
+        assertThat(trace.get()).contains("refused-sink: record at topic refused.events partition 0 offset 1"
+                + " (event id kafka:refused.events/0/1) cannot go into inbox refused_inbox: ERROR: unsupported Unicode"
+                + " escape sequence").contains("(SQLSTATE 22P05)");
+        assertThat(db.value("SELECT count(*) FROM pgtrickle.refused_inbox WHERE event_id = 'kafka:refused.events/0/1'"))
+                .isEqualTo(0L);
+        assertThat(storedOffsets(name)).as("its batch rolled back: the offsets stay before it")
+                .isIn(Map.of(), Map.of("refused.events-0", "1"));
+        connect.cluster().deleteConnector(name);
+    }
+
+    @Test
     void validationPutsDatabaseAndInboxProblemsOnTheirKeys() throws Exception {
         createInbox("valid_inbox");
         Map<String, String> good = base("valid-sink", Map.of("topics", "valid.events", "inbox", "valid_inbox"));
