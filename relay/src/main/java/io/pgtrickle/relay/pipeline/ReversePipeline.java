@@ -3,6 +3,7 @@ package io.pgtrickle.relay.pipeline;
 import io.pgtrickle.core.inbox.InboxEvent;
 import io.pgtrickle.core.inbox.Inboxes;
 import io.pgtrickle.core.inbox.SourceOffsets;
+import io.pgtrickle.format.InboxDecoder;
 import io.pgtrickle.relay.metrics.PipelineMetrics;
 import io.pgtrickle.relay.source.EventSource;
 import io.pgtrickle.relay.source.InboundMessage;
@@ -87,7 +88,7 @@ public final class ReversePipeline implements PipelineWork {
         List<String> reasons = new ArrayList<>();
         Map<String, String> positions = new LinkedHashMap<>();
         for (InboundMessage m : batch) {
-            InboxEventDecoder.Decoded d = decoder.decode(m);
+            InboxDecoder.Decoded d = decoder.decode(m);
             if (d.dead()) {
                 dead.add(d.event());
                 reasons.add(d.deadLetterReason());
