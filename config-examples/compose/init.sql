@@ -1,5 +1,5 @@
 -- The example shop of docker-compose.yml: the sources of the stream table order_totals. The relay's
--- engine creates order_totals and the inbox payments_inbox (config-examples/compose/relay.toml).
+-- engine creates order_totals and the inbox orders_inbox (config-examples/compose/relay.toml).
 CREATE TABLE orders (
     id          bigserial PRIMARY KEY,
     customer_id int NOT NULL,

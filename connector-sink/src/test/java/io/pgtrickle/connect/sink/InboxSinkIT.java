@@ -105,8 +105,8 @@ class InboxSinkIT {
             sent.add(send("orders.events", i % 2, headers, "{\"type\":\"order.updated\",\"aggregate_id\":\"o-" + i
                     + "\",\"n\":" + i + "}"));
         }
-        String name = connect.configureFromJson(EXAMPLE, Map.of("PGTRICKLE_JDBC_URL", db.jdbcUrl(),
-                "PGTRICKLE_DB_USER", "postgres", "PGTRICKLE_DB_PASSWORD", ""));
+        String name = connect.configureFromJson(EXAMPLE, Map.of("env:PGTRICKLE_CONNECTION_URL", db.jdbcUrl(),
+                "env:PGTRICKLE_CONNECTION_USER", "postgres", "env:PGTRICKLE_CONNECTION_PASSWORD", ""));
         assertThat(name).isEqualTo("pgtrickle-inbox-sink");
         connect.awaitRunning(name, 2);
         awaitCount("orders_inbox", 20);
@@ -373,8 +373,8 @@ class InboxSinkIT {
     /** The example JSON with the test database, the given keys changed and {@code removed} keys left out. */
     private static Map<String, String> base(String name, Map<String, String> changes, String... removed)
             throws IOException {
-        Map<String, String> config = ConnectorJson.read(EXAMPLE, Map.of("PGTRICKLE_JDBC_URL", db.jdbcUrl(),
-                "PGTRICKLE_DB_USER", "postgres", "PGTRICKLE_DB_PASSWORD", ""));
+        Map<String, String> config = ConnectorJson.read(EXAMPLE, Map.of("env:PGTRICKLE_CONNECTION_URL", db.jdbcUrl(),
+                "env:PGTRICKLE_CONNECTION_USER", "postgres", "env:PGTRICKLE_CONNECTION_PASSWORD", ""));
         config.put("name", name);
         config.putAll(changes);
         for (String r : removed) {

@@ -98,8 +98,8 @@ class PgTrickleSinkConfigTest {
         assertThat(c.rules().eventId()).containsExactly(FieldRule.parse("header:id"), FieldRule.COORDINATES);
 
         Map<String, String> json = ConnectorJson.read(dir.resolve("connector-sink.json"),
-                Map.of("PGTRICKLE_JDBC_URL", "jdbc:postgresql://db:5432/app", "PGTRICKLE_DB_USER", "app",
-                        "PGTRICKLE_DB_PASSWORD", "pw"));
+                Map.of("env:PGTRICKLE_CONNECTION_URL", "jdbc:postgresql://db:5432/app", "env:PGTRICKLE_CONNECTION_USER", "app",
+                        "env:PGTRICKLE_CONNECTION_PASSWORD", "pw"));
         assertThat(errors(json)).isEmpty();
         assertThat(json.remove("name")).isEqualTo(p.remove("name"));
         for (String key : List.of("connection.url", "connection.user", "connection.password")) {
