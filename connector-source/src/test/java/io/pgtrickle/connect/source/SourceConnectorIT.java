@@ -70,7 +70,7 @@ class SourceConnectorIT {
         engine.streamTables().create(StreamTableSpec.parse("order_totals",
                 "SELECT id, customer, amount, placed_at, doc, tags FROM orders", "10m", "DIFFERENTIAL"));
         engine.outboxes().enable("order_totals", 24, 2);
-        String name = connect.configureFromJson(EXAMPLE, Map.of("CONNECTION_URL", db.jdbcUrl(), "CONNECTION_PASSWORD", "unused"));
+        String name = connect.configureFromJson(EXAMPLE, Map.of("env:PGTRICKLE_CONNECTION_URL", db.jdbcUrl(), "env:PGTRICKLE_CONNECTION_PASSWORD", "unused"));
         connect.awaitRunning(name, 1);
 
         db.execute("UPDATE orders SET amount = 6.00 WHERE id = 1", "INSERT INTO orders VALUES (4, 30, 1.99, now(), '[]', '{4,5}')");
