@@ -37,7 +37,7 @@ class ConfigExamplesTest {
         JsonNode root = new ObjectMapper().readTree(DIR.resolve("connector-source.json").toFile());
         Map<String, String> config = new HashMap<>();
         root.path("config").fields().forEachRemaining(e -> config.put(e.getKey(), e.getValue().asText()
-                .replace("${CONNECTION_URL}", "jdbc:postgresql://db:5432/app").replace("${CONNECTION_PASSWORD}", "pw")));
+                .replace("${env:PGTRICKLE_CONNECTION_URL}", "jdbc:postgresql://db:5432/app").replace("${env:PGTRICKLE_CONNECTION_PASSWORD}", "pw")));
         assertThat(root.path("name").asText()).isEqualTo("pgtrickle-source");
         assertThat(config.values()).noneMatch(v -> v.contains("${"));
         assertThat(config).containsEntry("connector.class", PgTrickleSourceConnector.class.getName())
