@@ -1,7 +1,5 @@
 package io.pgtrickle.connect.testing;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -9,7 +7,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -31,7 +28,6 @@ import org.apache.kafka.connect.util.clusters.EmbeddedConnectCluster;
  * exactly-once source ({@code exactly.once.source.support=enabled}).
  */
 public final class ConnectTestCluster implements AutoCloseable {
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final EmbeddedConnectCluster connect;
 
@@ -104,19 +100,9 @@ public final class ConnectTestCluster implements AutoCloseable {
      * @return the connector's name
      */
     public String configureFromJson(Path file, Map<String, String> variables) throws IOException {
-        JsonNode root = JSON.readTree(file.toFile());
-        String name = root.path("name").asText();
-        Map<String, String> config = new HashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = root.path("config").fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            String value = e.getValue().asText();
-            for (Map.Entry<String, String> v : variables.entrySet()) {
-                value = value.replace("${" + v.getKey() + "}", v.getValue());
-            }
-            config.put(e.getKey(), value);
-        }
-        configure(name, config);
-        return name;
+        ConnectorJson connector = ConnectorJson.read(file, variables);
+        configure(connector.name(), connector.config());
+        return connector.name();
     }
 
     /** What the REST API's validate endpoint says of a config of {@code connectorClass}. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.pgtrickle.connect.testing.ConnectTestCluster;
+import io.pgtrickle.connect.testing.ConnectorJson;
 import io.pgtrickle.core.EngineConfig;
 import io.pgtrickle.core.PgTrickleEngine;
 import io.pgtrickle.core.inbox.InboxSpec;
@@ -374,7 +375,7 @@ class InboxSinkIT {
     private static Map<String, String> base(String name, Map<String, String> changes, String... removed)
             throws IOException {
         Map<String, String> config = ConnectorJson.read(EXAMPLE, Map.of("env:PGTRICKLE_CONNECTION_URL", db.jdbcUrl(),
-                "env:PGTRICKLE_CONNECTION_USER", "postgres", "env:PGTRICKLE_CONNECTION_PASSWORD", ""));
+                "env:PGTRICKLE_CONNECTION_USER", "postgres", "env:PGTRICKLE_CONNECTION_PASSWORD", "")).config();
         config.put("name", name);
         config.putAll(changes);
         for (String r : removed) {

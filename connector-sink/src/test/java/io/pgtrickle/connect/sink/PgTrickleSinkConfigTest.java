@@ -1,5 +1,6 @@
 package io.pgtrickle.connect.sink;
 
+import io.pgtrickle.connect.testing.ConnectorJson;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -97,11 +98,12 @@ class PgTrickleSinkConfigTest {
         PgTrickleSinkConfig c = new PgTrickleSinkConfig(p);
         assertThat(c.rules().eventId()).containsExactly(FieldRule.parse("header:id"), FieldRule.COORDINATES);
 
-        Map<String, String> json = ConnectorJson.read(dir.resolve("connector-sink.json"),
+        ConnectorJson connector = ConnectorJson.read(dir.resolve("connector-sink.json"),
                 Map.of("env:PGTRICKLE_CONNECTION_URL", "jdbc:postgresql://db:5432/app", "env:PGTRICKLE_CONNECTION_USER", "app",
                         "env:PGTRICKLE_CONNECTION_PASSWORD", "pw"));
+        Map<String, String> json = connector.config();
         assertThat(errors(json)).isEmpty();
-        assertThat(json.remove("name")).isEqualTo(p.remove("name"));
+        assertThat(connector.name()).isEqualTo(p.remove("name"));
         for (String key : List.of("connection.url", "connection.user", "connection.password")) {
             p.remove(key);
             json.remove(key);
