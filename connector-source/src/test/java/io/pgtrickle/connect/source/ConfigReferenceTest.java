@@ -2,46 +2,43 @@ package io.pgtrickle.connect.source;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgtrickle.connect.testing.ConfigDefTable;
+import io.pgtrickle.testing.GeneratedSection;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.apache.kafka.common.config.ConfigDef.ConfigKey;
 import org.junit.jupiter.api.Test;
 
-/** docs/connector-source.md and the plugin's README hold the key table printed from the ConfigDef. */
+/** The README, docs/connector-source.md and the plugin's README hold the key table printed from the ConfigDef. */
 class ConfigReferenceTest {
-    private static final String HOW = "; regenerate with: ./mvnw -B -q -o -pl connector-source test"
-            + " -Dtest=ConfigReferenceTest -Dregenerate=true";
+    private static final GeneratedSection KEYS = new GeneratedSection("connector-source keys",
+            "./mvnw -B -q -o -pl connector-source test -Dtest=ConfigReferenceTest -Dregenerate=true");
+    private static final String TABLE = ConfigDefTable.markdown(PgTrickleSourceConfig.CONFIG_DEF);
+
+    @Test
+    void theReadmeHoldsTheGeneratedTable() throws IOException {
+        KEYS.assertCurrent(Path.of("..", "README.md"), TABLE);
+    }
 
     @Test
     void theDocsHoldTheGeneratedTable() throws IOException {
-        check(Path.of("..").resolve(ConfigReference.FILE));
+        KEYS.assertCurrent(Path.of("..", "docs", "connector-source.md"), TABLE);
     }
 
     @Test
     void thePluginReadmeHoldsTheGeneratedTable() throws IOException {
-        check(Path.of("src/plugin/README.md"));
-    }
-
-    private static void check(Path file) throws IOException {
-        String inRepository = Files.readString(file, StandardCharsets.UTF_8);
-        String generated = ConfigReference.replaceTable(inRepository);
-        if (Boolean.getBoolean("regenerate")) {
-            Files.writeString(file, generated, StandardCharsets.UTF_8);
-            inRepository = generated;
-        }
-        assertThat(inRepository).as(file + " is out of date with PgTrickleSourceConfig" + HOW).isEqualTo(generated);
+        KEYS.assertCurrent(Path.of("src", "plugin", "README.md"), TABLE);
     }
 
     @Test
-    void everyKeyHasARow() {
-        String table = ConfigReference.table();
+    void everyKeyHasARowAndADescription() {
         for (ConfigKey k : PgTrickleSourceConfig.CONFIG_DEF.configKeys().values()) {
-            assertThat(table).contains("| `" + k.name + "` |");
+            assertThat(TABLE).contains("| `" + k.name + "` |");
+            assertThat(k.documentation).as(k.name).isNotBlank();
+            assertThat(k.displayName).as(k.name).isNotBlank();
         }
-        assertThat(table).contains("| `topic.template` | Topic template | string | `pgtrickle.{stream_table}` |")
-                .contains("| `connection.url` | JDBC URL | string | (required) |")
-                .contains("| `connection.password` | Database password | password | (none) |");
+        assertThat(TABLE).contains("| `topic.template` | Records | string | `pgtrickle.{stream_table}` |")
+                .contains("| `connection.url` | Connection | string | (required) |")
+                .contains("| `connection.password` | Connection | password |  |");
     }
 }

@@ -36,7 +36,14 @@ public final class ConfigReference {
                 .append("An unknown `PGTRICKLE_RELAY_*` variable is an error.\n\n")
                 .append("Errors name the key by its path, with `pipeline \"<name>\"` (or `pipeline[<n>]`, counting from 1,\n")
                 .append("while the name is unknown), and its line:column.\n\n")
-                .append("| Table | Key | Type | Required | Default | Environment | Description |\n")
+                .append(table());
+        return s.toString();
+    }
+
+    /** One row per key, in the registry's order: Table, Key, Type, Required, Default, Environment, Description. */
+    public static String table() {
+        StringBuilder s = new StringBuilder();
+        s.append("| Table | Key | Type | Required | Default | Environment | Description |\n")
                 .append("|---|---|---|---|---|---|---|\n");
         for (ConfigKey k : ConfigKey.values()) {
             s.append("| ").append(cell(k.section().label()))

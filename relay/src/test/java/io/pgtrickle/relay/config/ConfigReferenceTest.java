@@ -2,6 +2,7 @@ package io.pgtrickle.relay.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgtrickle.testing.GeneratedSection;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -23,6 +24,12 @@ class ConfigReferenceTest {
                 .as(ConfigReference.FILE + " is out of date with ConfigKey; regenerate it with: ./mvnw -B -q -o -pl relay"
                         + " test -Dtest=ConfigReferenceTest -Dregenerate=true")
                 .isEqualTo(generated);
+    }
+
+    @Test
+    void theReadmeHoldsTheKeyTable() throws IOException {
+        new GeneratedSection("relay keys", "./mvnw -B -q -o -pl relay test -Dtest=ConfigReferenceTest -Dregenerate=true")
+                .assertCurrent(Path.of("..", "README.md"), ConfigReference.table());
     }
 
     @Test
