@@ -34,7 +34,7 @@ public final class Outboxes {
         });
     }
 
-    /** As {@link #enable(String, int, int)} with the defaults: 24 hours, 1,000 rows inline. */
+    /** As {@link #enable(String, int, int)} with the SQL function's defaults: 24 hours, 100 rows inline. */
     public void enable(String name) {
         enable(name, 24, 100);
     }

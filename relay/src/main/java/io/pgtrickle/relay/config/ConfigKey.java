@@ -51,7 +51,7 @@ public enum ConfigKey {
     STREAM_TABLE_RETENTION_HOURS(Section.STREAM_TABLE, "retention_hours", Spec.of(ValueType.INTEGER)
             .range(1, Integer.MAX_VALUE).def(24L).doc("how long its outbox keeps published changes")),
     STREAM_TABLE_INLINE_THRESHOLD_ROWS(Section.STREAM_TABLE, "inline_threshold_rows", Spec.of(ValueType.INTEGER)
-            .range(0, Integer.MAX_VALUE).def(1000L).doc("refreshes up to this many changed rows carry them inline in the outbox")),
+            .range(0, Integer.MAX_VALUE).def(100L).doc("refreshes up to this many changed rows carry them inline in the outbox (as enable_outbox)")),
 
     PIPELINE_NAME(Section.PIPELINE, "name", Spec.of(ValueType.STRING).need(Requirement.REQUIRED)
             .doc("unique; [A-Za-z0-9_.-]+; names the pipeline in logs, metrics and its ownership lock")),

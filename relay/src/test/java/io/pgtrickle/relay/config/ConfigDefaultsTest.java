@@ -41,7 +41,7 @@ class ConfigDefaultsTest {
     @Test
     void streamTableDefaults() {
         RelayConfig c = parse("[engine]\nembedded = true\n[[stream_table]]\nname = \"s\"\nquery = \"SELECT 1 AS x\"\n");
-        assertThat(c.streamTables()).containsExactly(new StreamTableConfig("s", "SELECT 1 AS x", "1s", "AUTO", 24, 1000));
+        assertThat(c.streamTables()).containsExactly(new StreamTableConfig("s", "SELECT 1 AS x", "1s", "AUTO", 24, 100));
     }
 
     @Test
