@@ -39,6 +39,12 @@ import org.slf4j.LoggerFactory;
 public final class ForwardPipeline implements PipelineWork {
     private static final Logger log = LoggerFactory.getLogger(ForwardPipeline.class);
     private static final int ENTRIES_PER_READ = 20;
+    /**
+     * Batches sent before the pipeline waits for the target to make them durable: the target acks
+     * (or Kafka commits one transaction for) several batches at once, while the reader prepares the
+     * next. Progress is recorded only after that wait.
+     */
+    private static final int BATCHES_IN_FLIGHT = 4;
     /** Changes per page of an entry: the batch size, but not so few that a big entry takes a query per change. */
     private static final int MIN_PAGE = 1_000;
     private static final int MAX_PAGE = 10_000;
@@ -128,30 +134,35 @@ public final class ForwardPipeline implements PipelineWork {
 
     /**
      * Publishes every change after {@code position} of the entries, reading each entry's changes in
-     * pages; returns the new position (the last change published when stopped mid-way).
+     * pages; returns the new position (the last change published when stopped mid-way). Everything
+     * it sends is flushed (durable in the target) before it returns, so the caller may record it.
      */
     private OutboxPosition deliver(Target target, List<OutboxHeader> entries, OutboxPosition position,
                                    BooleanSupplier keepGoing, Executor reader) throws Exception {
         List<OutboundMessage> batch = new ArrayList<>(batchSize);
-        List<OffsetDateTime> committedAt = new ArrayList<>(batchSize);
+        InFlight inFlight = new InFlight(target);
         PagePrefetch pages = new PagePrefetch(outboxes, streamTable, pageSize, this::message, reader, entries, position);
         for (PagePrefetch.Page page = pages.take(); page != null; page = pages.take()) {
             for (OutboundMessage m : page.messages()) {
                 batch.add(m);
-                committedAt.add(page.entry().createdAt());
+                inFlight.committedAt.add(page.entry().createdAt());
                 if (batch.size() == batchSize) {
-                    publish(target, batch, committedAt);
+                    inFlight.send(batch);
                     if (!keepGoing.getAsBoolean()) {
+                        inFlight.flush();
                         return batch.get(batch.size() - 1).position();
                     }
                     batch.clear();
-                    committedAt.clear();
+                    if (inFlight.messages >= BATCHES_IN_FLIGHT * batchSize) {
+                        inFlight.flush();
+                    }
                 }
             }
         }
         if (!batch.isEmpty()) {
-            publish(target, batch, committedAt);
+            inFlight.send(batch);
         }
+        inFlight.flush();
         return new OutboxPosition(entries.get(entries.size() - 1).offset(), Integer.MAX_VALUE);
     }
 
@@ -160,21 +171,44 @@ public final class ForwardPipeline implements PipelineWork {
         return new OutboundMessage(destination.apply(event), format.encode(event), event.position(), event.dedupKey());
     }
 
-    private void publish(Target target, List<OutboundMessage> batch, List<OffsetDateTime> committedAt)
-            throws Exception {
-        try {
-            PublishResult r = target.publish(List.copyOf(batch));
+    /** The batches sent to the target and not flushed yet, with the commit times of their changes. */
+    private final class InFlight {
+        private final Target target;
+        private final List<OffsetDateTime> committedAt = new ArrayList<>();
+        private int messages;
+
+        InFlight(Target target) {
+            this.target = target;
+        }
+
+        void send(List<OutboundMessage> batch) throws Exception {
+            try {
+                target.send(List.copyOf(batch));
+            } catch (Exception e) {
+                metrics.failed();
+                throw e;
+            }
+            messages += batch.size();
+        }
+
+        void flush() throws Exception {
+            PublishResult r;
+            try {
+                r = target.flush();
+            } catch (Exception e) {
+                metrics.failed();
+                throw e;
+            }
             metrics.published(r.published());
             metrics.deduplicated(r.deduplicated());
-        } catch (Exception e) {
-            metrics.failed();
-            throw e;
-        }
-        OffsetDateTime now = OffsetDateTime.now();
-        for (OffsetDateTime at : committedAt) {
-            if (at != null) {
-                metrics.commitToAck(Duration.between(at, now));
+            OffsetDateTime now = OffsetDateTime.now();
+            for (OffsetDateTime at : committedAt) {
+                if (at != null) {
+                    metrics.commitToAck(Duration.between(at, now));
+                }
             }
+            committedAt.clear();
+            messages = 0;
         }
     }
 

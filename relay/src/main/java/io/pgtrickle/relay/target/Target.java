@@ -7,7 +7,8 @@ import java.util.Optional;
 /**
  * Where a forward pipeline publishes: Kafka, NATS JetStream, Redis Streams or stdout. One instance
  * serves one pipeline and is used by one thread. The pipeline calls {@link #open}, then
- * {@link #lastPublished} once, then {@link #publish} for each batch in position order; after a
+ * {@link #lastPublished} once, then {@link #send} for each batch in position order and
+ * {@link #flush} before it records progress; after a
  * {@link TargetException} it closes the target and starts over with a new instance.
  */
 public interface Target extends AutoCloseable {
@@ -27,12 +28,25 @@ public interface Target extends AutoCloseable {
     Optional<OutboxPosition> lastPublished() throws TargetException;
 
     /**
-     * Publishes the batch in order and returns once every message is durable in the target (acked,
-     * committed). All or nothing where the target has transactions (Kafka); elsewhere a failure
-     * leaves a prefix published, which {@link #lastPublished} or the target's deduplication covers
-     * on the retry.
+     * Hands the batch to the target, in order after what was sent before, without waiting until it
+     * is durable: {@link #flush} waits. Lets the pipeline read and encode the next batch while the
+     * target acknowledges this one, and lets Kafka commit one transaction for several batches.
      */
-    PublishResult publish(List<OutboundMessage> batch) throws TargetException;
+    void send(List<OutboundMessage> batch) throws TargetException;
+
+    /**
+     * Returns once every message sent since the last flush is durable in the target (acked,
+     * committed), with their counts. All or nothing where the target has transactions (Kafka:
+     * everything since the last flush is one transaction); elsewhere a failure leaves a prefix
+     * published, which {@link #lastPublished} or the target's deduplication covers on the retry.
+     */
+    PublishResult flush() throws TargetException;
+
+    /** Sends the batch and flushes. */
+    default PublishResult publish(List<OutboundMessage> batch) throws TargetException {
+        send(batch);
+        return flush();
+    }
 
     @Override
     void close();

@@ -31,9 +31,9 @@ import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
 /**
- * Publishes a forward pipeline to Kafka topics with a transactional producer: each
- * {@link #publish} is one transaction, so a batch is visible to {@code read_committed} consumers
- * entirely or not at all, and {@link #lastPublished} reads the end of the last committed one back
+ * Publishes a forward pipeline to Kafka topics with a transactional producer: what is sent between
+ * two {@link #flush}es is one transaction, visible to {@code read_committed} consumers entirely or
+ * not at all, and {@link #lastPublished} reads the end of the last committed one back
  * from the topics. Opening it fences any older producer with the same {@code transactional.id}
  * and aborts that producer's open transaction.
  */
@@ -45,6 +45,10 @@ public final class KafkaTarget implements Target {
     private final Duration maxBlock;
     private final Duration apiTimeout;
     private KafkaProducer<byte[], byte[]> producer;
+    /** The open transaction: its first and last positions and how many messages it holds; first null when none. */
+    private OutboxPosition first;
+    private OutboxPosition last;
+    private int sent;
 
     /** @param streamTable what {@code {stream_table}} in the topic template expands to */
     public KafkaTarget(SinkConfig.Kafka config, String streamTable) {
@@ -94,30 +98,56 @@ public final class KafkaTarget implements Target {
         }
     }
 
+    /** Sends the batch inside the open transaction, beginning one when none is open. */
     @Override
-    public PublishResult publish(List<OutboundMessage> batch) throws TargetException {
+    public void send(List<OutboundMessage> batch) throws TargetException {
         if (producer == null) {
-            throw new IllegalStateException("publish before open on " + describe());
+            throw new IllegalStateException("send before open on " + describe());
         }
         if (batch.isEmpty()) {
-            return new PublishResult(0, 0);
+            return;
         }
         try {
-            producer.beginTransaction();
+            if (first == null) {
+                producer.beginTransaction();
+                first = batch.get(0).position();
+            }
             for (OutboundMessage m : batch) {
                 producer.send(record(m));
             }
-            // Flushes and fails when any send failed: the batch is committed whole or not at all.
-            producer.commitTransaction();
-            return new PublishResult(batch.size(), 0);
+            last = batch.get(batch.size() - 1).position();
+            sent += batch.size();
         } catch (KafkaException e) {
-            TargetException failure = failure("publishing " + batch.size() + " messages from " + batch.get(0).position()
-                    + " to " + batch.get(batch.size() - 1).position(), e);
-            if (!isFenced(e)) {
-                abortQuietly();
-            }
-            throw failure;
+            throw abort(e);
         }
+    }
+
+    /** Commits the open transaction: everything sent since the last flush, whole or not at all. */
+    @Override
+    public PublishResult flush() throws TargetException {
+        if (first == null) {
+            return PublishResult.NONE;
+        }
+        try {
+            // Flushes and fails when any send failed.
+            producer.commitTransaction();
+            return new PublishResult(sent, 0);
+        } catch (KafkaException e) {
+            throw abort(e);
+        } finally {
+            first = null;
+            sent = 0;
+        }
+    }
+
+    private TargetException abort(KafkaException e) {
+        TargetException failure = failure("publishing " + sent + " messages from " + first + " to " + last, e);
+        if (!isFenced(e)) {
+            abortQuietly();
+        }
+        first = null;
+        sent = 0;
+        return failure;
     }
 
     @Override

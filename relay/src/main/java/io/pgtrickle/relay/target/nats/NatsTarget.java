@@ -49,6 +49,9 @@ public final class NatsTarget implements Target {
     private Connection connection;
     private JetStream jetStream;
     private JetStreamManagement management;
+    /** Sent since the last flush, in order, with their acks to await. */
+    private final List<CompletableFuture<PublishAck>> unacked = new ArrayList<>();
+    private final List<OutboundMessage> unackedMessages = new ArrayList<>();
 
     public NatsTarget(SinkConfig.Nats config, String streamTable) {
         this(config, streamTable, DEFAULT_TIMEOUT);
@@ -183,11 +186,10 @@ public final class NatsTarget implements Target {
         return Optional.ofNullable(highest);
     }
 
+    /** Publishes each message asynchronously: the acks are awaited by {@link #flush}. */
     @Override
-    public PublishResult publish(List<OutboundMessage> batch) throws TargetException {
-        List<CompletableFuture<PublishAck>> acks = new ArrayList<>(batch.size());
+    public void send(List<OutboundMessage> batch) throws TargetException {
         try {
-            // Send the whole batch before waiting: one round trip per batch, not per message.
             for (OutboundMessage m : batch) {
                 io.nats.client.impl.Headers headers = new io.nats.client.impl.Headers();
                 for (Map.Entry<String, String> h : m.message().headers().entrySet()) {
@@ -195,23 +197,33 @@ public final class NatsTarget implements Target {
                 }
                 byte[] payload = m.message().value() == null ? new byte[0]
                         : m.message().value().getBytes(StandardCharsets.UTF_8);
-                acks.add(jetStream.publishAsync(m.destination(), headers, payload,
+                unacked.add(jetStream.publishAsync(m.destination(), headers, payload,
                         PublishOptions.builder().messageId(m.dedupKey()).stream(config.stream()).build()));
+                unackedMessages.add(m);
             }
         } catch (IllegalStateException e) {
             throw new TargetException("NATS connection to " + config.endpoint().url() + " is closed: " + e.getMessage(),
                     true, e);
         }
+    }
+
+    @Override
+    public PublishResult flush() throws TargetException {
         long deadline = System.nanoTime() + timeout.toNanos();
         int published = 0;
         int deduplicated = 0;
-        for (int i = 0; i < acks.size(); i++) {
-            PublishAck ack = await(acks.get(i), deadline, batch.get(i));
-            if (ack.isDuplicate()) {
-                deduplicated++;
-            } else {
-                published++;
+        try {
+            for (int i = 0; i < unacked.size(); i++) {
+                PublishAck ack = await(unacked.get(i), deadline, unackedMessages.get(i));
+                if (ack.isDuplicate()) {
+                    deduplicated++;
+                } else {
+                    published++;
+                }
             }
+        } finally {
+            unacked.clear();
+            unackedMessages.clear();
         }
         return new PublishResult(published, deduplicated);
     }

@@ -40,6 +40,8 @@ public final class RedisTarget implements Target {
     private final String streamTable;
     private final Duration timeout;
     private RedisClient client;
+    /** What the batches sent since the last flush did (they are written at once). */
+    private PublishResult unflushed = PublishResult.NONE;
 
     public RedisTarget(SinkConfig.Redis config, String streamTable) {
         this(config, streamTable, DEFAULT_TIMEOUT);
@@ -104,8 +106,20 @@ public final class RedisTarget implements Target {
         return Optional.ofNullable(highest);
     }
 
+    /** Writes the batch now: one pipelined round trip, whose replies tell a stored entry from a repeat. */
     @Override
-    public PublishResult publish(List<OutboundMessage> batch) throws TargetException {
+    public void send(List<OutboundMessage> batch) throws TargetException {
+        unflushed = unflushed.plus(write(batch));
+    }
+
+    @Override
+    public PublishResult flush() {
+        PublishResult r = unflushed;
+        unflushed = PublishResult.NONE;
+        return r;
+    }
+
+    private PublishResult write(List<OutboundMessage> batch) throws TargetException {
         List<Response<StreamEntryID>> replies = new ArrayList<>(batch.size());
         try (AbstractPipeline pipeline = client.pipelined()) {
             for (OutboundMessage m : batch) {

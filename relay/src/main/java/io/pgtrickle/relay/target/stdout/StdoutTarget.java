@@ -16,6 +16,7 @@ import java.util.Optional;
  */
 public final class StdoutTarget implements Target {
     private final PrintStream out;
+    private int unflushed;
 
     public StdoutTarget(PrintStream out) {
         this.out = out;
@@ -36,15 +37,22 @@ public final class StdoutTarget implements Target {
     }
 
     @Override
-    public PublishResult publish(List<OutboundMessage> batch) throws TargetException {
+    public void send(List<OutboundMessage> batch) {
         for (OutboundMessage m : batch) {
             out.println(m.message().value());
         }
+        unflushed += batch.size();
+    }
+
+    @Override
+    public PublishResult flush() throws TargetException {
         out.flush();
         if (out.checkError()) {
             throw new TargetException("cannot write to standard output (closed pipe?)", true);
         }
-        return new PublishResult(batch.size(), 0);
+        PublishResult r = new PublishResult(unflushed, 0);
+        unflushed = 0;
+        return r;
     }
 
     @Override
