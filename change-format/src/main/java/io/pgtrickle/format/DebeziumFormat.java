@@ -1,6 +1,5 @@
 package io.pgtrickle.format;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * Debezium's change event envelope as its JSON converter writes it without schemas:
@@ -12,31 +11,34 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 public final class DebeziumFormat implements MessageFormat {
     @Override
     public EncodedMessage encode(ChangeEvent e) {
-        ObjectNode value = Json.MAPPER.createObjectNode();
-        value.set("before", Json.tree(e.before()));
-        value.set("after", Json.tree(e.after()));
         long tsMs = e.committedAt() == null ? System.currentTimeMillis() : e.committedAt().toInstant().toEpochMilli();
-        ObjectNode source = value.putObject("source");
-        source.put("connector", "pgtrickle");
-        source.put("ts_ms", tsMs);
         int dot = dotOutsideQuotes(e.streamTable());
-        source.put("schema", unquote(dot < 0 ? "public" : e.streamTable().substring(0, dot)));
-        source.put("table", unquote(dot < 0 ? e.streamTable() : e.streamTable().substring(dot + 1)));
-        source.put("position", e.position().toString());
-        if (e.refreshId() == null) {
-            source.putNull("refresh_id");
-        } else {
-            source.put("refresh_id", e.refreshId());
-        }
-        source.put("snapshot", e.refreshId() == null ? "true" : "false");
-        value.put("op", switch (e.op()) {
+        String op = switch (e.op()) {
             case "insert" -> "c";
             case "update" -> "u";
             case "delete" -> "d";
             default -> throw new IllegalArgumentException("unknown outbox op " + e.op());
+        };
+        String value = Json.object(g -> {
+            Json.raw(g, "before", e.before());
+            Json.raw(g, "after", e.after());
+            g.writeObjectFieldStart("source");
+            g.writeStringField("connector", "pgtrickle");
+            g.writeNumberField("ts_ms", tsMs);
+            g.writeStringField("schema", unquote(dot < 0 ? "public" : e.streamTable().substring(0, dot)));
+            g.writeStringField("table", unquote(dot < 0 ? e.streamTable() : e.streamTable().substring(dot + 1)));
+            g.writeStringField("position", e.position().toString());
+            if (e.refreshId() == null) {
+                g.writeNullField("refresh_id");
+            } else {
+                g.writeNumberField("refresh_id", e.refreshId());
+            }
+            g.writeStringField("snapshot", e.refreshId() == null ? "true" : "false");
+            g.writeEndObject();
+            g.writeStringField("op", op);
+            g.writeNumberField("ts_ms", tsMs);
         });
-        value.put("ts_ms", tsMs);
-        return new EncodedMessage(e.key(), Json.text(value), MessageFormat.headers(e));
+        return new EncodedMessage(e.key(), value, MessageFormat.headers(e));
     }
 
     private static int dotOutsideQuotes(String name) {

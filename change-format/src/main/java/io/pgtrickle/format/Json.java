@@ -1,5 +1,6 @@
 package io.pgtrickle.format;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -8,6 +9,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
+import java.io.IOException;
+import java.io.StringWriter;
 
 /**
  * The one Jackson mapper of the formats. Numbers keep their exact text: a {@code numeric(38,10)}
@@ -33,6 +36,38 @@ final class Json {
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("the outbox holds text that is not JSON: " + json, e);
         }
+    }
+
+    /** Writes one JSON object with {@code body}; {@link #raw} splices outbox JSON in as it is. */
+    static String object(Body body) {
+        StringWriter out = new StringWriter(256);
+        try (JsonGenerator g = MAPPER.getFactory().createGenerator(out)) {
+            g.writeStartObject();
+            body.write(g);
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return out.toString();
+    }
+
+    /**
+     * A field whose value is JSON text from the outbox, written as it is: PostgreSQL wrote it, so it
+     * is valid, and its numbers keep their exact text without a parse and a re-encoding per change.
+     */
+    static void raw(JsonGenerator g, String field, String json) throws IOException {
+        g.writeFieldName(field);
+        if (json == null) {
+            g.writeNull();
+        } else {
+            g.writeRawValue(json);
+        }
+    }
+
+    /** The fields of an object {@link #object} writes. */
+    @FunctionalInterface
+    interface Body {
+        void write(JsonGenerator g) throws IOException;
     }
 
     static String text(JsonNode node) {

@@ -1,6 +1,5 @@
 package io.pgtrickle.format;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * pg_trickle's own JSON: {@code {"op", "key", "before", "after", "stream_table", "refresh_id",
@@ -10,19 +9,20 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 public final class NativeFormat implements MessageFormat {
     @Override
     public EncodedMessage encode(ChangeEvent e) {
-        ObjectNode value = Json.MAPPER.createObjectNode();
-        value.put("op", e.op());
-        value.set("key", Json.tree(e.key()));
-        value.set("before", Json.tree(e.before()));
-        value.set("after", Json.tree(e.after()));
-        value.put("stream_table", e.streamTable());
-        if (e.refreshId() == null) {
-            value.putNull("refresh_id");
-        } else {
-            value.put("refresh_id", e.refreshId());
-        }
-        value.put("position", e.position().toString());
-        value.put("committed_at", e.committedAt() == null ? null : e.committedAt().toString());
-        return new EncodedMessage(e.key(), Json.text(value), MessageFormat.headers(e));
+        String value = Json.object(g -> {
+            g.writeStringField("op", e.op());
+            Json.raw(g, "key", e.key());
+            Json.raw(g, "before", e.before());
+            Json.raw(g, "after", e.after());
+            g.writeStringField("stream_table", e.streamTable());
+            if (e.refreshId() == null) {
+                g.writeNullField("refresh_id");
+            } else {
+                g.writeNumberField("refresh_id", e.refreshId());
+            }
+            g.writeStringField("position", e.position().toString());
+            g.writeStringField("committed_at", e.committedAt() == null ? null : e.committedAt().toString());
+        });
+        return new EncodedMessage(e.key(), value, MessageFormat.headers(e));
     }
 }
