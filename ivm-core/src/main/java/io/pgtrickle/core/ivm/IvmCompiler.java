@@ -175,7 +175,8 @@ public final class IvmCompiler {
             }
             algebraic = AggregateState.analyze(c, outputs, keyNodes, select.getHaving(), from.render(FromItem::current));
         }
-        return new SelectPlan(from, selectSql, names, select.getWhere() == null ? null : SqlTrees.sql(select.getWhere()),
+        String where = select.getWhere() == null ? null : SqlTrees.sql(select.getWhere());
+        return new SelectPlan(from, selectSql, names, where, GroupKeyPushdown.rewrite(where),
                 groupKeys, grouped, partition != null, distinct, distinctOn.isEmpty() ? null : String.join(", ", groupKeys),
                 distinctOn.isEmpty() ? null : orderBy, groupBy, select.getHaving() == null ? null : SqlTrees.sql(select.getHaving()),
                 tables, Subquery.in(select.getWhere(), tables), outputSubqueries, algebraic);
