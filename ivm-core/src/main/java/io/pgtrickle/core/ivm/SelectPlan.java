@@ -139,7 +139,8 @@ public record SelectPlan(FromTree from, List<String> select, List<String> names,
     @Override
     public String deltaSqlForExplain() {
         DeltaContext ctx = DeltaContext.allChanged(relids());
-        return ctx.wrap(grouped ? "-- groups touched:\n" + touchedKeys(ctx) : delta(ctx));
+        String sql = ctx.wrap(grouped ? "-- groups touched:\n" + touchedKeys(ctx) : delta(ctx));
+        return ctx.setupSql() + sql;
     }
 
     private String selectList(List<String> expressions) {

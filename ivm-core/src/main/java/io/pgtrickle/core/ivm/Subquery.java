@@ -30,8 +30,14 @@ import org.apache.calcite.sql.util.SqlBasicVisitor;
  *     a column of the subquery's tables); else null
  */
 record Subquery(Set<Long> relids, List<Item> items, String condition, String inItem, String inOperand) {
-    /** A table of the subquery under its alias. */
-    record Item(BaseTable table, String alias) {
+    /**
+     * A table of the subquery under its alias.
+     *
+     * @param probed its columns that an equality of the subquery's conditions compares with
+     *     something else (an outer row's column, mostly): the touch condition looks its changes up
+     *     by them, once per outer row, so the window's rows get an index on each
+     */
+    record Item(BaseTable table, String alias, Set<String> probed) {
     }
 
     boolean narrowable() {
@@ -56,7 +62,8 @@ record Subquery(Set<Long> relids, List<Item> items, String condition, String inI
             if (!ctx.changed(changed.table().relid())) {
                 continue;
             }
-            String from = items.stream().map(i -> i == changed ? "(" + ctx.changes(i.table()) + ") AS " + quote(i.alias())
+            String from = items.stream().map(i -> i == changed ? "(" + ctx.probedChanges(i.table(), i.probed()) + ") AS "
+                            + quote(i.alias())
                     : ctx.changed(i.table().relid()) ? "(SELECT " + i.table().columnList(null) + " FROM " + i.table().name().quoted()
                             + " UNION ALL SELECT " + i.table().columnList("__pgt_x") + " FROM (" + ctx.changes(i.table())
                             + ") __pgt_x) AS " + quote(i.alias())
@@ -129,12 +136,15 @@ record Subquery(Set<Long> relids, List<Item> items, String condition, String inI
         }
         List<Item> items = new ArrayList<>();
         List<String> conditions = new ArrayList<>();
-        if (!flatten(select.getFrom(), tables, items, conditions)) {
+        List<SqlNode> conditionNodes = new ArrayList<>();
+        if (!flatten(select.getFrom(), tables, items, conditions, conditionNodes)) {
             return opaque;
         }
         if (select.getWhere() != null) {
             conditions.add("(" + SqlTrees.sql(select.getWhere()) + ")");
+            conditionNodes.add(select.getWhere());
         }
+        items = withProbedColumns(items, conditionNodes);
         String x = null;
         String v = null;
         if (inOperand != null && select.getSelectList().size() == 1 && !(inOperand.getKind() == SqlKind.ROW)) {
@@ -161,9 +171,38 @@ record Subquery(Set<Long> relids, List<Item> items, String condition, String inI
         return select.getGroup().stream().anyMatch(g -> g.equalsDeep(x, org.apache.calcite.util.Litmus.IGNORE));
     }
 
+    /**
+     * The items with the columns their equalities compare ({@code alias.col = …}, or an unqualified
+     * {@code col = …} when only that item has the column), in the AND-ed conditions.
+     */
+    private static List<Item> withProbedColumns(List<Item> items, List<SqlNode> conditions) {
+        Map<Item, Set<String>> probed = new java.util.LinkedHashMap<>();
+        items.forEach(i -> probed.put(i, new java.util.TreeSet<>()));
+        List<SqlNode> conjuncts = new ArrayList<>(conditions);
+        while (!conjuncts.isEmpty()) {
+            SqlNode c = conjuncts.remove(conjuncts.size() - 1);
+            if (c.getKind() == SqlKind.AND) {
+                conjuncts.addAll(((SqlCall) c).getOperandList());
+            } else if (c.getKind() == SqlKind.EQUALS) {
+                for (SqlNode side : ((SqlCall) c).getOperandList()) {
+                    if (!(side instanceof SqlIdentifier id) || id.isStar()) {
+                        continue;
+                    }
+                    String column = id.names.get(id.names.size() - 1);
+                    List<Item> owners = items.stream().filter(i -> i.table().columns().contains(column)
+                            && (id.isSimple() || id.names.size() == 2 && id.names.get(0).equals(i.alias()))).toList();
+                    if (owners.size() == 1) {
+                        probed.get(owners.get(0)).add(column);
+                    }
+                }
+            }
+        }
+        return items.stream().map(i -> new Item(i.table(), i.alias(), Set.copyOf(probed.get(i)))).toList();
+    }
+
     /** A FROM clause of tables joined by inner or comma joins, as items and conditions; false otherwise. */
     private static boolean flatten(SqlNode from, Map<List<String>, BaseTable> tables, List<Item> items,
-                                   List<String> conditions) {
+                                   List<String> conditions, List<SqlNode> conditionNodes) {
         if (from instanceof SqlJoin join) {
             boolean inner = join.getJoinType() == JoinType.INNER || join.getJoinType() == JoinType.COMMA
                     || join.getJoinType() == JoinType.CROSS;
@@ -172,8 +211,10 @@ record Subquery(Set<Long> relids, List<Item> items, String condition, String inI
             }
             if (join.getCondition() != null && join.getConditionType() == JoinConditionType.ON) {
                 conditions.add("(" + SqlTrees.sql(join.getCondition()) + ")");
+                conditionNodes.add(join.getCondition());
             }
-            return flatten(join.getLeft(), tables, items, conditions) && flatten(join.getRight(), tables, items, conditions);
+            return flatten(join.getLeft(), tables, items, conditions, conditionNodes)
+                    && flatten(join.getRight(), tables, items, conditions, conditionNodes);
         }
         SqlIdentifier id = from instanceof SqlIdentifier i ? i
                 : from != null && from.getKind() == SqlKind.AS && ((SqlCall) from).operandCount() == 2
@@ -184,7 +225,7 @@ record Subquery(Set<Long> relids, List<Item> items, String condition, String inI
         }
         String alias = from instanceof SqlIdentifier i ? i.names.get(i.names.size() - 1)
                 : ((SqlIdentifier) ((SqlCall) from).operand(1)).getSimple();
-        items.add(new Item(table, alias));
+        items.add(new Item(table, alias, Set.of()));
         return true;
     }
 
