@@ -272,6 +272,10 @@ public record SelectPlan(FromTree from, List<String> select, List<String> names,
                 }
             }
             String dynamic = varying.isEmpty() ? "true" : String.join(" AND ", varying);
+            if (touched != null && !varying.isEmpty()) {
+                // few candidate rows: their EXISTS probe an index per row rather than hash the whole table
+                dynamic = PerRowExists.rewrite(dynamic, tables);
+            }
             String now = "coalesce(" + dynamic + ", false)";
             String then = "coalesce(" + SqlTrees.asBefore(dynamic, tables, ctx) + ", false)";
             List<String> scopeParts = new ArrayList<>(fixed);
