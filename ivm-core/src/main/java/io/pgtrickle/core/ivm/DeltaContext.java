@@ -60,11 +60,20 @@ public final class DeltaContext {
         for (String column : columns) {
             String index = rows + "_" + md5(column).substring(0, 12);
             if (indexes.add(index)) {
-                setup.add("CREATE INDEX IF NOT EXISTS " + Identifiers.quote(index) + " ON pg_temp." + Identifiers.quote(rows)
-                        + " (" + Identifiers.quote(column) + ")");
+                setup.add(optionalIndex(index, "pg_temp." + Identifiers.quote(rows), column));
             }
         }
         return changes(table);
+    }
+
+    /**
+     * An index on one column that is only an optimization: a type without a default btree operator
+     * class (box has {@code =} but no ordering, a domain or extension type may lack one) leaves the
+     * table without it instead of failing the refresh.
+     */
+    private static String optionalIndex(String index, String table, String column) {
+        return "DO $pgt$ BEGIN CREATE INDEX IF NOT EXISTS " + Identifiers.quote(index) + " ON " + table + " ("
+                + Identifiers.quote(column) + "); EXCEPTION WHEN undefined_object OR feature_not_supported THEN NULL; END $pgt$";
     }
 
     private static String md5(String text) {
@@ -99,8 +108,7 @@ public final class DeltaContext {
             for (String column : probed) {
                 String index = windows.get(table.relid()) + "_net_" + md5(column).substring(0, 12);
                 if (!table.primaryKey().get(0).equals(column) && indexes.add(index)) {
-                    setup.add("CREATE INDEX IF NOT EXISTS " + Identifiers.quote(index) + " ON " + net + " ("
-                            + Identifiers.quote(column) + ")");
+                    setup.add(optionalIndex(index, net, column));
                 }
             }
         }
