@@ -157,7 +157,9 @@ public final class DeltaContext {
                     + " FROM pg_temp." + Identifiers.quote(window) + " WHERE weight <> 0 GROUP BY row HAVING sum(weight) <> 0)"
                     + " __pgt_c, " + decoder.from("__pgt_c.row", "__pgt_r"));
             setup.add("CREATE INDEX IF NOT EXISTS " + Identifiers.quote(window + "_net_key") + " ON " + qualified + " (" + key + ")");
-            setup.add("ANALYZE " + qualified);
+            // as for the window's rows (ChangeWindow.Part#decode): a small sample shows the size and the keys' spread
+            setup.add("SET LOCAL default_statistics_target = 10; ANALYZE " + qualified
+                    + "; SET LOCAL default_statistics_target TO DEFAULT");
         }
         return qualified;
     }

@@ -280,6 +280,10 @@ public record SelectPlan(FromTree from, List<String> select, List<String> names,
             String then = "coalesce(" + SqlTrees.asBefore(dynamic, tables, ctx) + ", false)";
             List<String> scopeParts = new ArrayList<>(fixed);
             if (touched != null) {
+                String key = Subquery.impliedKey(subqueries, ctx);
+                if (key != null) {
+                    scopeParts.add(key);
+                }
                 scopeParts.add(touched);
             }
             String scope = scopeParts.isEmpty() ? "" : String.join(" AND ", scopeParts) + " AND ";

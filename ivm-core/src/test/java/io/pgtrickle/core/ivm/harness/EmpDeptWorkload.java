@@ -128,6 +128,11 @@ public final class EmpDeptWorkload implements Workload {
                     + " GROUP BY amount HAVING count(*) > 2)"),
             Shape.of("not_in_group_key_having", "SELECT id FROM dept WHERE id NOT IN (SELECT dept_id FROM emp"
                     + " GROUP BY dept_id HAVING count(*) > 3)"),
+            // EXISTS / NOT EXISTS correlated through a primary key (the flip term keeps them per row, see PerRowExists)
+            Shape.of("exists_on_key", "SELECT e.id, e.name FROM emp e WHERE EXISTS (SELECT 1 FROM dept d"
+                    + " WHERE d.id = e.dept_id AND d.region = 'north')"),
+            Shape.of("not_exists_on_key_nullable", "SELECT d.id FROM dept d WHERE NOT EXISTS (SELECT 1 FROM emp e"
+                    + " WHERE e.id = d.manager_id AND e.salary > 60)"),
             Shape.of("scalar_subquery_where", "SELECT id, salary FROM emp WHERE salary > (SELECT avg(salary) FROM emp)"),
             Shape.of("scalar_subquery_select", "SELECT d.id, (SELECT max(e.salary) FROM emp e WHERE e.dept_id = d.id) AS top"
                     + " FROM dept d"),
