@@ -14,13 +14,22 @@ import java.util.stream.Collectors;
  * @param columns its column names, in order
  * @param primaryKey its primary key columns, or empty when it has none
  * @param jsonColumns its json-typed columns, which its change buffer's images mark when they hold JSON null
+ * @param indexLeads the first columns of its (valid, non-partial) indexes: a lookup by one of them is an index probe
  */
 public record BaseTable(long relid, QualifiedName name, List<String> columns, List<String> primaryKey,
-                        List<RowDecoder.JsonColumn> jsonColumns) {
+                        List<RowDecoder.JsonColumn> jsonColumns, java.util.Set<String> indexLeads) {
     public BaseTable {
         columns = List.copyOf(columns);
         primaryKey = List.copyOf(primaryKey);
         jsonColumns = List.copyOf(jsonColumns);
+        indexLeads = java.util.Set.copyOf(indexLeads);
+    }
+
+    /** A table whose only index is its primary key's. */
+    public BaseTable(long relid, QualifiedName name, List<String> columns, List<String> primaryKey,
+                     List<RowDecoder.JsonColumn> jsonColumns) {
+        this(relid, name, columns, primaryKey, jsonColumns, primaryKey.isEmpty() ? java.util.Set.of()
+                : java.util.Set.of(primaryKey.get(0)));
     }
 
     /** A table without json-typed columns. */

@@ -62,6 +62,7 @@ public final class DeltaApplier {
             return new StorageMerge.Counts(0, 0, 0);
         }
         String state = a.qualified(storageRelid);
+        ctx.prepare(c);
         Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_agg_delta ON COMMIT DROP AS "
                 + ctx.wrap("SELECT * FROM (" + String.join("\nUNION ALL\n", terms) + ") __pgt_u"));
         Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_agg_net ON COMMIT DROP AS " + a.netDeltaSql("__pgt_agg_delta"));
@@ -101,6 +102,7 @@ public final class DeltaApplier {
         }
         String cols = columns(plan, null);
         String d = columns(plan, "__pgt_d");
+        ctx.prepare(c);
         Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_delta ON COMMIT DROP AS " + ctx.wrap("SELECT md5(row(" + d
                 + ")::text)::uuid AS __pgt_h, " + d + ", __pgt_d.__pgt_w FROM (\n" + delta + "\n) AS __pgt_d"));
         Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_net ON COMMIT DROP AS"
@@ -129,7 +131,9 @@ public final class DeltaApplier {
     /** Grouped: recompute the groups the changes touch and MERGE only rows that differ. */
     private static StorageMerge.Counts rescanGroups(Connection c, QualifiedName table, SelectPlan plan, DeltaContext ctx,
                                        ServerCapabilities server, boolean captureDelta) throws SQLException {
-        Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_keys ON COMMIT DROP AS\n" + ctx.wrap(plan.touchedKeys(ctx)));
+        String touched = plan.touchedKeys(ctx);
+        ctx.prepare(c);
+        Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_keys ON COMMIT DROP AS\n" + ctx.wrap(touched));
         Jdbc.executeRaw(c, "ANALYZE pg_temp.__pgt_keys");
         String keyHash = plan.groupKeys().isEmpty() ? "md5(row()::text)::uuid" : plan.keyHash("__pgt_kk");
         return mergeGroups(c, table, plan, "SELECT DISTINCT " + keyHash + " AS __pgt_kh FROM pg_temp.__pgt_keys __pgt_kk",

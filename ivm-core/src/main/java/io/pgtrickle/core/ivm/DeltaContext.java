@@ -17,6 +17,10 @@ public final class DeltaContext {
     private final Map<String, String> ctes = new LinkedHashMap<>();
     private final java.util.Set<String> inlined = new java.util.HashSet<>();
     private int counter;
+    private final java.util.List<String> setup = new java.util.ArrayList<>();
+    private final java.util.Set<String> netTables = new java.util.HashSet<>();
+    private final java.util.Set<String> indexes = new java.util.HashSet<>();
+    private int prepared;
 
     /** @param windows the window table (in pg_temp) of every source with changes, by relid */
     public DeltaContext(Map<Long, String> windows) {
@@ -47,13 +51,67 @@ public final class DeltaContext {
     }
 
     /**
+     * {@link #changes} of a table that a correlated condition looks up by {@code columns}, once per
+     * outer row: {@link #prepare} gives the window's typed rows an index on each of them, so that
+     * a lookup reads the few matching changes instead of all of them.
+     */
+    String probedChanges(BaseTable table, java.util.Collection<String> columns) {
+        String rows = ChangeWindow.rowsTable(windows.get(table.relid()));
+        for (String column : columns) {
+            String index = rows + "_" + md5(column).substring(0, 12);
+            if (indexes.add(index)) {
+                setup.add(optionalIndex(index, "pg_temp." + Identifiers.quote(rows), column));
+            }
+        }
+        return changes(table);
+    }
+
+    /**
+     * An index on one column that is only an optimization: a type without a default btree operator
+     * class (box has {@code =} but no ordering, a domain or extension type may lack one) leaves the
+     * table without it instead of failing the refresh.
+     */
+    private static String optionalIndex(String index, String table, String column) {
+        return "DO $pgt$ BEGIN CREATE INDEX IF NOT EXISTS " + Identifiers.quote(index) + " ON " + table + " ("
+                + Identifiers.quote(column) + "); EXCEPTION WHEN undefined_object OR feature_not_supported THEN NULL; END $pgt$";
+    }
+
+    private static String md5(String text) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("MD5")
+                    .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
      * The name of a CTE holding {@code table} exactly as it was at the previous frontier, as a
      * multiset. With a primary key: the rows now whose key the window did not change, plus the
-     * images the window removed (its net per row content) — conditions on the table reach its
-     * indexes. Without one: now, plus what the window deleted, minus what it inserted (EXCEPT ALL).
+     * images the window removed (its net per row content, a temporary table indexed on the key,
+     * see {@link #netTable}) — conditions on the table reach its indexes, and those on the key
+     * reach the net table's. Without one: now, plus what the window deleted, minus what it
+     * inserted (EXCEPT ALL).
      */
     String old(BaseTable table) {
+        return old(table, java.util.Set.of());
+    }
+
+    /**
+     * {@link #old(BaseTable)} for a reader that looks the table up by {@code probed} columns (a
+     * correlated subquery): the net table gets an index on each of them too.
+     */
+    String old(BaseTable table, java.util.Set<String> probed) {
         String name = "__pgt_old_" + table.relid();
+        if (!table.primaryKey().isEmpty()) {
+            String net = netTable(table);
+            for (String column : probed) {
+                String index = windows.get(table.relid()) + "_net_" + md5(column).substring(0, 12);
+                if (!table.primaryKey().get(0).equals(column) && indexes.add(index)) {
+                    setup.add(optionalIndex(index, net, column));
+                }
+            }
+        }
         if (ctes.containsKey(name)) {
             return name;
         }
@@ -62,9 +120,7 @@ public final class DeltaContext {
         RowDecoder decoder = table.decoder();
         String body;
         if (!table.primaryKey().isEmpty()) {
-            String net = cte("__pgt_net_" + table.relid(), "SELECT " + decoder.selectList("__pgt_r", "__pgt_c.row")
-                    + ", __pgt_c.__pgt_n FROM (SELECT row, sum(weight) AS __pgt_n FROM " + window + " WHERE weight <> 0"
-                    + " GROUP BY row HAVING sum(weight) <> 0) __pgt_c, " + decoder.from("__pgt_c.row", "__pgt_r"));
+            String net = netTable(table);
             String key = table.primaryKey().stream().map(Identifiers::quote).collect(java.util.stream.Collectors.joining(", "));
             body = "SELECT " + table.columnList(null) + " FROM " + type + " WHERE (" + key + ") NOT IN (SELECT " + key
                     + " FROM " + net + ") UNION ALL SELECT " + table.columnList(null) + " FROM " + net + ", generate_series(1,"
@@ -78,6 +134,50 @@ public final class DeltaContext {
         ctes.put(name, body);
         inlined.add(name); // let PostgreSQL push the caller's conditions into it
         return name;
+    }
+
+    /**
+     * The net change per row content of {@code table}'s window (its columns and {@code __pgt_n},
+     * the summed weight, never 0), as a temporary table with an index on the primary key, made by
+     * {@link #prepare} before the statement runs. A materialized CTE would do for a statement that
+     * reads it once; but a correlated subquery over the table as it was (q18's, q20's, q21's) reads
+     * it once per outer row, with a condition on the key, and a CTE has no index: every evaluation
+     * scanned all of the net change. One per window: its name follows the window's, and a second
+     * plan in the same transaction finds it made.
+     */
+    private String netTable(BaseTable table) {
+        String window = windows.get(table.relid());
+        String net = Identifiers.quote(window + "_net");
+        String qualified = "pg_temp." + net;
+        if (netTables.add(qualified)) {
+            RowDecoder decoder = table.decoder();
+            String key = table.primaryKey().stream().map(Identifiers::quote).collect(java.util.stream.Collectors.joining(", "));
+            setup.add("CREATE TEMP TABLE IF NOT EXISTS " + net + " ON COMMIT DROP AS SELECT "
+                    + decoder.selectList("__pgt_r", "__pgt_c.row") + ", __pgt_c.__pgt_n FROM (SELECT row, sum(weight) AS __pgt_n"
+                    + " FROM pg_temp." + Identifiers.quote(window) + " WHERE weight <> 0 GROUP BY row HAVING sum(weight) <> 0)"
+                    + " __pgt_c, " + decoder.from("__pgt_c.row", "__pgt_r"));
+            setup.add("CREATE INDEX IF NOT EXISTS " + Identifiers.quote(window + "_net_key") + " ON " + qualified + " (" + key + ")");
+            // as for the window's rows (ChangeWindow.Part#decode): a small sample shows the size and the keys' spread
+            setup.add("SET LOCAL default_statistics_target = 10; ANALYZE " + qualified
+                    + "; SET LOCAL default_statistics_target TO DEFAULT");
+        }
+        return qualified;
+    }
+
+    /**
+     * Runs, once each, the statements the SQL written so far needs to have run before it (the
+     * temporary tables of {@link #netTable}). Call it before executing any statement built with
+     * this context.
+     */
+    public void prepare(java.sql.Connection c) throws java.sql.SQLException {
+        for (; prepared < setup.size(); prepared++) {
+            io.pgtrickle.core.sql.Jdbc.executeRaw(c, setup.get(prepared));
+        }
+    }
+
+    /** The statements {@link #prepare} runs, as SQL text ending in semicolons (for explain), or "". */
+    String setupSql() {
+        return setup.stream().map(st -> st + ";\n").collect(java.util.stream.Collectors.joining());
     }
 
     /** Registers a materialized CTE named after {@code prefix}; returns its name. */

@@ -72,7 +72,16 @@ public record FromItem(int index, String alias, List<String> columns, BaseTable 
         String now = table != null ? table.name().quoted() : "(" + derived.currentSql() + ") __pgt_n";
         return "(SELECT " + columnList(null) + ", 1::bigint AS __pgt_w FROM " + now
                 + " UNION ALL SELECT " + columnList("__pgt_p") + ", -__pgt_p.__pgt_w FROM ("
-                + (table != null ? ctx.changes(table) : derived.delta(ctx)) + ") AS __pgt_p) AS " + quotedAlias();
+                + (table != null ? keyedChanges(ctx) : derived.delta(ctx)) + ") AS __pgt_p) AS " + quotedAlias();
+    }
+
+    /**
+     * The table's changes, indexed on its key's first column: a join can then reach the rows as
+     * they were through the key, both the table's and its changes' (an index on every member of a
+     * union, or none is used).
+     */
+    private String keyedChanges(DeltaContext ctx) {
+        return table.primaryKey().isEmpty() ? ctx.changes(table) : ctx.probedChanges(table, Set.of(table.primaryKey().get(0)));
     }
 
     /** The rows exactly as they were at the previous frontier (a multiset, for non-linear operators). */

@@ -175,7 +175,8 @@ public final class IvmCompiler {
             }
             algebraic = AggregateState.analyze(c, outputs, keyNodes, select.getHaving(), from.render(FromItem::current));
         }
-        return new SelectPlan(from, selectSql, names, select.getWhere() == null ? null : SqlTrees.sql(select.getWhere()),
+        String where = select.getWhere() == null ? null : SqlTrees.sql(select.getWhere());
+        return new SelectPlan(from, selectSql, names, where, GroupKeyPushdown.rewrite(where),
                 groupKeys, grouped, partition != null, distinct, distinctOn.isEmpty() ? null : String.join(", ", groupKeys),
                 distinctOn.isEmpty() ? null : orderBy, groupBy, select.getHaving() == null ? null : SqlTrees.sql(select.getHaving()),
                 tables, Subquery.in(select.getWhere(), tables), outputSubqueries, algebraic);
@@ -321,7 +322,8 @@ public final class IvmCompiler {
                     QualifiedName name = new QualifiedName(rs.getString(3), rs.getString(4));
                     // Its columns, and which of them are json-typed: the window's images mark JSON nulls there.
                     RowDecoder decoder = RowDecoder.load(c, relid, name);
-                    BaseTable table = new BaseTable(relid, name, decoder.columns(), primaryKey(c, relid), decoder.jsonColumns());
+                    BaseTable table = new BaseTable(relid, name, decoder.columns(), primaryKey(c, relid), decoder.jsonColumns(),
+                            indexLeads(c, relid));
                     tables.put(id.names, table);
                     // The compiler's own SQL names tables in full; those references must resolve too.
                     tables.putIfAbsent(List.of(name.schema(), name.name()), table);
@@ -340,6 +342,21 @@ public final class IvmCompiler {
             throw new NotDifferentiable(id + " has foreign-table partitions or children (" + foreign
                     + "), whose changes cannot be captured");
         }
+    }
+
+    /** The first column of each valid, non-partial index of the table. */
+    private static Set<String> indexLeads(Connection c, long relid) throws SQLException {
+        Set<String> out = new java.util.HashSet<>();
+        try (var ps = c.prepareStatement("SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid"
+                + " AND a.attnum = i.indkey[0] WHERE i.indrelid = ? AND i.indisvalid AND i.indpred IS NULL")) {
+            ps.setLong(1, relid);
+            try (var rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+        }
+        return out;
     }
 
     private static List<String> primaryKey(Connection c, long relid) throws SQLException {

@@ -23,6 +23,8 @@ import org.apache.calcite.sql.SqlNode;
  * @param select output expressions (SQL), one per column
  * @param names the column names, in order
  * @param where the WHERE condition, or null
+ * @param deltaWhere the WHERE condition as the delta terms evaluate it (its INs on a subquery's
+ *     group key correlated, see {@link GroupKeyPushdown}), or null
  * @param groupKeys group key expressions, when grouped (empty for one global group)
  * @param grouped whether the query aggregates or is DISTINCT
  * @param windowed whether outputs call window functions; the group keys are then their PARTITION BY
@@ -36,7 +38,7 @@ import org.apache.calcite.sql.SqlNode;
  * @param outputSubqueries the subqueries of the select list and HAVING
  * @param aggregates the algebraic form of the aggregates, or null when groups are rescanned
  */
-public record SelectPlan(FromTree from, List<String> select, List<String> names, String where,
+public record SelectPlan(FromTree from, List<String> select, List<String> names, String where, String deltaWhere,
                          List<String> groupKeys, boolean grouped, boolean windowed, boolean distinct, String distinctOn, String orderBy,
                          String groupBy, String having,
                          Map<List<String>, BaseTable> tables, List<Subquery> filterSubqueries,
@@ -137,7 +139,8 @@ public record SelectPlan(FromTree from, List<String> select, List<String> names,
     @Override
     public String deltaSqlForExplain() {
         DeltaContext ctx = DeltaContext.allChanged(relids());
-        return ctx.wrap(grouped ? "-- groups touched:\n" + touchedKeys(ctx) : delta(ctx));
+        String sql = ctx.wrap(grouped ? "-- groups touched:\n" + touchedKeys(ctx) : delta(ctx));
+        return ctx.setupSql() + sql;
     }
 
     private String selectList(List<String> expressions) {
@@ -229,7 +232,9 @@ public record SelectPlan(FromTree from, List<String> select, List<String> names,
         List<String> terms = new ArrayList<>();
         for (FromTree.Branch branch : from.innerBranches()) {
             List<FromItem> items = branch.tree().items();
-            String filter = and(where, and(branch.predicates()));
+            // The delta terms evaluate WHERE only on their own outer rows: subqueries correlated on a group key
+            // read those rows' groups alone.
+            String filter = and(deltaWhere, and(branch.predicates()));
             List<FromItem> changedItems = items.stream().filter(item -> item.changed(ctx)).toList();
             if (changedItems.size() <= MAX_INCLUSION_EXCLUSION
                     && changedItems.stream().allMatch(item -> item.table() != null)) {
@@ -267,10 +272,18 @@ public record SelectPlan(FromTree from, List<String> select, List<String> names,
                 }
             }
             String dynamic = varying.isEmpty() ? "true" : String.join(" AND ", varying);
+            if (touched != null && !varying.isEmpty()) {
+                // few candidate rows: their EXISTS probe an index per row rather than hash the whole table
+                dynamic = PerRowExists.rewrite(dynamic, tables);
+            }
             String now = "coalesce(" + dynamic + ", false)";
             String then = "coalesce(" + SqlTrees.asBefore(dynamic, tables, ctx) + ", false)";
             List<String> scopeParts = new ArrayList<>(fixed);
             if (touched != null) {
+                String key = Subquery.impliedKey(subqueries, ctx);
+                if (key != null) {
+                    scopeParts.add(key);
+                }
                 scopeParts.add(touched);
             }
             String scope = scopeParts.isEmpty() ? "" : String.join(" AND ", scopeParts) + " AND ";

@@ -96,6 +96,7 @@ public record SetOpPlan(Kind kind, boolean all, IvmPlan left, IvmPlan right, Lis
     @Override
     public String deltaSqlForExplain() {
         DeltaContext ctx = DeltaContext.allChanged(relids());
-        return ctx.wrap(delta(ctx));
+        String sql = ctx.wrap(delta(ctx));
+        return ctx.setupSql() + sql;
     }
 }

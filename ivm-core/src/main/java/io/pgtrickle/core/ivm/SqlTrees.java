@@ -123,14 +123,84 @@ final class SqlTrees {
 
     /**
      * {@code sql} (an expression) with every table that has changes in the window read as it was
-     * at the previous frontier.
+     * at the previous frontier. The columns by which each SELECT looks such a table up (its
+     * equalities, see {@link #probedColumns}) go with it, so that the window's removed rows get
+     * an index on them.
      */
     static String asBefore(String sql, Map<List<String>, BaseTable> tables, DeltaContext ctx) {
         SqlNode expr = parseExpression(sql);
-        forEachFrom(expr, from -> replaceTables(from, id -> {
-            BaseTable t = tables.get(id.names);
-            return t != null && ctx.changed(t.relid()) ? new SqlIdentifier(ctx.old(t), SqlParserPos.ZERO) : null;
-        }));
+        expr.accept(new SqlBasicVisitor<Void>() {
+            @Override
+            public Void visit(SqlCall call) {
+                if (call instanceof SqlSelect select && select.getFrom() != null) {
+                    Map<List<String>, java.util.Set<String>> probed = probedColumns(select, tables);
+                    select.setFrom(replaceTables(select.getFrom(), id -> {
+                        BaseTable t = tables.get(id.names);
+                        return t != null && ctx.changed(t.relid())
+                                ? new SqlIdentifier(ctx.old(t, probed.getOrDefault(id.names, java.util.Set.of())), SqlParserPos.ZERO)
+                                : null;
+                    }));
+                }
+                return super.visit(call);
+            }
+        });
         return sql(expr);
+    }
+
+    /**
+     * The columns of the tables in {@code select}'s FROM that its equalities ({@code alias.col =
+     * …}, or {@code col = …} when only one of its tables has col; in WHERE and ON, under AND)
+     * compare with something: a correlated subquery is evaluated once per outer row with such a
+     * condition, and reads its tables by them. By table identifier.
+     */
+    static Map<List<String>, java.util.Set<String>> probedColumns(SqlSelect select, Map<List<String>, BaseTable> tables) {
+        Map<String, List<String>> aliases = new java.util.LinkedHashMap<>();
+        List<SqlNode> conjuncts = new ArrayList<>();
+        collectFromItems(select.getFrom(), aliases, conjuncts);
+        if (select.getWhere() != null) {
+            conjuncts.add(select.getWhere());
+        }
+        Map<List<String>, java.util.Set<String>> out = new java.util.HashMap<>();
+        while (!conjuncts.isEmpty()) {
+            SqlNode c = conjuncts.remove(conjuncts.size() - 1);
+            if (c.getKind() == SqlKind.AND) {
+                conjuncts.addAll(((SqlCall) c).getOperandList());
+                continue;
+            }
+            if (c.getKind() != SqlKind.EQUALS) {
+                continue;
+            }
+            for (SqlNode side : ((SqlCall) c).getOperandList()) {
+                if (!(side instanceof SqlIdentifier id) || id.isStar() || id.names.size() > 2) {
+                    continue;
+                }
+                String column = id.names.get(id.names.size() - 1);
+                List<List<String>> owners = aliases.entrySet().stream()
+                        .filter(e -> tables.get(e.getValue()) != null && tables.get(e.getValue()).columns().contains(column)
+                                && (id.isSimple() || id.names.get(0).equals(e.getKey())))
+                        .map(Map.Entry::getValue).toList();
+                if (owners.size() == 1) {
+                    out.computeIfAbsent(owners.get(0), k -> new java.util.TreeSet<>()).add(column);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The tables of a FROM clause by alias, and its ON conditions (of any join kind: only an index choice follows). */
+    private static void collectFromItems(SqlNode from, Map<String, List<String>> aliases, List<SqlNode> conditions) {
+        if (from instanceof SqlJoin join) {
+            collectFromItems(join.getLeft(), aliases, conditions);
+            collectFromItems(join.getRight(), aliases, conditions);
+            if (join.getCondition() != null) {
+                conditions.add(join.getCondition());
+            }
+        } else if (from instanceof SqlIdentifier id) {
+            aliases.put(id.names.get(id.names.size() - 1), id.names);
+        } else if (from != null && from.getKind() == SqlKind.AS && ((SqlCall) from).operand(0) instanceof SqlIdentifier id) {
+            aliases.put(((SqlIdentifier) ((SqlCall) from).operand(1)).getSimple(), id.names);
+        } else if (from != null && from.getKind() == SqlKind.AS) {
+            aliases.put(((SqlIdentifier) ((SqlCall) from).operand(1)).getSimple(), List.of()); // a derived table: owns names
+        }
     }
 }

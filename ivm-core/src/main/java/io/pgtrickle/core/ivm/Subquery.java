@@ -30,8 +30,17 @@ import org.apache.calcite.sql.util.SqlBasicVisitor;
  *     a column of the subquery's tables); else null
  */
 record Subquery(Set<Long> relids, List<Item> items, String condition, String inItem, String inOperand) {
-    /** A table of the subquery under its alias. */
-    record Item(BaseTable table, String alias) {
+    /**
+     * A table of the subquery under its alias.
+     *
+     * @param probed its columns that an equality of the subquery's conditions compares with
+     *     something else (an outer row's column, mostly): the touch condition looks its changes up
+     *     by them, once per outer row, so the window's rows get an index on each
+     * @param correlation for each outer name (SQL) that an equality of the conditions compares with
+     *     one of its columns, that column: a changed row can reach only outer rows whose name
+     *     equals its column
+     */
+    record Item(BaseTable table, String alias, Set<String> probed, Map<String, String> correlation) {
     }
 
     boolean narrowable() {
@@ -56,7 +65,8 @@ record Subquery(Set<Long> relids, List<Item> items, String condition, String inI
             if (!ctx.changed(changed.table().relid())) {
                 continue;
             }
-            String from = items.stream().map(i -> i == changed ? "(" + ctx.changes(i.table()) + ") AS " + quote(i.alias())
+            String from = items.stream().map(i -> i == changed ? "(" + ctx.probedChanges(i.table(), i.probed()) + ") AS "
+                            + quote(i.alias())
                     : ctx.changed(i.table().relid()) ? "(SELECT " + i.table().columnList(null) + " FROM " + i.table().name().quoted()
                             + " UNION ALL SELECT " + i.table().columnList("__pgt_x") + " FROM (" + ctx.changes(i.table())
                             + ") __pgt_x) AS " + quote(i.alias())
@@ -129,12 +139,15 @@ record Subquery(Set<Long> relids, List<Item> items, String condition, String inI
         }
         List<Item> items = new ArrayList<>();
         List<String> conditions = new ArrayList<>();
-        if (!flatten(select.getFrom(), tables, items, conditions)) {
+        List<SqlNode> conditionNodes = new ArrayList<>();
+        if (!flatten(select.getFrom(), tables, items, conditions, conditionNodes)) {
             return opaque;
         }
         if (select.getWhere() != null) {
             conditions.add("(" + SqlTrees.sql(select.getWhere()) + ")");
+            conditionNodes.add(select.getWhere());
         }
+        items = withProbedColumns(items, conditionNodes);
         String x = null;
         String v = null;
         if (inOperand != null && select.getSelectList().size() == 1 && !(inOperand.getKind() == SqlKind.ROW)) {
@@ -161,9 +174,95 @@ record Subquery(Set<Long> relids, List<Item> items, String condition, String inI
         return select.getGroup().stream().anyMatch(g -> g.equalsDeep(x, org.apache.calcite.util.Litmus.IGNORE));
     }
 
+    /**
+     * The items with the columns their equalities compare ({@code alias.col = …}, or an unqualified
+     * {@code col = …} when only that item has the column), in the AND-ed conditions.
+     */
+    private static List<Item> withProbedColumns(List<Item> items, List<SqlNode> conditions) {
+        Map<Item, Set<String>> probed = new java.util.LinkedHashMap<>();
+        Map<Item, Map<String, String>> correlation = new java.util.HashMap<>();
+        items.forEach(i -> probed.put(i, new java.util.TreeSet<>()));
+        items.forEach(i -> correlation.put(i, new java.util.TreeMap<>()));
+        List<SqlNode> conjuncts = new ArrayList<>(conditions);
+        while (!conjuncts.isEmpty()) {
+            SqlNode c = conjuncts.remove(conjuncts.size() - 1);
+            if (c.getKind() == SqlKind.AND) {
+                conjuncts.addAll(((SqlCall) c).getOperandList());
+            } else if (c.getKind() == SqlKind.EQUALS) {
+                List<SqlNode> sides = ((SqlCall) c).getOperandList();
+                for (int s = 0; s < 2; s++) {
+                    Item owner = owner(sides.get(s), items);
+                    if (owner != null) {
+                        String column = ((SqlIdentifier) sides.get(s)).names.get(((SqlIdentifier) sides.get(s)).names.size() - 1);
+                        probed.get(owner).add(column);
+                        if (outer(sides.get(1 - s), items)) {
+                            correlation.get(owner).putIfAbsent(SqlTrees.sql(sides.get(1 - s)), column);
+                        }
+                    }
+                }
+            }
+        }
+        return items.stream().map(i -> new Item(i.table(), i.alias(), Set.copyOf(probed.get(i)), Map.copyOf(correlation.get(i))))
+                .toList();
+    }
+
+    /** The one item whose column {@code side} names ({@code alias.col}, or {@code col} only it has), or null. */
+    private static Item owner(SqlNode side, List<Item> items) {
+        if (!(side instanceof SqlIdentifier id) || id.isStar() || id.names.size() > 2) {
+            return null;
+        }
+        String column = id.names.get(id.names.size() - 1);
+        List<Item> owners = items.stream().filter(i -> i.table().columns().contains(column)
+                && (id.isSimple() || id.names.get(0).equals(i.alias()))).toList();
+        return owners.size() == 1 ? owners.get(0) : null;
+    }
+
+    /** A name none of the items has: it resolves to the outer query. */
+    private static boolean outer(SqlNode side, List<Item> items) {
+        if (!(side instanceof SqlIdentifier id) || id.isStar() || id.names.size() > 2) {
+            return false;
+        }
+        String column = id.names.get(id.names.size() - 1);
+        return id.isSimple() ? items.stream().noneMatch(i -> i.table().columns().contains(column))
+                : items.stream().noneMatch(i -> i.alias().equals(id.names.get(0)));
+    }
+
+    /**
+     * A condition every outer row that {@link #touchAll} keeps satisfies, in a form PostgreSQL can
+     * join by: {@code e IN (SELECT col FROM changes UNION ALL …)}, when every changed table of
+     * every subquery is correlated with the same outer name e ({@code col = e} among its AND-ed
+     * conditions: a changed row reaches only outer rows whose e equals its col). Null when there
+     * is no such name. Added beside the touch condition, it changes no row; the planner can then
+     * reach the outer rows from the changes through an index on e, where an OR of EXISTS
+     * (q21's EXISTS and NOT EXISTS over lineitem) made it test every outer row.
+     */
+    static String impliedKey(List<Subquery> subqueries, DeltaContext ctx) {
+        List<Item> changedItems = new ArrayList<>();
+        for (Subquery s : subqueries) {
+            if (!ctx.changedAny(s.relids())) {
+                continue;
+            }
+            if (s.items().isEmpty()) {
+                return null;
+            }
+            s.items().stream().filter(i -> ctx.changed(i.table().relid())).forEach(changedItems::add);
+        }
+        if (changedItems.isEmpty()) {
+            return null;
+        }
+        Set<String> common = new java.util.TreeSet<>(changedItems.get(0).correlation().keySet());
+        changedItems.forEach(i -> common.retainAll(i.correlation().keySet()));
+        if (common.isEmpty()) {
+            return null;
+        }
+        String e = common.iterator().next();
+        return "(" + e + ") IN (" + changedItems.stream().map(i -> "SELECT " + quote(i.correlation().get(e)) + " FROM ("
+                + ctx.probedChanges(i.table(), i.probed()) + ") __pgt_k").collect(Collectors.joining(" UNION ALL ")) + ")";
+    }
+
     /** A FROM clause of tables joined by inner or comma joins, as items and conditions; false otherwise. */
     private static boolean flatten(SqlNode from, Map<List<String>, BaseTable> tables, List<Item> items,
-                                   List<String> conditions) {
+                                   List<String> conditions, List<SqlNode> conditionNodes) {
         if (from instanceof SqlJoin join) {
             boolean inner = join.getJoinType() == JoinType.INNER || join.getJoinType() == JoinType.COMMA
                     || join.getJoinType() == JoinType.CROSS;
@@ -172,8 +271,10 @@ record Subquery(Set<Long> relids, List<Item> items, String condition, String inI
             }
             if (join.getCondition() != null && join.getConditionType() == JoinConditionType.ON) {
                 conditions.add("(" + SqlTrees.sql(join.getCondition()) + ")");
+                conditionNodes.add(join.getCondition());
             }
-            return flatten(join.getLeft(), tables, items, conditions) && flatten(join.getRight(), tables, items, conditions);
+            return flatten(join.getLeft(), tables, items, conditions, conditionNodes)
+                    && flatten(join.getRight(), tables, items, conditions, conditionNodes);
         }
         SqlIdentifier id = from instanceof SqlIdentifier i ? i
                 : from != null && from.getKind() == SqlKind.AS && ((SqlCall) from).operandCount() == 2
@@ -184,7 +285,7 @@ record Subquery(Set<Long> relids, List<Item> items, String condition, String inI
         }
         String alias = from instanceof SqlIdentifier i ? i.names.get(i.names.size() - 1)
                 : ((SqlIdentifier) ((SqlCall) from).operand(1)).getSimple();
-        items.add(new Item(table, alias));
+        items.add(new Item(table, alias, Set.of(), Map.of()));
         return true;
     }
 

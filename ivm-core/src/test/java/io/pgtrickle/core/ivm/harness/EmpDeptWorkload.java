@@ -108,6 +108,31 @@ public final class EmpDeptWorkload implements Workload {
             Shape.of("not_exists_where", "SELECT d.id FROM dept d WHERE NOT EXISTS (SELECT 1 FROM emp e WHERE e.dept_id = d.id)"),
             Shape.of("in_subquery", "SELECT id, name FROM emp WHERE dept_id IN (SELECT id FROM dept WHERE region = 'north')"),
             Shape.of("not_in_subquery_with_nulls", "SELECT id FROM dept WHERE id NOT IN (SELECT dept_id FROM emp WHERE bonus = 1)"),
+            // IN over GROUP BY … HAVING on the group key (the delta terms correlate it on the key, see GroupKeyPushdown):
+            // NULL keys on both sides (emp.dept_id), deletes and updates that flip HAVING, an operand whose name the
+            // subquery's table also has (id), the IN under OR beside another subquery, a key among several, a
+            // grouped outer query (as TPC-H q18), a keyless table, and the NOT IN that must stay as written
+            Shape.of("in_group_key_having", "SELECT e.id, e.salary FROM emp e WHERE e.dept_id IN (SELECT dept_id FROM emp"
+                    + " GROUP BY dept_id HAVING sum(salary) > 300)"),
+            Shape.of("in_group_key_name_shared", "SELECT id, name FROM dept WHERE id IN (SELECT dept_id FROM emp"
+                    + " GROUP BY dept_id HAVING count(*) > 2)"),
+            Shape.of("in_group_key_or_exists", "SELECT e.id FROM emp e WHERE (e.dept_id IN (SELECT dept_id FROM emp"
+                    + " WHERE bonus IS NOT NULL GROUP BY dept_id HAVING count(*) >= 2) OR e.bonus IS NULL)"
+                    + " AND EXISTS (SELECT 1 FROM dept d WHERE d.id = e.dept_id AND d.region <> 'west')"),
+            Shape.of("in_group_key_among_keys_join", "SELECT e.id, d.region FROM emp e JOIN dept d ON e.dept_id = d.id"
+                    + " WHERE e.dept_id IN (SELECT dept_id FROM emp GROUP BY bonus, dept_id HAVING count(*) >= 3)"),
+            Shape.of("in_group_key_grouped_outer", "SELECT e.dept_id, count(*) AS n, sum(e.salary) AS total FROM emp e"
+                    + " WHERE e.dept_id IN (SELECT dept_id FROM emp GROUP BY dept_id HAVING max(salary) > 150)"
+                    + " GROUP BY e.dept_id"),
+            Shape.of("in_group_key_keyless", "SELECT kind, amount FROM events WHERE amount IN (SELECT amount FROM events"
+                    + " GROUP BY amount HAVING count(*) > 2)"),
+            Shape.of("not_in_group_key_having", "SELECT id FROM dept WHERE id NOT IN (SELECT dept_id FROM emp"
+                    + " GROUP BY dept_id HAVING count(*) > 3)"),
+            // EXISTS / NOT EXISTS correlated through a primary key (the flip term keeps them per row, see PerRowExists)
+            Shape.of("exists_on_key", "SELECT e.id, e.name FROM emp e WHERE EXISTS (SELECT 1 FROM dept d"
+                    + " WHERE d.id = e.dept_id AND d.region = 'north')"),
+            Shape.of("not_exists_on_key_nullable", "SELECT d.id FROM dept d WHERE NOT EXISTS (SELECT 1 FROM emp e"
+                    + " WHERE e.id = d.manager_id AND e.salary > 60)"),
             Shape.of("scalar_subquery_where", "SELECT id, salary FROM emp WHERE salary > (SELECT avg(salary) FROM emp)"),
             Shape.of("scalar_subquery_select", "SELECT d.id, (SELECT max(e.salary) FROM emp e WHERE e.dept_id = d.id) AS top"
                     + " FROM dept d"),
