@@ -170,13 +170,16 @@ public final class Catalog {
 
     /** Records a successful refresh: the new frontier is the transaction's own snapshot. */
     public void markRefreshed(Connection c, long id) throws SQLException {
-        Jdbc.update(c, """
-                UPDATE pgtrickle.pgt_stream_tables
-                   SET frontier = pg_current_snapshot(), data_timestamp = now(), last_refresh_at = now(),
-                       consecutive_errors = 0, last_error = NULL, last_error_at = NULL, next_attempt_at = NULL,
-                       status = CASE WHEN status = 'ERROR' THEN 'ACTIVE' ELSE status END
-                 WHERE pgt_id = ?""", id);
+        Jdbc.update(c, MARK_REFRESHED, id);
     }
+
+    /** What {@link #markRefreshed} runs; one parameter, the stream table id (for a statement that does more). */
+    public static final String MARK_REFRESHED = """
+            UPDATE pgtrickle.pgt_stream_tables
+               SET frontier = pg_current_snapshot(), data_timestamp = now(), last_refresh_at = now(),
+                   consecutive_errors = 0, last_error = NULL, last_error_at = NULL, next_attempt_at = NULL,
+                   status = CASE WHEN status = 'ERROR' THEN 'ACTIVE' ELSE status END
+             WHERE pgt_id = ?""";
 
     /**
      * Records a failed refresh and returns the new consecutive error count; the stream table is

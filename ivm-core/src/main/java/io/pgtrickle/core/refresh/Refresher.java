@@ -185,6 +185,8 @@ public final class Refresher {
         String snapshot;
         String walLsn;
         boolean outbox;
+        // Before the snapshot: equal after the barrier, it proves no window row was buffered after it.
+        long ingested = capture.ingestTransactions();
         // The first statement takes the snapshot; whether the outbox is on is read in it too.
         try (PreparedStatement s = Jdbc.prepare(tx, "SELECT pg_current_snapshot()::text, pg_current_wal_insert_lsn()::text,"
                 + " EXISTS (SELECT 1 FROM pgtrickle.pgt_outbox_config WHERE pgt_id = ?)", st.id());
@@ -212,15 +214,18 @@ public final class Refresher {
             // the new frontier, as after any refresh of a differential plan.
             capture.awaitBuffered(tx, involved, snapshot, walLsn);
         }
+        boolean lateRowsPossible = ingested < 0 || capture.ingestTransactions() != ingested;
         phases.lap("capture_barrier");
-        // AUTO decides on a count of the window first: a FULL refresh reads the tables at S and
-        // needs no window, so it should not pay for reading and decoding one.
-        long decidedOn = plan != null && st.frontier() != null && st.refreshMode() == RefreshMode.AUTO
-                ? ChangeWindow.estimate(tx, involved, snapshot, st.frontier()) : -1;
+        // One count of what the transaction sees of the window in place: AUTO decides on it first
+        // (a FULL refresh reads the tables at S and needs no window, so it should not pay for reading
+        // and decoding one), and an empty part needs no temporary table.
+        ChangeWindow.InPlace inPlace = plan != null && st.frontier() != null
+                ? ChangeWindow.inPlace(tx, involved, snapshot, st.frontier()) : null;
+        long decidedOn = inPlace != null && st.refreshMode() == RefreshMode.AUTO ? inPlace.total() : -1;
         String earlyFull = decidedOn >= 0 && fullIsCheaper(tx, st, decidedOn)
                 ? "AUTO: recomputing is estimated cheaper than this window's delta" : null;
-        ChangeWindow window = st.frontier() == null || plan == null || earlyFull != null ? null
-                : capture.window(tx, involved, snapshot, st.frontier());
+        ChangeWindow window = inPlace == null || earlyFull != null ? null
+                : capture.window(tx, involved, snapshot, st.frontier(), inPlace, lateRowsPossible);
         phases.lap("window_read");
         String action;
         StorageMerge.Counts d;
@@ -258,13 +263,11 @@ public final class Refresher {
         phases.lap("apply");
         long inserted = d.inserted() + d.updated();
         long deleted = d.deleted() + d.updated();
-        catalog.markRefreshed(work, st.id());
-        capture.cleanup(work, involved); // after the new frontier: it frees the rows this refresh consumed
+        long xid = markRefreshedAndClean(work, probe != null, st.id(), involved);
         if (d.inserted() == 0 && d.deleted() == 0 && d.updated() == 0) {
             // No row of the stream table changed: this transaction writes only the catalog, history
             // and buffers, none of them captured, so later barriers need not wait for it.
-            capture.wroteNothingCaptured(Long.parseLong(Jdbc.queryValue(tx, String.class,
-                    "SELECT pg_current_xact_id()::text")));
+            capture.wroteNothingCaptured(xid);
         }
         excludeExplains(phases, probe);
         phases.lap("bookkeeping");
@@ -283,6 +286,44 @@ public final class Refresher {
         }
         log.debug("{} {}: phases (ms) {}", st.name(), action, phaseMs);
         return new RefreshResult(st.name(), action, inserted, deleted, Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    /**
+     * The new frontier, then the cleanup of the buffer rows it lets go (after it: it frees the rows
+     * this refresh consumed), in one round trip of consecutive statements; returns the
+     * transaction's xid8. Under analysis each statement runs (and is explained) on its own.
+     */
+    private long markRefreshedAndClean(Connection c, boolean profiled, long id, List<ChangeSource> involved)
+            throws SQLException {
+        String xid = "SELECT pg_current_xact_id()::text";
+        if (profiled) {
+            catalog.markRefreshed(c, id);
+            capture.cleanup(c, involved);
+            return Long.parseLong(Jdbc.queryValue(c, String.class, xid));
+        }
+        StringBuilder sql = new StringBuilder(Catalog.MARK_REFRESHED);
+        List<Object> parameters = new java.util.ArrayList<>(List.of(id));
+        for (ChangeSource s : involved) {
+            sql.append(";\n").append(Capture.cleanupSql(s));
+            parameters.add(s.relid());
+            parameters.add(s.relid());
+        }
+        sql.append(";\n").append(xid);
+        try (PreparedStatement ps = Jdbc.prepare(c, sql.toString(), parameters.toArray())) {
+            boolean isResult = ps.execute();
+            while (true) {
+                if (isResult) {
+                    try (ResultSet rs = ps.getResultSet()) {
+                        rs.next();
+                        return Long.parseLong(rs.getString(1));
+                    }
+                }
+                if (ps.getUpdateCount() == -1) {
+                    throw new IllegalStateException("no transaction id came back from the refresh bookkeeping");
+                }
+                isResult = ps.getMoreResults();
+            }
+        }
     }
 
     /** Under analysis, the EXPLAIN runs are not part of any phase: the phases are the refresh's own. */

@@ -25,7 +25,35 @@ public final class AdvisoryLocks {
      * changes (which take {@link #withLifecycleLock}), and exclusive per stream table.
      */
     public static <T> T withStreamTableLock(Connection c, long id, Jdbc.Work<T> work) throws SQLException {
-        return withLock(c, GLOBAL, LIFECYCLE, true, conn -> withLock(conn, STREAM_TABLE, (int) id, false, work));
+        // Both in one round trip, in this order (a select list is evaluated left to right), and
+        // released together.
+        try {
+            Jdbc.call(c, "SELECT pg_advisory_lock_shared(?, ?), pg_advisory_lock(?, ?)", GLOBAL, LIFECYCLE, STREAM_TABLE,
+                    (int) id);
+        } catch (SQLException | RuntimeException e) {
+            // Cancelled while waiting for the second: the first must not stay with the pooled session.
+            releaseQuietly(c, "SELECT pg_advisory_unlock_shared(?, ?)", GLOBAL, LIFECYCLE);
+            throw e;
+        }
+        try {
+            return work.run(c);
+        } finally {
+            if (!c.isClosed()) {
+                Jdbc.call(c, "SELECT pg_advisory_unlock(?, ?), pg_advisory_unlock_shared(?, ?)", STREAM_TABLE, (int) id,
+                        GLOBAL, LIFECYCLE);
+            }
+        }
+    }
+
+    private static void releaseQuietly(Connection c, String sql, Object... keys) {
+        try {
+            if (!c.isClosed()) {
+                // Not held: false and a warning, nothing else.
+                Jdbc.call(c, sql, keys);
+            }
+        } catch (SQLException ignored) {
+            // The session is gone, and its locks with it.
+        }
     }
 
     /**

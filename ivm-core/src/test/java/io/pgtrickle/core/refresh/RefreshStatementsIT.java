@@ -81,8 +81,18 @@ class RefreshStatementsIT {
     }
 
     /** Statements executed, BEGIN left out (the driver sends it with the next statement: no round trip). */
-    static long roundTrips(List<Statement> statements) {
+    static long statements(List<Statement> statements) {
         return statements.stream().filter(Statement::executed).filter(s -> !s.sql().strip().equals("BEGIN")).count();
+    }
+
+    /**
+     * Round trips: statements, less those sent together with the one before. The engine joins
+     * such statements with ";\n", so each but the first starts with a line break and its first
+     * logged line is empty.
+     */
+    static long roundTrips(List<Statement> statements) {
+        return statements.stream().filter(Statement::executed).filter(s -> !s.sql().strip().equals("BEGIN"))
+                .filter(s -> !s.sql().isBlank()).count();
     }
 
     private static int probe;
@@ -125,7 +135,7 @@ class RefreshStatementsIT {
         if (!Boolean.getBoolean("pgtrickle.statements.print")) {
             return;
         }
-        StringBuilder b = new StringBuilder("=== " + label + ": " + roundTrips(statements) + " statements\n");
+        StringBuilder b = new StringBuilder("=== " + label + ": " + statements(statements) + " statements\n");
         for (Statement s : statements) {
             if (!s.executed()) {
                 continue;
@@ -145,8 +155,8 @@ class RefreshStatementsIT {
     private static String summary(String label, List<Statement> statements) {
         double server = statements.stream().mapToDouble(Statement::ms).sum();
         long pids = statements.stream().filter(Statement::executed).map(Statement::pid).distinct().count();
-        return String.format("%-32s %3d statements on %d connections, %6.2f ms in the server", label,
-                roundTrips(statements), pids, server);
+        return String.format("%-32s %3d statements in %3d round trips on %d connections, %6.2f ms in the server",
+                label, statements(statements), roundTrips(statements), pids, server);
     }
 
     /** Waits until the ingester has buffered {@code rows} rows of {@code table} (WAL capture is asynchronous). */
@@ -203,6 +213,41 @@ class RefreshStatementsIT {
         }
         report.add(String.format("wall clock, median of %d: idle back to back %.2f ms, idle after a foreign commit %.2f ms",
                 n, median(backToBack), median(afterForeign)));
+        // The capture barrier alone: a marker emitted and awaited through the WAL stream.
+        long[] barrier = new long[n];
+        List<io.pgtrickle.core.capture.ChangeSource> li;
+        try (java.sql.Connection c = db.connect()) {
+            li = engine.capture().sources().of(c, List.of(((Number) db.value("SELECT 'li'::regclass::oid::bigint")).longValue()));
+        }
+        for (int i = 0; i < n; i++) {
+            String lsn = (String) db.value("SELECT pg_current_wal_insert_lsn()::text");
+            long start = System.nanoTime();
+            engine.capture().awaitBuffered(li, lsn);
+            barrier[i] = System.nanoTime() - start;
+        }
+        var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        Thread.sleep(3000); // JIT and GC settle
+        long cpu0 = os.getProcessCpuTime();
+        long wall0 = System.nanoTime();
+        var threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        Map<Long, Long> before = new java.util.HashMap<>();
+        for (long id : threads.getAllThreadIds()) {
+            before.put(id, threads.getThreadCpuTime(id));
+        }
+        Thread.sleep(5000);
+        for (var info : threads.getThreadInfo(threads.getAllThreadIds())) {
+            if (info == null) {
+                continue;
+            }
+            long used = threads.getThreadCpuTime(info.getThreadId()) - before.getOrDefault(info.getThreadId(), 0L);
+            if (used > 20_000_000L) {
+                report.add(String.format("  idle thread %s: %.1f %% of a core", info.getThreadName(), used / 5e7));
+            }
+        }
+        double idleCpu = (os.getProcessCpuTime() - cpu0) * 100.0 / (System.nanoTime() - wall0);
+        report.add(String.format("capture barrier alone, median of %d: %.2f ms; idle JVM CPU %.1f %% of a core"
+                + " (poll.interval.ms %s)", n, median(barrier), idleCpu,
+                System.getProperty("pgtrickle.capture.pollIntervalMs", "10")));
         report.add("phases of the last: " + db.value("SELECT phase_ms::text FROM pgtrickle.pgt_refresh_history"
                 + " ORDER BY refresh_id DESC LIMIT 1"));
         System.out.println("=== refresh statements\n" + String.join("\n", report));
