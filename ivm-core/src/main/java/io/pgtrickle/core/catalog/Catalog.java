@@ -250,26 +250,34 @@ public final class Catalog {
         }
     }
 
+    /** The query of {@link #findById}; one parameter, the id (for a caller that sends it with others). */
+    public static final String SELECT_BY_ID = SELECT + " WHERE pgt_id = ?";
+
+    /** The stream table on the current row of a result of {@link #SELECT_BY_ID}. */
+    public static StreamTableRecord record(ResultSet rs) throws SQLException {
+        return new StreamTableRecord(
+                rs.getLong("pgt_id"),
+                new QualifiedName(rs.getString("pgt_schema"), rs.getString("pgt_name")),
+                rs.getLong("pgt_relid"),
+                rs.getString("defining_query"),
+                Schedule.parse(rs.getString("schedule")),
+                RefreshMode.valueOf(rs.getString("refresh_mode")),
+                RefreshMode.valueOf(rs.getString("effective_mode")),
+                rs.getString("mode_reason"),
+                Status.valueOf(rs.getString("status")),
+                rs.getInt("consecutive_errors"),
+                rs.getString("last_error"),
+                rs.getObject("data_timestamp", OffsetDateTime.class),
+                rs.getObject("last_refresh_at", OffsetDateTime.class),
+                rs.getObject("next_attempt_at", OffsetDateTime.class),
+                rs.getString("frontier"));
+    }
+
     private static List<StreamTableRecord> list(Connection c, String sql, Object... parameters) throws SQLException {
         List<StreamTableRecord> records = new ArrayList<>();
         try (PreparedStatement ps = Jdbc.prepare(c, sql, parameters); ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
-                records.add(new StreamTableRecord(
-                        rs.getLong("pgt_id"),
-                        new QualifiedName(rs.getString("pgt_schema"), rs.getString("pgt_name")),
-                        rs.getLong("pgt_relid"),
-                        rs.getString("defining_query"),
-                        Schedule.parse(rs.getString("schedule")),
-                        RefreshMode.valueOf(rs.getString("refresh_mode")),
-                        RefreshMode.valueOf(rs.getString("effective_mode")),
-                        rs.getString("mode_reason"),
-                        Status.valueOf(rs.getString("status")),
-                        rs.getInt("consecutive_errors"),
-                        rs.getString("last_error"),
-                        rs.getObject("data_timestamp", OffsetDateTime.class),
-                        rs.getObject("last_refresh_at", OffsetDateTime.class),
-                        rs.getObject("next_attempt_at", OffsetDateTime.class),
-                        rs.getString("frontier")));
+                records.add(record(rs));
             }
         }
         return records;

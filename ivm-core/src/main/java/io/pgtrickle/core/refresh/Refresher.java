@@ -51,6 +51,8 @@ public final class Refresher {
     private final ServerCapabilities server;
     private final IvmCompiler compiler = new IvmCompiler();
     private final PlanCache plans = new PlanCache();
+    /** By stream table: the key ({@link PlanCache#key}) under which its query last passed {@code _check_query}. */
+    private final Map<Long, String> checkedQueries = new java.util.concurrent.ConcurrentHashMap<>();
     private final IdleConfirmation idle;
 
     /** @param server what the database server can do, as the engine detected it at start */
@@ -100,17 +102,22 @@ public final class Refresher {
     }
 
     private RefreshResult refreshLocked(Connection c, long id, RefreshTrigger trigger) throws SQLException {
-        StreamTableRecord st = catalog.findById(c, id).orElseThrow(() ->
-                new PgTrickleException(ErrorCode.NOT_FOUND, "stream table " + id + " no longer exists"));
         OffsetDateTime startedAt = OffsetDateTime.now();
         long start = System.nanoTime();
+        // The catalog row is read in the refresh transaction's first round trip (RefreshPrologue).
+        StreamTableRecord[] read = new StreamTableRecord[1];
         try {
-            RefreshResult result = Jdbc.inTransaction(c, Connection.TRANSACTION_REPEATABLE_READ,
-                    tx -> refreshAtSnapshot(tx, st, trigger, startedAt, null));
-            log.debug("refreshed {} ({}): +{} -{} in {} ms", st.name(), trigger, result.rowsInserted(),
+            RefreshResult result = Jdbc.inTransactionIsolatedByWork(c,
+                    tx -> refreshAtSnapshot(tx, id, read, trigger, startedAt, null));
+            log.debug("refreshed {} ({}): +{} -{} in {} ms", result.name(), trigger, result.rowsInserted(),
                     result.rowsDeleted(), (System.nanoTime() - start) / 1_000_000);
             return result;
         } catch (SQLException | RuntimeException e) {
+            if (read[0] == null && e instanceof PgTrickleException p && p.code() == ErrorCode.NOT_FOUND) {
+                throw p;
+            }
+            StreamTableRecord st = read[0] != null ? read[0] : catalog.findById(c, id).orElseThrow(() ->
+                    new PgTrickleException(ErrorCode.NOT_FOUND, "stream table " + id + " no longer exists"));
             if (Thread.currentThread().isInterrupted()) {
                 // The engine is stopping: the refresh was abandoned, not failed.
                 throw new PgTrickleException(ErrorCode.INTERNAL, "refresh of " + st.name() + " abandoned: engine stopping", e);
@@ -140,7 +147,8 @@ public final class Refresher {
                 Probe probe = new Probe();
                 try {
                     Jdbc.inRolledBackTransaction(conn, Connection.TRANSACTION_REPEATABLE_READ,
-                            tx -> refreshAtSnapshot(tx, st, RefreshTrigger.MANUAL, OffsetDateTime.now(), probe));
+                            tx -> refreshAtSnapshot(tx, id, new StreamTableRecord[1], RefreshTrigger.MANUAL,
+                                    OffsetDateTime.now(), probe));
                 } catch (SQLException e) {
                     throw new PgTrickleException(ErrorCode.REFRESH_FAILED, "explain analyze of " + st.name()
                             + " failed: " + SqlErrors.describe(e) + sourceChangeContext(conn, st), e);
@@ -176,28 +184,28 @@ public final class Refresher {
      * past L; the change window is what S sees and the previous frontier did not; the result,
      * the new frontier S and the history row commit together.
      *
+     * @param read receives the stream table's catalog row as soon as it is read
      * @param probe {@code null} for a refresh; for {@link #analyze}, what the refresh did (the
      *     caller rolls the transaction back)
+     * @throws PgTrickleException {@code NOT_FOUND} when the stream table no longer exists
      */
-    private RefreshResult refreshAtSnapshot(Connection tx, StreamTableRecord st, RefreshTrigger trigger,
+    private RefreshResult refreshAtSnapshot(Connection tx, long id, StreamTableRecord[] read, RefreshTrigger trigger,
                                             OffsetDateTime startedAt, Probe probe) throws SQLException {
         long start = System.nanoTime();
-        String snapshot;
-        String walLsn;
-        boolean outbox;
         // Before the snapshot: equal after the barrier, it proves no window row was buffered after it.
         long ingested = capture.ingestTransactions();
-        // The first statement takes the snapshot; whether the outbox is on is read in it too.
-        try (PreparedStatement s = Jdbc.prepare(tx, "SELECT pg_current_snapshot()::text, pg_current_wal_insert_lsn()::text,"
-                + " EXISTS (SELECT 1 FROM pgtrickle.pgt_outbox_config WHERE pgt_id = ?)", st.id());
-             ResultSet rs = s.executeQuery()) {
-            rs.next();
-            snapshot = rs.getString(1);
-            walLsn = rs.getString(2);
-            outbox = rs.getBoolean(3);
+        // The first round trip sets the isolation, takes the snapshot and reads the catalog in it.
+        RefreshPrologue prologue = RefreshPrologue.read(tx, id);
+        StreamTableRecord st = prologue.streamTable();
+        if (st == null) {
+            throw new PgTrickleException(ErrorCode.NOT_FOUND, "stream table " + id + " no longer exists");
         }
-        List<SourceRelation> dependencies = catalog.sources(tx, st.id());
-        List<ChangeSource> involved = capture.sources().of(tx, dependencies.stream().map(SourceRelation::relid).toList());
+        read[0] = st;
+        String snapshot = prologue.snapshot();
+        String walLsn = prologue.walLsn();
+        boolean outbox = prologue.outbox();
+        List<SourceRelation> dependencies = prologue.dependencies();
+        List<ChangeSource> involved = prologue.tracked();
         for (SourceRelation d : dependencies) {
             if (ChangeSources.capturable(d) && involved.stream().noneMatch(cs -> cs.relid() == d.relid())) {
                 throw new PgTrickleException(ErrorCode.REFRESH_FAILED, "source " + d.name() + " is no longer tracked"
@@ -205,8 +213,8 @@ public final class Refresher {
                         + " alter_stream_table(name, status => 'ACTIVE')");
             }
         }
-        List<Column> columns = StorageColumns.of(tx, st.relid());
-        IvmPlan plan = planFor(tx, st, columns, dependencies);
+        List<Column> columns = prologue.columns();
+        IvmPlan plan = planFor(tx, st, columns, prologue.fingerprint());
         PhaseTimer phases = new PhaseTimer(start);
         phases.lap("plan");
         if (plan != null) {
@@ -229,7 +237,8 @@ public final class Refresher {
         phases.lap("window_read");
         String action;
         StorageMerge.Counts d;
-        String fullReason = earlyFull != null ? earlyFull : fullReason(tx, st, plan, window, decidedOn);
+        String fullReason = earlyFull != null ? earlyFull
+                : fullReason(tx, st, plan, window, decidedOn, prologue.redefinitionPending());
         if (probe != null && window != null) {
             probe.window = window.parts().stream().map(p -> p.source().name() + ": " + p.rows()).toList();
         }
@@ -246,8 +255,16 @@ public final class Refresher {
             }
             phases.lap("window_read");
             if (windows.isEmpty()) {
-                // Nothing to apply, but a query broken by a source change must not pass for healthy.
-                Jdbc.call(tx, "SELECT pgtrickle._check_query(?)", st.query());
+                // Nothing to apply, but a query broken by a source change must not pass for healthy:
+                // PostgreSQL plans it again, unless it passed with the very same catalog fingerprint
+                // (sources' columns, types, keys, views, and the latest schema change event of a
+                // source or function, all recorded while the event triggers are on).
+                String checkKey = PlanCache.key(prologue.fingerprint(), st.query(),
+                        columns.stream().map(Column::name).toList());
+                if (!prologue.fingerprint().watched() || !checkKey.equals(checkedQueries.get(st.id()))) {
+                    Jdbc.call(tx, "SELECT pgtrickle._check_query(?)", st.query());
+                    checkedQueries.put(st.id(), checkKey);
+                }
                 if (probe != null) {
                     probe.note = RefreshAnalysis.NOTHING_PENDING;
                     return null;
@@ -338,7 +355,7 @@ public final class Refresher {
      * the window ({@code plan} is {@code null} for a stream table maintained by FULL refresh).
      */
     private String fullReason(Connection tx, StreamTableRecord st, IvmPlan plan, ChangeWindow window,
-                              long decidedOn) throws SQLException {
+                              long decidedOn, boolean redefinitionPending) throws SQLException {
         if (plan == null) {
             return "refresh mode " + st.refreshMode() + " -> " + st.effectiveMode()
                     + (st.modeReason() == null ? "" : " (" + st.modeReason() + ")");
@@ -356,7 +373,7 @@ public final class Refresher {
         if (window.rows() != decidedOn && fullIsCheaper(tx, st, window.rows())) {
             return "AUTO: recomputing is estimated cheaper than this window's delta";
         }
-        if (redefinitionPending(tx, st)) {
+        if (redefinitionPending) {
             return "a view or function it reads was redefined and is not re-planned yet";
         }
         return null;
@@ -368,13 +385,13 @@ public final class Refresher {
      * FULL for good, recording why: its rows are then identified by content, and a later
      * FULL-or-differential flip could not mix the two schemes.
      */
-    private IvmPlan planFor(Connection tx, StreamTableRecord st, List<Column> columns, List<SourceRelation> sources)
+    private IvmPlan planFor(Connection tx, StreamTableRecord st, List<Column> columns, PlanCache.Fingerprint fingerprint)
             throws SQLException {
         if (st.effectiveMode() != RefreshMode.DIFFERENTIAL) {
             return null;
         }
         List<String> names = columns.stream().map(Column::name).toList();
-        String key = PlanCache.key(tx, st.query(), names, sources.stream().map(SourceRelation::relid).toList());
+        String key = PlanCache.key(fingerprint, st.query(), names);
         IvmPlan cached = plans.get(st.id(), key);
         if (cached != null) {
             return cached;
@@ -414,30 +431,12 @@ public final class Refresher {
         return d.full();
     }
 
-    /**
-     * Whether a view or function the stream table depends on was redefined and the engine has not
-     * re-planned it yet: its contents may hold the old definition's results, which no delta can
-     * take back, and the tables under a replaced view may not be tracked yet. Until then every
-     * refresh recomputes it.
-     */
-    private static boolean redefinitionPending(Connection tx, StreamTableRecord st) throws SQLException {
-        return Boolean.TRUE.equals(Jdbc.queryValue(tx, Boolean.class, """
-                SELECT EXISTS (SELECT 1 FROM pgtrickle.pgt_source_events e
-                                WHERE NOT e.handled
-                                  AND e.command IN ('CREATE VIEW', 'ALTER VIEW', 'ALTER TABLE', 'CREATE FUNCTION',
-                                                    'ALTER FUNCTION')
-                                  AND (e.source_relid IN (SELECT d.source_relid FROM pgtrickle.pgt_dependencies d
-                                                           WHERE d.pgt_id = ? AND d.source_kind = 'VIEW')
-                                       OR e.source_relid IN (SELECT f.function_oid FROM pgtrickle.pgt_function_dependencies f
-                                                              WHERE f.pgt_id = ?)))""", st.id(), st.id()));
-    }
-
     /** Populates inside the caller's transaction (create and alter); no window, no failure bookkeeping. */
     public RefreshResult refreshInTransaction(Connection c, StreamTableRecord st, RefreshTrigger trigger,
                                               OffsetDateTime startedAt) throws SQLException {
         long start = System.nanoTime();
         List<Column> columns = StorageColumns.of(c, st.relid());
-        IvmPlan plan = planFor(c, st, columns, catalog.sources(c, st.id()));
+        IvmPlan plan = planFor(c, st, columns, PlanCache.fingerprint(c, st.id()));
         boolean outbox = OutboxWriter.enabled(c, st.id());
         StorageMerge.Counts counts = applyFull(c, st, plan, columns, outbox);
         long inserted = counts.inserted() + counts.updated();
