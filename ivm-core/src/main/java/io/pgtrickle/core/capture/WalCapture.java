@@ -226,7 +226,8 @@ final class WalCapture implements AutoCloseable {
         // Off: BEGIN and END records would triple the decoding work of one-row transactions; the
         // ingester counts positions in a transaction itself (TransactionPositions).
         p.setProperty("provide.transaction.metadata", "false");
-        p.setProperty("poll.interval.ms", System.getProperty("pgtrickle.capture.pollIntervalMs", "10"));
+        // The barrier's latency against idle CPU: see EngineConfig.capturePollInterval.
+        p.setProperty("poll.interval.ms", Long.toString(config.capturePollInterval().toMillis()));
         // Context headers and latency statistics that nothing here reads, computed per event on
         // Debezium's one decoding thread, which bounds the slot's throughput.
         p.setProperty("extended.headers.enabled", "false");

@@ -47,7 +47,8 @@ class RefreshStatementsIT {
                 "logging_collector", "on", "log_directory", logs.toString(), "log_filename", "pg.log",
                 "log_min_duration_statement", "0", "log_line_prefix", "[%p]", "log_rotation_size", "0")));
         db = TestDatabase.create(server, "statements");
-        engine = EngineFixture.open(db);
+        engine = PgTrickleEngine.open(EngineFixture.config(db).withCapturePollInterval(
+                java.time.Duration.ofMillis(Long.getLong("pgtrickle.capture.pollIntervalMs", 10))));
         api = engine.streamTables();
         db.execute("CREATE TABLE li (id int PRIMARY KEY, ord int NOT NULL, qty numeric NOT NULL, price numeric NOT NULL,"
                         + " disc numeric NOT NULL, mode text NOT NULL)",
