@@ -221,14 +221,30 @@ public final class Catalog {
     public long recordHistory(Connection c, StreamTableRecord st, String action, String trigger, boolean success,
                               OffsetDateTime startedAt, long inserted, long deleted, Long windowRows, String error,
                               String phaseMsJson) throws SQLException {
-        return Jdbc.queryValue(c, Long.class, """
+        return Jdbc.queryValue(c, Long.class, historyInsert("?::jsonb"), historyParameters(st, action, trigger, success,
+                startedAt, inserted, deleted, windowRows, error, phaseMsJson));
+    }
+
+    /**
+     * The INSERT of {@link #recordHistory} with {@code phaseMs} as the SQL of its {@code phase_ms}
+     * (taking the last parameter), returning {@code refresh_id}: for a caller that sends it with others.
+     */
+    public static String historyInsert(String phaseMs) {
+        return """
                 INSERT INTO pgtrickle.pgt_refresh_history
                     (pgt_id, pgt_schema, pgt_name, action, trigger, status, started_at, finished_at,
                      rows_inserted, rows_deleted, window_rows, error, phase_ms)
-                VALUES (?, ?, ?, ?, ?, ?, ?, clock_timestamp(), ?, ?, ?, ?, ?::jsonb)
-                RETURNING refresh_id""",
-                st.id(), st.name().schema(), st.name().name(), action, trigger, success ? "SUCCESS" : "FAILED",
-                startedAt, success ? inserted : null, success ? deleted : null, windowRows, error, phaseMsJson);
+                VALUES (?, ?, ?, ?, ?, ?, ?, clock_timestamp(), ?, ?, ?, ?, %s)
+                RETURNING refresh_id""".formatted(phaseMs);
+    }
+
+    /** The parameters of {@link #historyInsert}, in order. */
+    public static Object[] historyParameters(StreamTableRecord st, String action, String trigger, boolean success,
+                                             OffsetDateTime startedAt, long inserted, long deleted, Long windowRows,
+                                             String error, String phaseMsJson) {
+        return new Object[] {st.id(), st.name().schema(), st.name().name(), action, trigger,
+                success ? "SUCCESS" : "FAILED", startedAt, success ? inserted : null, success ? deleted : null,
+                windowRows, error, phaseMsJson};
     }
 
     private static String scheduleText(Schedule schedule) {

@@ -280,67 +280,86 @@ public final class Refresher {
         phases.lap("apply");
         long inserted = d.inserted() + d.updated();
         long deleted = d.deleted() + d.updated();
-        long xid = markRefreshedAndClean(work, probe != null, st.id(), involved);
-        if (d.inserted() == 0 && d.deleted() == 0 && d.updated() == 0) {
-            // No row of the stream table changed: this transaction writes only the catalog, history
-            // and buffers, none of them captured, so later barriers need not wait for it.
-            capture.wroteNothingCaptured(xid);
-        }
-        excludeExplains(phases, probe);
-        phases.lap("bookkeeping");
-        String phaseMs = phases.json();
+        boolean unchanged = d.inserted() == 0 && d.deleted() == 0 && d.updated() == 0;
         if (probe != null) {
+            markRefreshedAndClean(work, true, st.id(), involved, null, null);
+            excludeExplains(phases, probe);
+            phases.lap("bookkeeping");
             probe.action = action;
             probe.note = fullReason == null ? null : fullReason + ": EXPLAIN ANALYZE of the full refresh, not of a delta";
-            probe.phases = phaseMs;
+            probe.phases = phases.json();
             return null;
         }
-        // The history insert carries the timings, so it and the outbox entry are the statements they leave out.
-        long refreshId = catalog.recordHistory(tx, st, action, trigger.name(), true, startedAt, inserted, deleted,
-                window == null ? null : window.rows(), null, phaseMs);
-        if (outbox) {
-            OutboxWriter.publish(tx, st.id(), refreshId, "FULL".equals(action));
+        // The new frontier, the cleanup and the history row in one round trip: the server adds the
+        // bookkeeping phase to the history row's timings (what the others leave out, in its clock).
+        String phaseMs = phases.json();
+        long[] recorded = markRefreshedAndClean(tx, false, st.id(), involved,
+                Catalog.historyInsert("?::jsonb || jsonb_build_object('bookkeeping', round((extract(epoch FROM"
+                        + " clock_timestamp() - current_setting('" + BOOKKEEPING_STARTED + "')::timestamptz) * 1000)"
+                        + "::numeric, 3))"),
+                Catalog.historyParameters(st, action, trigger.name(), true, startedAt, inserted, deleted,
+                        window == null ? null : window.rows(), null, phaseMs));
+        if (unchanged) {
+            // No row of the stream table changed: this transaction writes only the catalog, history
+            // and buffers, none of them captured, so later barriers need not wait for it.
+            capture.wroteNothingCaptured(recorded[0]);
         }
-        log.debug("{} {}: phases (ms) {}", st.name(), action, phaseMs);
+        if (outbox) {
+            OutboxWriter.publish(tx, st.id(), recorded[1], "FULL".equals(action));
+        }
+        log.debug("{} {}: phases (ms) {} and bookkeeping", st.name(), action, phaseMs);
         return new RefreshResult(st.name(), action, inserted, deleted, Duration.ofNanos(System.nanoTime() - start));
     }
 
+    /** A setting of the refresh transaction: when its bookkeeping began, in the server's clock. */
+    private static final String BOOKKEEPING_STARTED = "pgtrickle_engine.bookkeeping_started";
+
     /**
      * The new frontier, then the cleanup of the buffer rows it lets go (after it: it frees the rows
-     * this refresh consumed), in one round trip of consecutive statements; returns the
-     * transaction's xid8. Under analysis each statement runs (and is explained) on its own.
+     * this refresh consumed) and, unless {@code history} is null, the history row, in one round trip
+     * of consecutive statements. Returns the transaction's xid8 and the history row's id (0 without
+     * one). Under analysis ({@code profiled}) each statement runs (and is explained) on its own.
      */
-    private long markRefreshedAndClean(Connection c, boolean profiled, long id, List<ChangeSource> involved)
-            throws SQLException {
+    private long[] markRefreshedAndClean(Connection c, boolean profiled, long id, List<ChangeSource> involved,
+                                         String history, Object[] historyParameters) throws SQLException {
         String xid = "SELECT pg_current_xact_id()::text";
         if (profiled) {
             catalog.markRefreshed(c, id);
             capture.cleanup(c, involved);
-            return Long.parseLong(Jdbc.queryValue(c, String.class, xid));
+            return new long[] {Long.parseLong(Jdbc.queryValue(c, String.class, xid)), 0};
         }
-        StringBuilder sql = new StringBuilder(Catalog.MARK_REFRESHED);
+        StringBuilder sql = new StringBuilder("SELECT set_config('" + BOOKKEEPING_STARTED + "', clock_timestamp()::text, true)");
+        sql.append(";\n").append(Catalog.MARK_REFRESHED);
         List<Object> parameters = new java.util.ArrayList<>(List.of(id));
         for (ChangeSource s : involved) {
             sql.append(";\n").append(Capture.cleanupSql(s));
             parameters.add(s.relid());
             parameters.add(s.relid());
         }
-        sql.append(";\n").append(xid);
+        if (history != null) {
+            sql.append(";\n").append(history).append(", pg_current_xact_id()::text");
+            parameters.addAll(java.util.Arrays.asList(historyParameters));
+        } else {
+            sql.append(";\n").append("SELECT 0::bigint, pg_current_xact_id()::text");
+        }
+        long[] last = null;
         try (PreparedStatement ps = Jdbc.prepare(c, sql.toString(), parameters.toArray())) {
             boolean isResult = ps.execute();
-            while (true) {
+            while (isResult || ps.getUpdateCount() != -1) {
                 if (isResult) {
                     try (ResultSet rs = ps.getResultSet()) {
-                        rs.next();
-                        return Long.parseLong(rs.getString(1));
+                        if (rs.getMetaData().getColumnCount() == 2 && rs.next()) {
+                            last = new long[] {Long.parseLong(rs.getString(2)), rs.getLong(1)};
+                        }
                     }
-                }
-                if (ps.getUpdateCount() == -1) {
-                    throw new IllegalStateException("no transaction id came back from the refresh bookkeeping");
                 }
                 isResult = ps.getMoreResults();
             }
         }
+        if (last == null) {
+            throw new IllegalStateException("no transaction id came back from the refresh bookkeeping");
+        }
+        return last;
     }
 
     /** Under analysis, the EXPLAIN runs are not part of any phase: the phases are the refresh's own. */
