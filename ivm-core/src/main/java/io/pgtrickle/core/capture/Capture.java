@@ -2,6 +2,7 @@ package io.pgtrickle.core.capture;
 
 import io.pgtrickle.core.EngineConfig;
 import io.pgtrickle.core.sql.Jdbc;
+import io.pgtrickle.core.sql.SqlCheck;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
@@ -188,10 +189,28 @@ public final class Capture implements AutoCloseable {
      */
     public void awaitBuffered(Connection tx, List<ChangeSource> involved, String snapshot, String walLsn)
             throws SQLException {
+        awaitBuffered(tx, involved, snapshot, walLsn, null);
+    }
+
+    /**
+     * The check {@link #awaitBuffered} makes first, whether a previous barrier covers {@code snapshot},
+     * for a caller to evaluate with others in one statement and hand back as {@code covered};
+     * {@code null} when there is nothing to ask (no WAL source, or the answer is no).
+     */
+    public SqlCheck coverage(Connection tx, List<ChangeSource> involved, String snapshot) throws SQLException {
+        return involved.stream().noneMatch(s -> s.mode() == CdcMode.WAL) ? null : horizon.check(tx, snapshot);
+    }
+
+    /**
+     * As {@link #awaitBuffered(Connection, List, String, String)}, with the answer of
+     * {@link #coverage} already known ({@code covered}; {@code null}: ask).
+     */
+    public void awaitBuffered(Connection tx, List<ChangeSource> involved, String snapshot, String walLsn, Boolean covered)
+            throws SQLException {
         if (involved.stream().noneMatch(s -> s.mode() == CdcMode.WAL)) {
             return;
         }
-        if (horizon.covers(tx, snapshot)) {
+        if (covered != null ? covered : horizon.covers(tx, snapshot)) {
             log.debug("capture barrier not needed: snapshot {} is covered by the last one", snapshot);
             return;
         }

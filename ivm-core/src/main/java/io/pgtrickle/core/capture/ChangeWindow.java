@@ -2,11 +2,13 @@ package io.pgtrickle.core.capture;
 
 import io.pgtrickle.core.sql.Identifiers;
 import io.pgtrickle.core.sql.Jdbc;
+import io.pgtrickle.core.sql.SqlCheck;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -84,7 +86,7 @@ public final class ChangeWindow {
      * TRUNCATE. An estimate to decide on before reading anything, and what spares an empty part
      * its temporary table.
      */
-    public record InPlace(long[] rows, boolean[] truncated) {
+    public record InPlace(long[] rows, boolean[] truncated, boolean[] checks) {
         public long total() {
             long n = 0;
             for (long r : rows) {
@@ -94,31 +96,45 @@ public final class ChangeWindow {
         }
     }
 
-    /** Counts {@link InPlace} for {@code sources}, in one statement. */
-    public static InPlace inPlace(Connection tx, List<ChangeSource> sources, String snapshot, String previousFrontier)
-            throws SQLException {
+    /**
+     * Counts {@link InPlace} for {@code sources}, and evaluates {@code checks} (in
+     * {@link InPlace#checks}, in order; a null check is false), in one statement.
+     */
+    public static InPlace inPlace(Connection tx, List<ChangeSource> sources, String snapshot, String previousFrontier,
+                                  List<SqlCheck> checks) throws SQLException {
         requireSnapshot(snapshot);
         requireSnapshot(previousFrontier);
         long[] rows = new long[sources.size()];
         boolean[] truncated = new boolean[sources.size()];
-        if (sources.isEmpty()) {
-            return new InPlace(rows, truncated);
-        }
+        boolean[] results = new boolean[checks.size()];
         String inWindow = inWindow(snapshot, previousFrontier);
-        StringBuilder sql = new StringBuilder("SELECT ");
-        for (int i = 0; i < sources.size(); i++) {
-            sql.append(i == 0 ? "" : ", ").append("(SELECT array[count(*), count(*) FILTER (WHERE weight = 0)] FROM ")
-                    .append(sources.get(i).buffer()).append(inWindow).append(')');
+        List<String> columns = new ArrayList<>();
+        List<Object> parameters = new ArrayList<>();
+        for (ChangeSource s : sources) {
+            columns.add("(SELECT array[count(*), count(*) FILTER (WHERE weight = 0)] FROM " + s.buffer() + inWindow + ")");
         }
-        try (Statement st = tx.createStatement(); ResultSet rs = st.executeQuery(sql.toString())) {
+        for (SqlCheck check : checks) {
+            columns.add(check == null ? "false" : "(" + check.sql() + ")");
+            if (check != null) {
+                parameters.addAll(check.parameters());
+            }
+        }
+        if (columns.isEmpty()) {
+            return new InPlace(rows, truncated, results);
+        }
+        try (PreparedStatement ps = Jdbc.prepare(tx, "SELECT " + String.join(", ", columns), parameters.toArray());
+             ResultSet rs = ps.executeQuery()) {
             rs.next();
             for (int i = 0; i < sources.size(); i++) {
                 Long[] counts = (Long[]) rs.getArray(i + 1).getArray();
                 rows[i] = counts[0];
                 truncated[i] = counts[1] > 0;
             }
+            for (int i = 0; i < checks.size(); i++) {
+                results[i] = rs.getBoolean(sources.size() + i + 1);
+            }
         }
-        return new InPlace(rows, truncated);
+        return new InPlace(rows, truncated, results);
     }
 
     /**

@@ -21,6 +21,7 @@ import io.pgtrickle.core.error.SqlErrors;
 import io.pgtrickle.core.sql.AdvisoryLocks;
 import io.pgtrickle.core.sql.Jdbc;
 import io.pgtrickle.core.sql.ServerCapabilities;
+import io.pgtrickle.core.sql.SqlCheck;
 import io.pgtrickle.core.sql.StorageMerge;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -99,6 +100,26 @@ public final class Refresher {
         } catch (SQLException e) {
             throw SqlErrors.translate("refreshing stream table " + id, e);
         }
+    }
+
+    /**
+     * Refreshes the stream table named {@code name} now, as {@link #refresh(long, RefreshTrigger)}
+     * does; it is looked up while it is locked, in the same round trip.
+     *
+     * @throws PgTrickleException {@code NOT_FOUND} when there is no such stream table
+     */
+    public RefreshResult refresh(io.pgtrickle.core.sql.QualifiedName name, RefreshTrigger trigger) {
+        RefreshResult result;
+        try (Connection c = dataSource.getConnection()) {
+            result = AdvisoryLocks.withStreamTableLockByName(c, name.schema(), name.name(),
+                    (conn, id) -> refreshLocked(conn, id, trigger));
+        } catch (SQLException e) {
+            throw SqlErrors.translate("refreshing stream table " + name, e);
+        }
+        if (result == null) {
+            throw new PgTrickleException(ErrorCode.NOT_FOUND, "stream table " + name + " does not exist");
+        }
+        return result;
     }
 
     private RefreshResult refreshLocked(Connection c, long id, RefreshTrigger trigger) throws SQLException {
@@ -217,18 +238,29 @@ public final class Refresher {
         IvmPlan plan = planFor(tx, st, columns, prologue.fingerprint());
         PhaseTimer phases = new PhaseTimer(start);
         phases.lap("plan");
+        ChangeWindow.InPlace inPlace = null;
+        Boolean ready = null;
         if (plan != null) {
+            Boolean covered = null;
+            if (st.frontier() != null) {
+                // One statement, before the barrier (S is fixed, and so is what the transaction sees
+                // in place): what the window holds in place per source (AUTO decides on it first: a
+                // FULL refresh reads the tables at S and needs no window, so it should not pay for
+                // reading and decoding one; an empty part needs no temporary table), whether an
+                // earlier barrier covers S, and whether the plan's aggregate state exists.
+                SqlCheck readyCheck = DeltaApplier.readyCheck(st.relid(), plan);
+                inPlace = ChangeWindow.inPlace(tx, involved, snapshot, st.frontier(),
+                        java.util.Arrays.asList(capture.coverage(tx, involved, snapshot), readyCheck));
+                covered = inPlace.checks()[0];
+                ready = readyCheck == null || inPlace.checks()[1];
+                phases.lap("window_read");
+            }
             // Also before a FULL refresh AUTO may choose: the buffers then hold every change up to
             // the new frontier, as after any refresh of a differential plan.
-            capture.awaitBuffered(tx, involved, snapshot, walLsn);
+            capture.awaitBuffered(tx, involved, snapshot, walLsn, covered);
         }
         boolean lateRowsPossible = ingested < 0 || capture.ingestTransactions() != ingested;
         phases.lap("capture_barrier");
-        // One count of what the transaction sees of the window in place: AUTO decides on it first
-        // (a FULL refresh reads the tables at S and needs no window, so it should not pay for reading
-        // and decoding one), and an empty part needs no temporary table.
-        ChangeWindow.InPlace inPlace = plan != null && st.frontier() != null
-                ? ChangeWindow.inPlace(tx, involved, snapshot, st.frontier()) : null;
         long decidedOn = inPlace != null && st.refreshMode() == RefreshMode.AUTO ? inPlace.total() : -1;
         String earlyFull = decidedOn >= 0 && fullIsCheaper(tx, st, decidedOn)
                 ? "AUTO: recomputing is estimated cheaper than this window's delta" : null;
@@ -238,7 +270,7 @@ public final class Refresher {
         String action;
         StorageMerge.Counts d;
         String fullReason = earlyFull != null ? earlyFull
-                : fullReason(tx, st, plan, window, decidedOn, prologue.redefinitionPending());
+                : fullReason(tx, st, plan, window, decidedOn, prologue.redefinitionPending(), ready);
         if (probe != null && window != null) {
             probe.window = window.parts().stream().map(p -> p.source().name() + ": " + p.rows()).toList();
         }
@@ -374,7 +406,7 @@ public final class Refresher {
      * the window ({@code plan} is {@code null} for a stream table maintained by FULL refresh).
      */
     private String fullReason(Connection tx, StreamTableRecord st, IvmPlan plan, ChangeWindow window,
-                              long decidedOn, boolean redefinitionPending) throws SQLException {
+                              long decidedOn, boolean redefinitionPending, Boolean ready) throws SQLException {
         if (plan == null) {
             return "refresh mode " + st.refreshMode() + " -> " + st.effectiveMode()
                     + (st.modeReason() == null ? "" : " (" + st.modeReason() + ")");
@@ -385,7 +417,7 @@ public final class Refresher {
         if (window.truncated()) {
             return "a source was truncated in the window";
         }
-        if (!DeltaApplier.ready(tx, st.relid(), plan)) {
+        if (!(ready != null ? ready : DeltaApplier.ready(tx, st.relid(), plan))) {
             return "the aggregate state is missing: a FULL refresh rebuilds it";
         }
         // AUTO decided on a count already; only rows the ingester wrote after the snapshot can change it.
