@@ -22,9 +22,9 @@ import java.util.Objects;
  * @param capturePollInterval Debezium's {@code poll.interval.ms}: the latency of the capture barrier
  *     is about one interval (its decoding thread sleeps up to one when the WAL is idle, and its
  *     queue hands over a batch at the end of one), and Debezium's queue spins through the last
- *     millisecond of each, so an idle engine costs about 1 ms of CPU per interval (10 ms: 3.7 to
- *     13 ms barriers, about 9 % of a core while idle; 2 ms: 3.5 to 4 ms, about 32 %; measured by
- *     {@code RefreshStatementsIT})
+ *     millisecond of each, so an idle engine costs about 1 ms of CPU per interval (10 ms: barrier
+ *     medians of 8 to 13 ms, 9 to 11 % of a core while idle; 2 ms: 3.5 to 4 ms, about 32 %;
+ *     measured under load by {@code RefreshStatementsIT}; see docs/capture.md)
  */
 public record EngineConfig(String jdbcUrl, String user, String password, Duration schedulerTick,
                            Duration requestPoll, RetryPolicy retryPolicy, int poolSize, CdcMode cdcMode,
