@@ -19,10 +19,17 @@ import java.util.Objects;
  * @param slotName the logical replication slot (slots are per cluster: one name per database)
  * @param captureTimeout how long a refresh waits for WAL capture to catch up
  * @param trackingTimeout how long starting to track a source waits for older transactions
+ * @param capturePollInterval Debezium's {@code poll.interval.ms}: the latency of the capture barrier
+ *     is about one interval (its decoding thread sleeps up to one when the WAL is idle, and its
+ *     queue hands over a batch at the end of one), and Debezium's queue spins through the last
+ *     millisecond of each, so an idle engine costs about 1 ms of CPU per interval (10 ms: barrier
+ *     medians of 8 to 13 ms, 9 to 11 % of a core while idle; 2 ms: 3.5 to 4 ms, about 32 %;
+ *     measured under load by {@code RefreshStatementsIT}; see docs/capture.md)
  */
 public record EngineConfig(String jdbcUrl, String user, String password, Duration schedulerTick,
                            Duration requestPoll, RetryPolicy retryPolicy, int poolSize, CdcMode cdcMode,
-                           String slotName, Duration captureTimeout, Duration trackingTimeout) {
+                           String slotName, Duration captureTimeout, Duration trackingTimeout,
+                           Duration capturePollInterval) {
     public EngineConfig {
         Objects.requireNonNull(jdbcUrl, "jdbcUrl");
         if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
@@ -35,6 +42,10 @@ public record EngineConfig(String jdbcUrl, String user, String password, Duratio
         Objects.requireNonNull(cdcMode, "cdcMode");
         Objects.requireNonNull(captureTimeout, "captureTimeout");
         Objects.requireNonNull(trackingTimeout, "trackingTimeout");
+        Objects.requireNonNull(capturePollInterval, "capturePollInterval");
+        if (capturePollInterval.toMillis() < 1) {
+            throw new IllegalArgumentException("capturePollInterval must be at least 1 ms, got " + capturePollInterval);
+        }
         if (poolSize < 2) {
             throw new IllegalArgumentException("poolSize must be at least 2, got " + poolSize);
         }
@@ -48,47 +59,52 @@ public record EngineConfig(String jdbcUrl, String user, String password, Duratio
     public static EngineConfig of(String jdbcUrl) {
         return new EngineConfig(jdbcUrl, null, null, Duration.ofSeconds(1), Duration.ofSeconds(1),
                 RetryPolicy.defaults(), 8, CdcMode.AUTO, "pgtrickle_slot", Duration.ofSeconds(30),
-                Duration.ofSeconds(60));
+                Duration.ofSeconds(60), Duration.ofMillis(10));
     }
 
     public EngineConfig withCredentials(String user, String password) {
         return new EngineConfig(jdbcUrl, user, password, schedulerTick, requestPoll, retryPolicy, poolSize, cdcMode,
-                slotName, captureTimeout, trackingTimeout);
+                slotName, captureTimeout, trackingTimeout, capturePollInterval);
     }
 
     public EngineConfig withSchedulerTick(Duration tick) {
         return new EngineConfig(jdbcUrl, user, password, tick, requestPoll, retryPolicy, poolSize, cdcMode,
-                slotName, captureTimeout, trackingTimeout);
+                slotName, captureTimeout, trackingTimeout, capturePollInterval);
     }
 
     public EngineConfig withRequestPoll(Duration poll) {
         return new EngineConfig(jdbcUrl, user, password, schedulerTick, poll, retryPolicy, poolSize, cdcMode,
-                slotName, captureTimeout, trackingTimeout);
+                slotName, captureTimeout, trackingTimeout, capturePollInterval);
     }
 
     public EngineConfig withRetryPolicy(RetryPolicy policy) {
         return new EngineConfig(jdbcUrl, user, password, schedulerTick, requestPoll, policy, poolSize, cdcMode,
-                slotName, captureTimeout, trackingTimeout);
+                slotName, captureTimeout, trackingTimeout, capturePollInterval);
     }
 
     public EngineConfig withCdcMode(CdcMode mode) {
         return new EngineConfig(jdbcUrl, user, password, schedulerTick, requestPoll, retryPolicy, poolSize, mode,
-                slotName, captureTimeout, trackingTimeout);
+                slotName, captureTimeout, trackingTimeout, capturePollInterval);
     }
 
     public EngineConfig withSlotName(String slot) {
         return new EngineConfig(jdbcUrl, user, password, schedulerTick, requestPoll, retryPolicy, poolSize, cdcMode,
-                slot, captureTimeout, trackingTimeout);
+                slot, captureTimeout, trackingTimeout, capturePollInterval);
     }
 
     public EngineConfig withCaptureTimeout(Duration timeout) {
         return new EngineConfig(jdbcUrl, user, password, schedulerTick, requestPoll, retryPolicy, poolSize, cdcMode,
-                slotName, timeout, trackingTimeout);
+                slotName, timeout, trackingTimeout, capturePollInterval);
     }
 
     public EngineConfig withTrackingTimeout(Duration timeout) {
         return new EngineConfig(jdbcUrl, user, password, schedulerTick, requestPoll, retryPolicy, poolSize, cdcMode,
-                slotName, captureTimeout, timeout);
+                slotName, captureTimeout, timeout, capturePollInterval);
+    }
+
+    public EngineConfig withCapturePollInterval(Duration interval) {
+        return new EngineConfig(jdbcUrl, user, password, schedulerTick, requestPoll, retryPolicy, poolSize, cdcMode,
+                slotName, captureTimeout, trackingTimeout, interval);
     }
 
     /** The URL with any password parameter masked, for logs and messages. */
@@ -101,6 +117,7 @@ public record EngineConfig(String jdbcUrl, String user, String password, Duratio
         return "EngineConfig[jdbcUrl=" + redactedUrl() + ", user=" + user + ", password=" + (password == null ? "none" : "***")
                 + ", schedulerTick=" + schedulerTick + ", requestPoll=" + requestPoll + ", retryPolicy=" + retryPolicy
                 + ", poolSize=" + poolSize + ", cdcMode=" + cdcMode + ", slotName=" + slotName
-                + ", captureTimeout=" + captureTimeout + ", trackingTimeout=" + trackingTimeout + "]";
+                + ", captureTimeout=" + captureTimeout + ", trackingTimeout=" + trackingTimeout
+                + ", capturePollInterval=" + capturePollInterval + "]";
     }
 }

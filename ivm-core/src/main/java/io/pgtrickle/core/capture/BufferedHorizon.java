@@ -1,6 +1,7 @@
 package io.pgtrickle.core.capture;
 
 import io.pgtrickle.core.sql.Jdbc;
+import io.pgtrickle.core.sql.SqlCheck;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Set;
@@ -46,24 +47,38 @@ final class BufferedHorizon {
 
     /** Whether every transaction visible in {@code snapshot} is known to be buffered. */
     boolean covers(Connection c, String snapshot) throws SQLException {
+        SqlCheck check = check(c, snapshot);
+        if (check == null) {
+            return false;
+        }
+        try (var ps = Jdbc.prepare(c, "SELECT " + check.sql(), check.parameters().toArray()); var rs = ps.executeQuery()) {
+            return rs.next() && rs.getBoolean(1);
+        }
+    }
+
+    /**
+     * {@link #covers} as an SQL expression, to evaluate with other checks; {@code null} when the
+     * answer is no without asking (no barrier yet, or too long a span).
+     */
+    SqlCheck check(Connection c, String snapshot) throws SQLException {
         String base = confirmed;
         if (base == null) {
-            return false;
+            return null;
         }
         long from = xmin(base);
         long to = xmax(snapshot);
         if (to - from > MAX_SPAN) {
-            return false;
+            return null;
         }
         Long[] known = harmless.toArray(Long[]::new);
-        return Boolean.TRUE.equals(Jdbc.queryValue(c, Boolean.class, """
-                SELECT NOT EXISTS (
+        return SqlCheck.of("""
+                NOT EXISTS (
                   SELECT 1 FROM generate_series(?::bigint, ?::bigint - 1) x
                    WHERE pg_visible_in_snapshot(x::text::xid8, ?::pg_snapshot)
                      AND NOT pg_visible_in_snapshot(x::text::xid8, ?::pg_snapshot)
                      AND x <> ALL (?::bigint[])
                      AND pg_xact_status(x::text::xid8) IS DISTINCT FROM 'aborted')""",
-                from, to, snapshot, base, c.createArrayOf("bigint", known)));
+                from, to, snapshot, base, c.createArrayOf("bigint", known));
     }
 
     private static long xmin(String snapshot) {

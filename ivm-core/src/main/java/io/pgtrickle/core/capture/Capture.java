@@ -2,6 +2,7 @@ package io.pgtrickle.core.capture;
 
 import io.pgtrickle.core.EngineConfig;
 import io.pgtrickle.core.sql.Jdbc;
+import io.pgtrickle.core.sql.SqlCheck;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
@@ -28,6 +29,8 @@ public final class Capture implements AutoCloseable {
     private final boolean walLacksGeneratedColumns;
     private WalCapture wal;
     private final BufferedHorizon horizon = new BufferedHorizon();
+    /** Write transactions the ingester of this process has attempted: see {@link #ingestTransactions}. */
+    private final java.util.concurrent.atomic.AtomicLong ingestTransactions = new java.util.concurrent.atomic.AtomicLong();
     private volatile CaptureObserver observer = CaptureObserver.NONE;
     private long lastReconcile = System.nanoTime();
 
@@ -119,7 +122,7 @@ public final class Capture implements AutoCloseable {
     public synchronized void start() {
         reconcileOnHousekeeping();
         if (mode() == CdcMode.WAL && wal == null && slotExists()) {
-            wal = WalCapture.start(config, dataSource, this::notifyObserver, horizon::harmless);
+            wal = WalCapture.start(config, dataSource, this::notifyObserver, horizon::harmless, ingestTransactions);
         }
     }
 
@@ -186,10 +189,28 @@ public final class Capture implements AutoCloseable {
      */
     public void awaitBuffered(Connection tx, List<ChangeSource> involved, String snapshot, String walLsn)
             throws SQLException {
+        awaitBuffered(tx, involved, snapshot, walLsn, null);
+    }
+
+    /**
+     * The check {@link #awaitBuffered} makes first, whether a previous barrier covers {@code snapshot},
+     * for a caller to evaluate with others in one statement and hand back as {@code covered};
+     * {@code null} when there is nothing to ask (no WAL source, or the answer is no).
+     */
+    public SqlCheck coverage(Connection tx, List<ChangeSource> involved, String snapshot) throws SQLException {
+        return involved.stream().noneMatch(s -> s.mode() == CdcMode.WAL) ? null : horizon.check(tx, snapshot);
+    }
+
+    /**
+     * As {@link #awaitBuffered(Connection, List, String, String)}, with the answer of
+     * {@link #coverage} already known ({@code covered}; {@code null}: ask).
+     */
+    public void awaitBuffered(Connection tx, List<ChangeSource> involved, String snapshot, String walLsn, Boolean covered)
+            throws SQLException {
         if (involved.stream().noneMatch(s -> s.mode() == CdcMode.WAL)) {
             return;
         }
-        if (horizon.covers(tx, snapshot)) {
+        if (covered != null ? covered : horizon.covers(tx, snapshot)) {
             log.debug("capture barrier not needed: snapshot {} is covered by the last one", snapshot);
             return;
         }
@@ -222,7 +243,7 @@ public final class Capture implements AutoCloseable {
                 } else {
                     // Also in a trigger-mode engine: another engine may have tracked these sources from the WAL.
                     if (wal == null) {
-                        wal = WalCapture.start(config, dataSource, this::notifyObserver, horizon::harmless);
+                        wal = WalCapture.start(config, dataSource, this::notifyObserver, horizon::harmless, ingestTransactions);
                     }
                     stream = wal;
                 }
@@ -233,28 +254,64 @@ public final class Capture implements AutoCloseable {
             }
             if (WalCapture.awaitPastRemote(dataSource, config.slotName(), walLsn, config.captureTimeout(),
                     horizon::harmless)) {
+                // Another process's ingester wrote what this barrier waited for, unseen by the count:
+                // a refresh that counted before it (and streams itself by now) must copy late rows.
+                ingestTransactions.incrementAndGet();
                 return;
             }
             log.info("the engine streaming slot {} stopped; this engine streams it now", config.slotName());
         }
     }
 
-    public ChangeWindow window(Connection tx, List<ChangeSource> involved, String snapshot, String previousFrontier)
-            throws SQLException {
-        return ChangeWindow.load(tx, dataSource, involved, snapshot, previousFrontier, walLacksGeneratedColumns);
+    /**
+     * How many write transactions the WAL ingester of this process has attempted so far, counted
+     * after each attempt ends (committed or not); {@code -1} when this process streams no WAL (a
+     * running engine may, and its commits cannot be seen from here).
+     *
+     * <p>A refresh reads it before its first statement (c0) and after its capture barrier (c1). The
+     * ingester writes every change of a transaction visible in the snapshot before it sees a
+     * marker emitted after the snapshot, and one batch after the other; so if it committed any such
+     * row after the snapshot, it counted that attempt before the barrier ended, and c1 differs
+     * from c0. Equal counts (neither {@code -1}) prove that no buffer row of the window was written
+     * after the snapshot: the window is what the refresh transaction sees in place. The same holds
+     * when the barrier was skipped ({@link BufferedHorizon}): the barrier that covers the snapshot
+     * ended before c1, and with it every count of the commits it waited for.
+     */
+    public long ingestTransactions() {
+        synchronized (this) {
+            return wal == null ? -1 : ingestTransactions.get();
+        }
+    }
+
+    /**
+     * The change window between {@code previousFrontier} and {@code snapshot}: see
+     * {@link ChangeWindow#load}; {@code lateRowsPossible} false when {@link #ingestTransactions}
+     * proved that the ingester wrote no row after the snapshot.
+     */
+    public ChangeWindow window(Connection tx, List<ChangeSource> involved, String snapshot, String previousFrontier,
+                               ChangeWindow.InPlace inPlace, boolean lateRowsPossible) throws SQLException {
+        return ChangeWindow.load(tx, dataSource, involved, snapshot, previousFrontier, inPlace, lateRowsPossible,
+                walLacksGeneratedColumns);
     }
 
     /** Deletes buffered changes that every stream table reading the source has consumed. */
     public void cleanup(Connection tx, List<ChangeSource> involved) throws SQLException {
         for (ChangeSource s : involved) {
-            // The xid bound follows from the condition (a row every frontier sees is below each
-            // frontier's xmax): the buffer's key skips the rows the slowest reader still needs,
-            // instead of testing each of them against every frontier.
-            Jdbc.update(tx, "DELETE FROM " + s.buffer() + " b WHERE b.xid < coalesce((SELECT min(pg_snapshot_xmax(st.frontier))"
-                    + " FROM pgtrickle.pgt_dependencies d JOIN pgtrickle.pgt_stream_tables st USING (pgt_id)"
-                    + " WHERE d.source_relid = ?::oid), '18446744073709551615'::xid8) AND " + consumedByEveryReader("b"),
-                    s.relid(), s.relid());
+            Jdbc.update(tx, cleanupSql(s), s.relid(), s.relid());
         }
+    }
+
+    /**
+     * The statement {@link #cleanup} runs for source {@code s}; two parameters, both the source's
+     * relid (for a caller that sends it together with other statements).
+     */
+    public static String cleanupSql(ChangeSource s) {
+        // The xid bound follows from the condition (a row every frontier sees is below each
+        // frontier's xmax): the buffer's key skips the rows the slowest reader still needs,
+        // instead of testing each of them against every frontier.
+        return "DELETE FROM " + s.buffer() + " b WHERE b.xid < coalesce((SELECT min(pg_snapshot_xmax(st.frontier))"
+                + " FROM pgtrickle.pgt_dependencies d JOIN pgtrickle.pgt_stream_tables st USING (pgt_id)"
+                + " WHERE d.source_relid = ?::oid), '18446744073709551615'::xid8) AND " + consumedByEveryReader("b");
     }
 
     /**

@@ -45,15 +45,19 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
     private final Consumer<String> markerSeen;
     private final Predicate<String> awaitedHere;
     private final CaptureObserver observer;
+    private final Runnable writeEnded;
     private final TransactionPositions positions = new TransactionPositions();
 
     /**
      * @param markerSeen told of each marker once the changes before it are buffered
      * @param awaitedHere whether a marker is awaited in this process, through {@code markerSeen}:
      *     such markers need no row in {@code pgt_capture_markers}, which is for other processes
+     * @param writeEnded told after every write transaction, committed or failed, before any marker
+     *     of its batch or of a later one is seen (what {@code Capture#ingestTransactions} counts)
      */
     ChangeIngester(DataSource dataSource, Consumer<String> markerSeen,
-                   Predicate<String> awaitedHere, CaptureObserver observer) {
+                   Predicate<String> awaitedHere, CaptureObserver observer, Runnable writeEnded) {
+        this.writeEnded = writeEnded;
         this.dataSource = dataSource;
         this.markerSeen = markerSeen;
         this.awaitedHere = awaitedHere;
@@ -162,50 +166,58 @@ final class ChangeIngester implements DebeziumEngine.ChangeConsumer<RecordChange
         }
         List<CaptureObserver.Delivered> delivered = new ArrayList<>();
         try (Connection c = dataSource.getConnection()) {
-            Jdbc.inTransaction(c, Connection.TRANSACTION_READ_COMMITTED, tx -> {
-                delivered.clear();
-                Routing routing = rows.isEmpty() ? Routing.NONE : routing(tx);
-                for (var entry : rows.entrySet()) {
-                    for (Route route : routing.routes().getOrDefault(entry.getKey(), List.of())) {
-                        ChangeSource target = route.target();
-                        List<BufferRow> batch = distinct(target, entry.getValue());
-                        long[] xids = new long[batch.size()];
-                        for (int i = 0; i < xids.length; i++) {
-                            BufferRow r = batch.get(i);
-                            xids[i] = Xid8.widen(r.xid32(), routing.reference());
-                            delivered.add(new CaptureObserver.Delivered(target.name(), r.xid32(), xids[i], r.weight(), r.row()));
-                        }
-                        var savepoint = tx.setSavepoint();
-                        try {
-                            insert(tx, target, batch, xids, route.keep());
-                            tx.releaseSavepoint(savepoint);
-                        } catch (SQLException e) {
-                            if (!"42P01".equals(e.getSQLState())) {
-                                throw e;
-                            }
-                            // Tracking stopped meanwhile and the buffer is gone: these changes concern nobody.
-                            tx.rollback(savepoint);
-                        }
-                    }
-                }
-                if (!tokens.isEmpty()) {
-                    // Seen markers, for processes waiting without a WAL stream of their own.
-                    try (PreparedStatement ps = tx.prepareStatement("INSERT INTO pgtrickle.pgt_capture_markers (token)"
-                            + " SELECT unnest(?::text[]) ON CONFLICT DO NOTHING")) {
-                        ps.setArray(1, tx.createArrayOf("text", tokens.toArray()));
-                        ps.executeUpdate();
-                    }
-                    Jdbc.update(tx, "DELETE FROM pgtrickle.pgt_capture_markers WHERE seen_at < clock_timestamp() - interval '10 minutes'");
-                }
-                if (lastLsn >= 0) {
-                    Jdbc.update(tx, "UPDATE pgtrickle.pgt_capture_state SET last_event_lsn = ?::pg_lsn,"
-                            + " last_event_at = clock_timestamp(), events_buffered = events_buffered + ?",
-                            lsnText(lastLsn), events);
-                }
-                return null;
-            });
+            writeTransaction(c, rows, lastLsn, events, tokens, delivered);
+        } finally {
+            // Also after a failure: the commit may have reached the server all the same.
+            writeEnded.run();
         }
         return delivered;
+    }
+
+    private void writeTransaction(Connection c, Map<QualifiedName, List<BufferRow>> rows, long lastLsn, int events,
+                                  List<String> tokens, List<CaptureObserver.Delivered> delivered) throws SQLException {
+        Jdbc.inTransaction(c, Connection.TRANSACTION_READ_COMMITTED, tx -> {
+            delivered.clear();
+            Routing routing = rows.isEmpty() ? Routing.NONE : routing(tx);
+            for (var entry : rows.entrySet()) {
+                for (Route route : routing.routes().getOrDefault(entry.getKey(), List.of())) {
+                    ChangeSource target = route.target();
+                    List<BufferRow> batch = distinct(target, entry.getValue());
+                    long[] xids = new long[batch.size()];
+                    for (int i = 0; i < xids.length; i++) {
+                        BufferRow r = batch.get(i);
+                        xids[i] = Xid8.widen(r.xid32(), routing.reference());
+                        delivered.add(new CaptureObserver.Delivered(target.name(), r.xid32(), xids[i], r.weight(), r.row()));
+                    }
+                    var savepoint = tx.setSavepoint();
+                    try {
+                        insert(tx, target, batch, xids, route.keep());
+                        tx.releaseSavepoint(savepoint);
+                    } catch (SQLException e) {
+                        if (!"42P01".equals(e.getSQLState())) {
+                            throw e;
+                        }
+                        // Tracking stopped meanwhile and the buffer is gone: these changes concern nobody.
+                        tx.rollback(savepoint);
+                    }
+                }
+            }
+            if (!tokens.isEmpty()) {
+                // Seen markers, for processes waiting without a WAL stream of their own.
+                try (PreparedStatement ps = tx.prepareStatement("INSERT INTO pgtrickle.pgt_capture_markers (token)"
+                        + " SELECT unnest(?::text[]) ON CONFLICT DO NOTHING")) {
+                    ps.setArray(1, tx.createArrayOf("text", tokens.toArray()));
+                    ps.executeUpdate();
+                }
+                Jdbc.update(tx, "DELETE FROM pgtrickle.pgt_capture_markers WHERE seen_at < clock_timestamp() - interval '10 minutes'");
+            }
+            if (lastLsn >= 0) {
+                Jdbc.update(tx, "UPDATE pgtrickle.pgt_capture_state SET last_event_lsn = ?::pg_lsn,"
+                        + " last_event_at = clock_timestamp(), events_buffered = events_buffered + ?",
+                        lsnText(lastLsn), events);
+            }
+            return null;
+        });
     }
 
     /**

@@ -2,11 +2,14 @@ package io.pgtrickle.core.capture;
 
 import io.pgtrickle.core.sql.Identifiers;
 import io.pgtrickle.core.sql.Jdbc;
+import io.pgtrickle.core.sql.SqlCheck;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -77,8 +80,66 @@ public final class ChangeWindow {
     }
 
     /**
+     * What {@code tx} sees of a window in place, for every source in one statement: the rows
+     * whose writer committed before the refresh snapshot (all of a trigger buffer's; under WAL
+     * capture all but those the ingester wrote after the snapshot), and whether one of them is a
+     * TRUNCATE. An estimate to decide on before reading anything, and what spares an empty part
+     * its temporary table.
+     */
+    public record InPlace(long[] rows, boolean[] truncated, boolean[] checks) {
+        public long total() {
+            long n = 0;
+            for (long r : rows) {
+                n += r;
+            }
+            return n;
+        }
+    }
+
+    /**
+     * Counts {@link InPlace} for {@code sources}, and evaluates {@code checks} (in
+     * {@link InPlace#checks}, in order; a null check is false), in one statement.
+     */
+    public static InPlace inPlace(Connection tx, List<ChangeSource> sources, String snapshot, String previousFrontier,
+                                  List<SqlCheck> checks) throws SQLException {
+        requireSnapshot(snapshot);
+        requireSnapshot(previousFrontier);
+        long[] rows = new long[sources.size()];
+        boolean[] truncated = new boolean[sources.size()];
+        boolean[] results = new boolean[checks.size()];
+        String inWindow = inWindow(snapshot, previousFrontier);
+        List<String> columns = new ArrayList<>();
+        List<Object> parameters = new ArrayList<>();
+        for (ChangeSource s : sources) {
+            columns.add("(SELECT array[count(*), count(*) FILTER (WHERE weight = 0)] FROM " + s.buffer() + inWindow + ")");
+        }
+        for (SqlCheck check : checks) {
+            columns.add(check == null ? "false" : "(" + check.sql() + ")");
+            if (check != null) {
+                parameters.addAll(check.parameters());
+            }
+        }
+        if (columns.isEmpty()) {
+            return new InPlace(rows, truncated, results);
+        }
+        try (PreparedStatement ps = Jdbc.prepare(tx, "SELECT " + String.join(", ", columns), parameters.toArray());
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            for (int i = 0; i < sources.size(); i++) {
+                Long[] counts = (Long[]) rs.getArray(i + 1).getArray();
+                rows[i] = counts[0];
+                truncated[i] = counts[1] > 0;
+            }
+            for (int i = 0; i < checks.size(); i++) {
+                results[i] = rs.getBoolean(sources.size() + i + 1);
+            }
+        }
+        return new InPlace(rows, truncated, results);
+    }
+
+    /**
      * Reads the window of {@code sources} between {@code previousFrontier} and {@code snapshot}
-     * into temporary tables of {@code tx}.
+     * into temporary tables of {@code tx}, one for each source with changes.
      *
      * <p>Most of it {@code tx} reads itself: every buffer row whose writer committed before the
      * refresh snapshot. A trigger writes in the source transaction, so a trigger buffer holds
@@ -87,38 +148,53 @@ public final class ChangeWindow {
      * ingester's transaction id ({@code ingest_xid}) not being visible in the snapshot, are read
      * through {@code reader} and copied in. The two parts are disjoint and together hold every row
      * of the window; the bulk never leaves the server.
+     *
+     * @param inPlace what {@code tx} sees in place ({@link #inPlace}, same snapshots)
+     * @param lateRowsPossible whether the WAL ingester may have committed rows after the snapshot;
+     *     when it is known not to have (see {@code Capture#ingestTransactions}), nothing is copied
      */
     public static ChangeWindow load(Connection tx, DataSource reader, List<ChangeSource> sources, String snapshot,
-                                    String previousFrontier, boolean walLacksGeneratedColumns) throws SQLException {
+                                    String previousFrontier, InPlace inPlace, boolean lateRowsPossible,
+                                    boolean walLacksGeneratedColumns) throws SQLException {
         requireSnapshot(snapshot);
         requireSnapshot(previousFrontier);
         String inWindow = inWindow(snapshot, previousFrontier);
         List<Part> parts = new ArrayList<>();
         Connection r = null;
         try {
-            for (ChangeSource s : sources) {
+            for (int i = 0; i < sources.size(); i++) {
+                ChangeSource s = sources.get(i);
                 String temp = "__pgt_window_" + s.relid();
-                long rows;
-                try (Statement st = tx.createStatement()) {
-                    rows = st.executeUpdate("CREATE TEMP TABLE " + Identifiers.quote(temp) + " ON COMMIT DROP AS"
-                            + " SELECT xid, seq, weight, row FROM " + s.buffer() + inWindow);
+                long rows = inPlace.rows()[i];
+                boolean truncated = inPlace.truncated()[i];
+                if (rows > 0) {
+                    try (Statement st = tx.createStatement()) {
+                        rows = st.executeUpdate("CREATE TEMP TABLE " + Identifiers.quote(temp) + " ON COMMIT DROP AS"
+                                + " SELECT xid, seq, weight, row FROM " + s.buffer() + inWindow);
+                    }
                 }
-                if (s.mode() == CdcMode.WAL) {
+                if (s.mode() == CdcMode.WAL && lateRowsPossible) {
                     if (r == null) {
                         r = reader.getConnection();
                     }
                     ByteArrayOutputStream late = new ByteArrayOutputStream();
-                    r.unwrap(PGConnection.class).getCopyAPI().copyOut("COPY (SELECT xid, seq, weight, row FROM "
+                    long lateRows = r.unwrap(PGConnection.class).getCopyAPI().copyOut("COPY (SELECT xid, seq, weight, row FROM "
                             + s.buffer() + inWindow + " AND NOT pg_visible_in_snapshot(ingest_xid, '" + snapshot
                             + "'::pg_snapshot)) TO STDOUT (FORMAT binary)", late);
-                    rows += tx.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY " + Identifiers.quote(temp)
-                            + " FROM STDIN (FORMAT binary)", new ByteArrayInputStream(late.toByteArray()));
+                    if (lateRows > 0) {
+                        if (rows == 0) {
+                            Jdbc.executeRaw(tx, "CREATE TEMP TABLE " + Identifiers.quote(temp) + " ON COMMIT DROP AS"
+                                    + " SELECT xid, seq, weight, row FROM " + s.buffer() + " WITH NO DATA");
+                        }
+                        rows += tx.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY " + Identifiers.quote(temp)
+                                + " FROM STDIN (FORMAT binary)", new ByteArrayInputStream(late.toByteArray()));
+                        truncated = Boolean.TRUE.equals(Jdbc.queryValue(tx, Boolean.class,
+                                "SELECT EXISTS (SELECT 1 FROM " + Identifiers.quote(temp) + " WHERE weight = 0)"));
+                    }
                 }
                 if (rows > 0 && s.mode() == CdcMode.WAL && walLacksGeneratedColumns) {
                     GeneratedColumns.complete(tx, s, temp, RowDecoder.load(tx, s.relid(), s.name()));
                 }
-                boolean truncated = rows > 0 && Boolean.TRUE.equals(Jdbc.queryValue(tx, Boolean.class,
-                        "SELECT EXISTS (SELECT 1 FROM " + Identifiers.quote(temp) + " WHERE weight = 0)"));
                 parts.add(new Part(s, temp, rows, truncated));
             }
         } catch (IOException e) {
@@ -129,22 +205,6 @@ public final class ChangeWindow {
             }
         }
         return new ChangeWindow(parts);
-    }
-
-    /**
-     * How many rows the window holds as far as {@code tx} sees them in place (without the rows the
-     * ingester wrote after the snapshot): an estimate to decide on, before reading anything.
-     */
-    public static long estimate(Connection tx, List<ChangeSource> sources, String snapshot, String previousFrontier)
-            throws SQLException {
-        requireSnapshot(snapshot);
-        requireSnapshot(previousFrontier);
-        long rows = 0;
-        for (ChangeSource s : sources) {
-            Long n = Jdbc.queryValue(tx, Long.class, "SELECT count(*) FROM " + s.buffer() + inWindow(snapshot, previousFrontier));
-            rows += n == null ? 0 : n;
-        }
-        return rows;
     }
 
     /** The condition of the rows in the window (snapshots validated: digits, colons and commas). */

@@ -48,6 +48,7 @@ final class WalCapture implements AutoCloseable {
     private final CaptureObserver observer;
     /** Told the transaction id of each marker emitted: it writes no source row. */
     private final java.util.function.LongConsumer markerTransaction;
+    private final java.util.concurrent.atomic.AtomicLong ingestTransactions;
     private final Map<String, CompletableFuture<Void>> markers = new ConcurrentHashMap<>();
     private final ExecutorService runner = Executors.newSingleThreadExecutor(r -> daemon(r, "pgtrickle-wal"));
     private final ScheduledExecutorService restarts = Executors.newSingleThreadScheduledExecutor(
@@ -58,16 +59,20 @@ final class WalCapture implements AutoCloseable {
     private int failures;
 
     private WalCapture(EngineConfig config, DataSource dataSource, CaptureObserver observer,
-                       java.util.function.LongConsumer markerTransaction) {
+                       java.util.function.LongConsumer markerTransaction,
+                       java.util.concurrent.atomic.AtomicLong ingestTransactions) {
+        this.ingestTransactions = ingestTransactions;
         this.config = config;
         this.dataSource = dataSource;
         this.observer = observer;
         this.markerTransaction = markerTransaction;
     }
 
+    /** @param ingestTransactions counts each write transaction of the ingester once it ended (see Capture) */
     static WalCapture start(EngineConfig config, DataSource dataSource,
-                            CaptureObserver observer, java.util.function.LongConsumer markerTransaction) {
-        WalCapture capture = new WalCapture(config, dataSource, observer, markerTransaction);
+                            CaptureObserver observer, java.util.function.LongConsumer markerTransaction,
+                            java.util.concurrent.atomic.AtomicLong ingestTransactions) {
+        WalCapture capture = new WalCapture(config, dataSource, observer, markerTransaction, ingestTransactions);
         capture.launch();
         return capture;
     }
@@ -89,7 +94,8 @@ final class WalCapture implements AutoCloseable {
         if (closing) {
             return;
         }
-        ChangeIngester ingester = new ChangeIngester(dataSource, this::markerSeen, markers::containsKey, observer);
+        ChangeIngester ingester = new ChangeIngester(dataSource, this::markerSeen, markers::containsKey, observer,
+                ingestTransactions::incrementAndGet);
         engine = DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
                 .using(properties())
                 .notifying(ingester)
@@ -220,7 +226,8 @@ final class WalCapture implements AutoCloseable {
         // Off: BEGIN and END records would triple the decoding work of one-row transactions; the
         // ingester counts positions in a transaction itself (TransactionPositions).
         p.setProperty("provide.transaction.metadata", "false");
-        p.setProperty("poll.interval.ms", "10");
+        // The barrier's latency against idle CPU: see EngineConfig.capturePollInterval.
+        p.setProperty("poll.interval.ms", Long.toString(config.capturePollInterval().toMillis()));
         // Context headers and latency statistics that nothing here reads, computed per event on
         // Debezium's one decoding thread, which bounds the slot's throughput.
         p.setProperty("extended.headers.enabled", "false");

@@ -170,13 +170,16 @@ public final class Catalog {
 
     /** Records a successful refresh: the new frontier is the transaction's own snapshot. */
     public void markRefreshed(Connection c, long id) throws SQLException {
-        Jdbc.update(c, """
-                UPDATE pgtrickle.pgt_stream_tables
-                   SET frontier = pg_current_snapshot(), data_timestamp = now(), last_refresh_at = now(),
-                       consecutive_errors = 0, last_error = NULL, last_error_at = NULL, next_attempt_at = NULL,
-                       status = CASE WHEN status = 'ERROR' THEN 'ACTIVE' ELSE status END
-                 WHERE pgt_id = ?""", id);
+        Jdbc.update(c, MARK_REFRESHED, id);
     }
+
+    /** What {@link #markRefreshed} runs; one parameter, the stream table id (for a statement that does more). */
+    public static final String MARK_REFRESHED = """
+            UPDATE pgtrickle.pgt_stream_tables
+               SET frontier = pg_current_snapshot(), data_timestamp = now(), last_refresh_at = now(),
+                   consecutive_errors = 0, last_error = NULL, last_error_at = NULL, next_attempt_at = NULL,
+                   status = CASE WHEN status = 'ERROR' THEN 'ACTIVE' ELSE status END
+             WHERE pgt_id = ?""";
 
     /**
      * Records a failed refresh and returns the new consecutive error count; the stream table is
@@ -218,14 +221,30 @@ public final class Catalog {
     public long recordHistory(Connection c, StreamTableRecord st, String action, String trigger, boolean success,
                               OffsetDateTime startedAt, long inserted, long deleted, Long windowRows, String error,
                               String phaseMsJson) throws SQLException {
-        return Jdbc.queryValue(c, Long.class, """
+        return Jdbc.queryValue(c, Long.class, historyInsert("?::jsonb"), historyParameters(st, action, trigger, success,
+                startedAt, inserted, deleted, windowRows, error, phaseMsJson));
+    }
+
+    /**
+     * The INSERT of {@link #recordHistory} with {@code phaseMs} as the SQL of its {@code phase_ms}
+     * (taking the last parameter), returning {@code refresh_id}: for a caller that sends it with others.
+     */
+    public static String historyInsert(String phaseMs) {
+        return """
                 INSERT INTO pgtrickle.pgt_refresh_history
                     (pgt_id, pgt_schema, pgt_name, action, trigger, status, started_at, finished_at,
                      rows_inserted, rows_deleted, window_rows, error, phase_ms)
-                VALUES (?, ?, ?, ?, ?, ?, ?, clock_timestamp(), ?, ?, ?, ?, ?::jsonb)
-                RETURNING refresh_id""",
-                st.id(), st.name().schema(), st.name().name(), action, trigger, success ? "SUCCESS" : "FAILED",
-                startedAt, success ? inserted : null, success ? deleted : null, windowRows, error, phaseMsJson);
+                VALUES (?, ?, ?, ?, ?, ?, ?, clock_timestamp(), ?, ?, ?, ?, %s)
+                RETURNING refresh_id""".formatted(phaseMs);
+    }
+
+    /** The parameters of {@link #historyInsert}, in order. */
+    public static Object[] historyParameters(StreamTableRecord st, String action, String trigger, boolean success,
+                                             OffsetDateTime startedAt, long inserted, long deleted, Long windowRows,
+                                             String error, String phaseMsJson) {
+        return new Object[] {st.id(), st.name().schema(), st.name().name(), action, trigger,
+                success ? "SUCCESS" : "FAILED", startedAt, success ? inserted : null, success ? deleted : null,
+                windowRows, error, phaseMsJson};
     }
 
     private static String scheduleText(Schedule schedule) {
@@ -247,26 +266,34 @@ public final class Catalog {
         }
     }
 
+    /** The query of {@link #findById}; one parameter, the id (for a caller that sends it with others). */
+    public static final String SELECT_BY_ID = SELECT + " WHERE pgt_id = ?";
+
+    /** The stream table on the current row of a result of {@link #SELECT_BY_ID}. */
+    public static StreamTableRecord record(ResultSet rs) throws SQLException {
+        return new StreamTableRecord(
+                rs.getLong("pgt_id"),
+                new QualifiedName(rs.getString("pgt_schema"), rs.getString("pgt_name")),
+                rs.getLong("pgt_relid"),
+                rs.getString("defining_query"),
+                Schedule.parse(rs.getString("schedule")),
+                RefreshMode.valueOf(rs.getString("refresh_mode")),
+                RefreshMode.valueOf(rs.getString("effective_mode")),
+                rs.getString("mode_reason"),
+                Status.valueOf(rs.getString("status")),
+                rs.getInt("consecutive_errors"),
+                rs.getString("last_error"),
+                rs.getObject("data_timestamp", OffsetDateTime.class),
+                rs.getObject("last_refresh_at", OffsetDateTime.class),
+                rs.getObject("next_attempt_at", OffsetDateTime.class),
+                rs.getString("frontier"));
+    }
+
     private static List<StreamTableRecord> list(Connection c, String sql, Object... parameters) throws SQLException {
         List<StreamTableRecord> records = new ArrayList<>();
         try (PreparedStatement ps = Jdbc.prepare(c, sql, parameters); ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
-                records.add(new StreamTableRecord(
-                        rs.getLong("pgt_id"),
-                        new QualifiedName(rs.getString("pgt_schema"), rs.getString("pgt_name")),
-                        rs.getLong("pgt_relid"),
-                        rs.getString("defining_query"),
-                        Schedule.parse(rs.getString("schedule")),
-                        RefreshMode.valueOf(rs.getString("refresh_mode")),
-                        RefreshMode.valueOf(rs.getString("effective_mode")),
-                        rs.getString("mode_reason"),
-                        Status.valueOf(rs.getString("status")),
-                        rs.getInt("consecutive_errors"),
-                        rs.getString("last_error"),
-                        rs.getObject("data_timestamp", OffsetDateTime.class),
-                        rs.getObject("last_refresh_at", OffsetDateTime.class),
-                        rs.getObject("next_attempt_at", OffsetDateTime.class),
-                        rs.getString("frontier")));
+                records.add(record(rs));
             }
         }
         return records;

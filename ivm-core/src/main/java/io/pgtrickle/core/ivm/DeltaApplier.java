@@ -43,6 +43,13 @@ public final class DeltaApplier {
                 || select.aggregates().exists(c, storageRelid);
     }
 
+    /** {@link #ready} as an SQL check to evaluate with others; {@code null} when the plan keeps no state. */
+    public static io.pgtrickle.core.sql.SqlCheck readyCheck(long storageRelid, IvmPlan plan) {
+        return plan instanceof SelectPlan select && select.aggregates() != null
+                ? io.pgtrickle.core.sql.SqlCheck.of("to_regclass(?) IS NOT NULL", select.aggregates().qualified(storageRelid))
+                : null;
+    }
+
     /** After a FULL refresh: rebuilds what an algebraic plan keeps besides the rows. */
     public static void afterFullRefresh(Connection c, long storageRelid, IvmPlan plan) throws SQLException {
         if (plan instanceof SelectPlan select && select.aggregates() != null) {

@@ -197,8 +197,7 @@ public final class StreamTables {
 
     /** Refreshes a stream table now, whatever its schedule. */
     public RefreshResult refresh(QualifiedName name) {
-        StreamTableRecord st = require(name);
-        return refresher.refresh(st.id(), RefreshTrigger.MANUAL);
+        return refresher.refresh(name, RefreshTrigger.MANUAL);
     }
 
     public RefreshResult refresh(String name) {

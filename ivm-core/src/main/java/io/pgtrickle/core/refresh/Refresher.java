@@ -21,6 +21,7 @@ import io.pgtrickle.core.error.SqlErrors;
 import io.pgtrickle.core.sql.AdvisoryLocks;
 import io.pgtrickle.core.sql.Jdbc;
 import io.pgtrickle.core.sql.ServerCapabilities;
+import io.pgtrickle.core.sql.SqlCheck;
 import io.pgtrickle.core.sql.StorageMerge;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -51,6 +52,8 @@ public final class Refresher {
     private final ServerCapabilities server;
     private final IvmCompiler compiler = new IvmCompiler();
     private final PlanCache plans = new PlanCache();
+    /** By stream table: the key ({@link PlanCache#key}) under which its query last passed {@code _check_query}. */
+    private final Map<Long, String> checkedQueries = new java.util.concurrent.ConcurrentHashMap<>();
     private final IdleConfirmation idle;
 
     /** @param server what the database server can do, as the engine detected it at start */
@@ -99,18 +102,43 @@ public final class Refresher {
         }
     }
 
+    /**
+     * Refreshes the stream table named {@code name} now, as {@link #refresh(long, RefreshTrigger)}
+     * does; it is looked up while it is locked, in the same round trip.
+     *
+     * @throws PgTrickleException {@code NOT_FOUND} when there is no such stream table
+     */
+    public RefreshResult refresh(io.pgtrickle.core.sql.QualifiedName name, RefreshTrigger trigger) {
+        RefreshResult result;
+        try (Connection c = dataSource.getConnection()) {
+            result = AdvisoryLocks.withStreamTableLockByName(c, name.schema(), name.name(),
+                    (conn, id) -> refreshLocked(conn, id, trigger));
+        } catch (SQLException e) {
+            throw SqlErrors.translate("refreshing stream table " + name, e);
+        }
+        if (result == null) {
+            throw new PgTrickleException(ErrorCode.NOT_FOUND, "stream table " + name + " does not exist");
+        }
+        return result;
+    }
+
     private RefreshResult refreshLocked(Connection c, long id, RefreshTrigger trigger) throws SQLException {
-        StreamTableRecord st = catalog.findById(c, id).orElseThrow(() ->
-                new PgTrickleException(ErrorCode.NOT_FOUND, "stream table " + id + " no longer exists"));
         OffsetDateTime startedAt = OffsetDateTime.now();
         long start = System.nanoTime();
+        // The catalog row is read in the refresh transaction's first round trip (RefreshPrologue).
+        StreamTableRecord[] read = new StreamTableRecord[1];
         try {
-            RefreshResult result = Jdbc.inTransaction(c, Connection.TRANSACTION_REPEATABLE_READ,
-                    tx -> refreshAtSnapshot(tx, st, trigger, startedAt, null));
-            log.debug("refreshed {} ({}): +{} -{} in {} ms", st.name(), trigger, result.rowsInserted(),
+            RefreshResult result = Jdbc.inTransactionIsolatedByWork(c,
+                    tx -> refreshAtSnapshot(tx, id, read, trigger, startedAt, null));
+            log.debug("refreshed {} ({}): +{} -{} in {} ms", result.name(), trigger, result.rowsInserted(),
                     result.rowsDeleted(), (System.nanoTime() - start) / 1_000_000);
             return result;
         } catch (SQLException | RuntimeException e) {
+            if (read[0] == null && e instanceof PgTrickleException p && p.code() == ErrorCode.NOT_FOUND) {
+                throw p;
+            }
+            StreamTableRecord st = read[0] != null ? read[0] : catalog.findById(c, id).orElseThrow(() ->
+                    new PgTrickleException(ErrorCode.NOT_FOUND, "stream table " + id + " no longer exists"));
             if (Thread.currentThread().isInterrupted()) {
                 // The engine is stopping: the refresh was abandoned, not failed.
                 throw new PgTrickleException(ErrorCode.INTERNAL, "refresh of " + st.name() + " abandoned: engine stopping", e);
@@ -140,7 +168,8 @@ public final class Refresher {
                 Probe probe = new Probe();
                 try {
                     Jdbc.inRolledBackTransaction(conn, Connection.TRANSACTION_REPEATABLE_READ,
-                            tx -> refreshAtSnapshot(tx, st, RefreshTrigger.MANUAL, OffsetDateTime.now(), probe));
+                            tx -> refreshAtSnapshot(tx, id, new StreamTableRecord[1], RefreshTrigger.MANUAL,
+                                    OffsetDateTime.now(), probe));
                 } catch (SQLException e) {
                     throw new PgTrickleException(ErrorCode.REFRESH_FAILED, "explain analyze of " + st.name()
                             + " failed: " + SqlErrors.describe(e) + sourceChangeContext(conn, st), e);
@@ -176,26 +205,28 @@ public final class Refresher {
      * past L; the change window is what S sees and the previous frontier did not; the result,
      * the new frontier S and the history row commit together.
      *
+     * @param read receives the stream table's catalog row as soon as it is read
      * @param probe {@code null} for a refresh; for {@link #analyze}, what the refresh did (the
      *     caller rolls the transaction back)
+     * @throws PgTrickleException {@code NOT_FOUND} when the stream table no longer exists
      */
-    private RefreshResult refreshAtSnapshot(Connection tx, StreamTableRecord st, RefreshTrigger trigger,
+    private RefreshResult refreshAtSnapshot(Connection tx, long id, StreamTableRecord[] read, RefreshTrigger trigger,
                                             OffsetDateTime startedAt, Probe probe) throws SQLException {
         long start = System.nanoTime();
-        String snapshot;
-        String walLsn;
-        boolean outbox;
-        // The first statement takes the snapshot; whether the outbox is on is read in it too.
-        try (PreparedStatement s = Jdbc.prepare(tx, "SELECT pg_current_snapshot()::text, pg_current_wal_insert_lsn()::text,"
-                + " EXISTS (SELECT 1 FROM pgtrickle.pgt_outbox_config WHERE pgt_id = ?)", st.id());
-             ResultSet rs = s.executeQuery()) {
-            rs.next();
-            snapshot = rs.getString(1);
-            walLsn = rs.getString(2);
-            outbox = rs.getBoolean(3);
+        // Before the snapshot: equal after the barrier, it proves no window row was buffered after it.
+        long ingested = capture.ingestTransactions();
+        // The first round trip sets the isolation, takes the snapshot and reads the catalog in it.
+        RefreshPrologue prologue = RefreshPrologue.read(tx, id);
+        StreamTableRecord st = prologue.streamTable();
+        if (st == null) {
+            throw new PgTrickleException(ErrorCode.NOT_FOUND, "stream table " + id + " no longer exists");
         }
-        List<SourceRelation> dependencies = catalog.sources(tx, st.id());
-        List<ChangeSource> involved = capture.sources().of(tx, dependencies.stream().map(SourceRelation::relid).toList());
+        read[0] = st;
+        String snapshot = prologue.snapshot();
+        String walLsn = prologue.walLsn();
+        boolean outbox = prologue.outbox();
+        List<SourceRelation> dependencies = prologue.dependencies();
+        List<ChangeSource> involved = prologue.tracked();
         for (SourceRelation d : dependencies) {
             if (ChangeSources.capturable(d) && involved.stream().noneMatch(cs -> cs.relid() == d.relid())) {
                 throw new PgTrickleException(ErrorCode.REFRESH_FAILED, "source " + d.name() + " is no longer tracked"
@@ -203,28 +234,43 @@ public final class Refresher {
                         + " alter_stream_table(name, status => 'ACTIVE')");
             }
         }
-        List<Column> columns = StorageColumns.of(tx, st.relid());
-        IvmPlan plan = planFor(tx, st, columns, dependencies);
+        List<Column> columns = prologue.columns();
+        IvmPlan plan = planFor(tx, st, columns, prologue.fingerprint());
         PhaseTimer phases = new PhaseTimer(start);
         phases.lap("plan");
+        ChangeWindow.InPlace inPlace = null;
+        Boolean ready = null;
         if (plan != null) {
+            Boolean covered = null;
+            if (st.frontier() != null) {
+                // One statement, before the barrier (S is fixed, and so is what the transaction sees
+                // in place): what the window holds in place per source (AUTO decides on it first: a
+                // FULL refresh reads the tables at S and needs no window, so it should not pay for
+                // reading and decoding one; an empty part needs no temporary table), whether an
+                // earlier barrier covers S, and whether the plan's aggregate state exists.
+                SqlCheck readyCheck = DeltaApplier.readyCheck(st.relid(), plan);
+                inPlace = ChangeWindow.inPlace(tx, involved, snapshot, st.frontier(),
+                        java.util.Arrays.asList(capture.coverage(tx, involved, snapshot), readyCheck));
+                covered = inPlace.checks()[0];
+                ready = readyCheck == null || inPlace.checks()[1];
+                phases.lap("window_read");
+            }
             // Also before a FULL refresh AUTO may choose: the buffers then hold every change up to
             // the new frontier, as after any refresh of a differential plan.
-            capture.awaitBuffered(tx, involved, snapshot, walLsn);
+            capture.awaitBuffered(tx, involved, snapshot, walLsn, covered);
         }
+        boolean lateRowsPossible = ingested < 0 || capture.ingestTransactions() != ingested;
         phases.lap("capture_barrier");
-        // AUTO decides on a count of the window first: a FULL refresh reads the tables at S and
-        // needs no window, so it should not pay for reading and decoding one.
-        long decidedOn = plan != null && st.frontier() != null && st.refreshMode() == RefreshMode.AUTO
-                ? ChangeWindow.estimate(tx, involved, snapshot, st.frontier()) : -1;
+        long decidedOn = inPlace != null && st.refreshMode() == RefreshMode.AUTO ? inPlace.total() : -1;
         String earlyFull = decidedOn >= 0 && fullIsCheaper(tx, st, decidedOn)
                 ? "AUTO: recomputing is estimated cheaper than this window's delta" : null;
-        ChangeWindow window = st.frontier() == null || plan == null || earlyFull != null ? null
-                : capture.window(tx, involved, snapshot, st.frontier());
+        ChangeWindow window = inPlace == null || earlyFull != null ? null
+                : capture.window(tx, involved, snapshot, st.frontier(), inPlace, lateRowsPossible);
         phases.lap("window_read");
         String action;
         StorageMerge.Counts d;
-        String fullReason = earlyFull != null ? earlyFull : fullReason(tx, st, plan, window, decidedOn);
+        String fullReason = earlyFull != null ? earlyFull
+                : fullReason(tx, st, plan, window, decidedOn, prologue.redefinitionPending(), ready);
         if (probe != null && window != null) {
             probe.window = window.parts().stream().map(p -> p.source().name() + ": " + p.rows()).toList();
         }
@@ -241,8 +287,16 @@ public final class Refresher {
             }
             phases.lap("window_read");
             if (windows.isEmpty()) {
-                // Nothing to apply, but a query broken by a source change must not pass for healthy.
-                Jdbc.call(tx, "SELECT pgtrickle._check_query(?)", st.query());
+                // Nothing to apply, but a query broken by a source change must not pass for healthy:
+                // PostgreSQL plans it again, unless it passed with the very same catalog fingerprint
+                // (sources' columns, types, keys, views, and the latest schema change event of a
+                // source or function, all recorded while the event triggers are on).
+                String checkKey = PlanCache.key(prologue.fingerprint(), st.query(),
+                        columns.stream().map(Column::name).toList());
+                if (!prologue.fingerprint().watched() || !checkKey.equals(checkedQueries.get(st.id()))) {
+                    Jdbc.call(tx, "SELECT pgtrickle._check_query(?)", st.query());
+                    checkedQueries.put(st.id(), checkKey);
+                }
                 if (probe != null) {
                     probe.note = RefreshAnalysis.NOTHING_PENDING;
                     return null;
@@ -258,31 +312,86 @@ public final class Refresher {
         phases.lap("apply");
         long inserted = d.inserted() + d.updated();
         long deleted = d.deleted() + d.updated();
-        catalog.markRefreshed(work, st.id());
-        capture.cleanup(work, involved); // after the new frontier: it frees the rows this refresh consumed
-        if (d.inserted() == 0 && d.deleted() == 0 && d.updated() == 0) {
-            // No row of the stream table changed: this transaction writes only the catalog, history
-            // and buffers, none of them captured, so later barriers need not wait for it.
-            capture.wroteNothingCaptured(Long.parseLong(Jdbc.queryValue(tx, String.class,
-                    "SELECT pg_current_xact_id()::text")));
-        }
-        excludeExplains(phases, probe);
-        phases.lap("bookkeeping");
-        String phaseMs = phases.json();
+        boolean unchanged = d.inserted() == 0 && d.deleted() == 0 && d.updated() == 0;
         if (probe != null) {
+            markRefreshedAndClean(work, true, st.id(), involved, null, null);
+            excludeExplains(phases, probe);
+            phases.lap("bookkeeping");
             probe.action = action;
             probe.note = fullReason == null ? null : fullReason + ": EXPLAIN ANALYZE of the full refresh, not of a delta";
-            probe.phases = phaseMs;
+            probe.phases = phases.json();
             return null;
         }
-        // The history insert carries the timings, so it and the outbox entry are the statements they leave out.
-        long refreshId = catalog.recordHistory(tx, st, action, trigger.name(), true, startedAt, inserted, deleted,
-                window == null ? null : window.rows(), null, phaseMs);
-        if (outbox) {
-            OutboxWriter.publish(tx, st.id(), refreshId, "FULL".equals(action));
+        // The new frontier, the cleanup and the history row in one round trip: the server adds the
+        // bookkeeping phase to the history row's timings (what the others leave out, in its clock).
+        String phaseMs = phases.json();
+        long[] recorded = markRefreshedAndClean(tx, false, st.id(), involved,
+                Catalog.historyInsert("?::jsonb || jsonb_build_object('bookkeeping', round((extract(epoch FROM"
+                        + " clock_timestamp() - current_setting('" + BOOKKEEPING_STARTED + "')::timestamptz) * 1000)"
+                        + "::numeric, 3))"),
+                Catalog.historyParameters(st, action, trigger.name(), true, startedAt, inserted, deleted,
+                        window == null ? null : window.rows(), null, phaseMs));
+        if (unchanged) {
+            // No row of the stream table changed: this transaction writes only the catalog, history
+            // and buffers, none of them captured, so later barriers need not wait for it.
+            capture.wroteNothingCaptured(recorded[0]);
         }
-        log.debug("{} {}: phases (ms) {}", st.name(), action, phaseMs);
+        if (outbox) {
+            OutboxWriter.publish(tx, st.id(), recorded[1], "FULL".equals(action));
+        }
+        log.debug("{} {}: phases (ms) {} and bookkeeping", st.name(), action, phaseMs);
         return new RefreshResult(st.name(), action, inserted, deleted, Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    /** A setting of the refresh transaction: when its bookkeeping began, in the server's clock. */
+    private static final String BOOKKEEPING_STARTED = "pgtrickle_engine.bookkeeping_started";
+
+    /**
+     * The new frontier, then the cleanup of the buffer rows it lets go (after it: it frees the rows
+     * this refresh consumed) and, unless {@code history} is null, the history row, in one round trip
+     * of consecutive statements. Returns the transaction's xid8 and the history row's id (0 without
+     * one). Under analysis ({@code profiled}) each statement runs (and is explained) on its own.
+     */
+    private long[] markRefreshedAndClean(Connection c, boolean profiled, long id, List<ChangeSource> involved,
+                                         String history, Object[] historyParameters) throws SQLException {
+        String xid = "SELECT pg_current_xact_id()::text";
+        if (profiled) {
+            catalog.markRefreshed(c, id);
+            capture.cleanup(c, involved);
+            return new long[] {Long.parseLong(Jdbc.queryValue(c, String.class, xid)), 0};
+        }
+        StringBuilder sql = new StringBuilder("SELECT set_config('" + BOOKKEEPING_STARTED + "', clock_timestamp()::text, true)");
+        sql.append(";\n").append(Catalog.MARK_REFRESHED);
+        List<Object> parameters = new java.util.ArrayList<>(List.of(id));
+        for (ChangeSource s : involved) {
+            sql.append(";\n").append(Capture.cleanupSql(s));
+            parameters.add(s.relid());
+            parameters.add(s.relid());
+        }
+        if (history != null) {
+            sql.append(";\n").append(history).append(", pg_current_xact_id()::text");
+            parameters.addAll(java.util.Arrays.asList(historyParameters));
+        } else {
+            sql.append(";\n").append("SELECT 0::bigint, pg_current_xact_id()::text");
+        }
+        long[] last = null;
+        try (PreparedStatement ps = Jdbc.prepare(c, sql.toString(), parameters.toArray())) {
+            boolean isResult = ps.execute();
+            while (isResult || ps.getUpdateCount() != -1) {
+                if (isResult) {
+                    try (ResultSet rs = ps.getResultSet()) {
+                        if (rs.getMetaData().getColumnCount() == 2 && rs.next()) {
+                            last = new long[] {Long.parseLong(rs.getString(2)), rs.getLong(1)};
+                        }
+                    }
+                }
+                isResult = ps.getMoreResults();
+            }
+        }
+        if (last == null) {
+            throw new IllegalStateException("no transaction id came back from the refresh bookkeeping");
+        }
+        return last;
     }
 
     /** Under analysis, the EXPLAIN runs are not part of any phase: the phases are the refresh's own. */
@@ -297,7 +406,7 @@ public final class Refresher {
      * the window ({@code plan} is {@code null} for a stream table maintained by FULL refresh).
      */
     private String fullReason(Connection tx, StreamTableRecord st, IvmPlan plan, ChangeWindow window,
-                              long decidedOn) throws SQLException {
+                              long decidedOn, boolean redefinitionPending, Boolean ready) throws SQLException {
         if (plan == null) {
             return "refresh mode " + st.refreshMode() + " -> " + st.effectiveMode()
                     + (st.modeReason() == null ? "" : " (" + st.modeReason() + ")");
@@ -308,14 +417,14 @@ public final class Refresher {
         if (window.truncated()) {
             return "a source was truncated in the window";
         }
-        if (!DeltaApplier.ready(tx, st.relid(), plan)) {
+        if (!(ready != null ? ready : DeltaApplier.ready(tx, st.relid(), plan))) {
             return "the aggregate state is missing: a FULL refresh rebuilds it";
         }
         // AUTO decided on a count already; only rows the ingester wrote after the snapshot can change it.
         if (window.rows() != decidedOn && fullIsCheaper(tx, st, window.rows())) {
             return "AUTO: recomputing is estimated cheaper than this window's delta";
         }
-        if (redefinitionPending(tx, st)) {
+        if (redefinitionPending) {
             return "a view or function it reads was redefined and is not re-planned yet";
         }
         return null;
@@ -327,13 +436,13 @@ public final class Refresher {
      * FULL for good, recording why: its rows are then identified by content, and a later
      * FULL-or-differential flip could not mix the two schemes.
      */
-    private IvmPlan planFor(Connection tx, StreamTableRecord st, List<Column> columns, List<SourceRelation> sources)
+    private IvmPlan planFor(Connection tx, StreamTableRecord st, List<Column> columns, PlanCache.Fingerprint fingerprint)
             throws SQLException {
         if (st.effectiveMode() != RefreshMode.DIFFERENTIAL) {
             return null;
         }
         List<String> names = columns.stream().map(Column::name).toList();
-        String key = PlanCache.key(tx, st.query(), names, sources.stream().map(SourceRelation::relid).toList());
+        String key = PlanCache.key(fingerprint, st.query(), names);
         IvmPlan cached = plans.get(st.id(), key);
         if (cached != null) {
             return cached;
@@ -373,30 +482,12 @@ public final class Refresher {
         return d.full();
     }
 
-    /**
-     * Whether a view or function the stream table depends on was redefined and the engine has not
-     * re-planned it yet: its contents may hold the old definition's results, which no delta can
-     * take back, and the tables under a replaced view may not be tracked yet. Until then every
-     * refresh recomputes it.
-     */
-    private static boolean redefinitionPending(Connection tx, StreamTableRecord st) throws SQLException {
-        return Boolean.TRUE.equals(Jdbc.queryValue(tx, Boolean.class, """
-                SELECT EXISTS (SELECT 1 FROM pgtrickle.pgt_source_events e
-                                WHERE NOT e.handled
-                                  AND e.command IN ('CREATE VIEW', 'ALTER VIEW', 'ALTER TABLE', 'CREATE FUNCTION',
-                                                    'ALTER FUNCTION')
-                                  AND (e.source_relid IN (SELECT d.source_relid FROM pgtrickle.pgt_dependencies d
-                                                           WHERE d.pgt_id = ? AND d.source_kind = 'VIEW')
-                                       OR e.source_relid IN (SELECT f.function_oid FROM pgtrickle.pgt_function_dependencies f
-                                                              WHERE f.pgt_id = ?)))""", st.id(), st.id()));
-    }
-
     /** Populates inside the caller's transaction (create and alter); no window, no failure bookkeeping. */
     public RefreshResult refreshInTransaction(Connection c, StreamTableRecord st, RefreshTrigger trigger,
                                               OffsetDateTime startedAt) throws SQLException {
         long start = System.nanoTime();
         List<Column> columns = StorageColumns.of(c, st.relid());
-        IvmPlan plan = planFor(c, st, columns, catalog.sources(c, st.id()));
+        IvmPlan plan = planFor(c, st, columns, PlanCache.fingerprint(c, st.id()));
         boolean outbox = OutboxWriter.enabled(c, st.id());
         StorageMerge.Counts counts = applyFull(c, st, plan, columns, outbox);
         long inserted = counts.inserted() + counts.updated();

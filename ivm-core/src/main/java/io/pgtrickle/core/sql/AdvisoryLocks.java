@@ -25,7 +25,74 @@ public final class AdvisoryLocks {
      * changes (which take {@link #withLifecycleLock}), and exclusive per stream table.
      */
     public static <T> T withStreamTableLock(Connection c, long id, Jdbc.Work<T> work) throws SQLException {
-        return withLock(c, GLOBAL, LIFECYCLE, true, conn -> withLock(conn, STREAM_TABLE, (int) id, false, work));
+        // Both in one round trip, in this order (a select list is evaluated left to right), and
+        // released together.
+        try {
+            Jdbc.call(c, "SELECT pg_advisory_lock_shared(?, ?), pg_advisory_lock(?, ?)", GLOBAL, LIFECYCLE, STREAM_TABLE,
+                    (int) id);
+        } catch (SQLException | RuntimeException e) {
+            // Cancelled while waiting for the second: the first must not stay with the pooled session.
+            releaseQuietly(c, "SELECT pg_advisory_unlock_shared(?, ?)", GLOBAL, LIFECYCLE);
+            throw e;
+        }
+        try {
+            return work.run(c);
+        } finally {
+            if (!c.isClosed()) {
+                Jdbc.call(c, "SELECT pg_advisory_unlock(?, ?), pg_advisory_unlock_shared(?, ?)", STREAM_TABLE, (int) id,
+                        GLOBAL, LIFECYCLE);
+            }
+        }
+    }
+
+    /**
+     * {@link #withStreamTableLock} for the stream table named {@code schema.name}, found and locked
+     * in one round trip; {@code work} gets its id. Returns {@code null}, without running
+     * {@code work} or locking anything, when there is no such stream table. As with a lookup
+     * before locking, the stream table may be dropped while the lock is awaited: {@code work}
+     * then finds no row for the id.
+     */
+    public static <T> T withStreamTableLockByName(Connection c, String schema, String name, IdWork<T> work)
+            throws SQLException {
+        Long id;
+        // ((id << 32) >> 32)::int is Java's (int) id, the key withStreamTableLock uses.
+        try (var ps = Jdbc.prepare(c, "SELECT st.pgt_id, pg_advisory_lock_shared(?, ?), pg_advisory_lock(?,"
+                + " ((st.pgt_id << 32) >> 32)::int) FROM pgtrickle.pgt_stream_tables st WHERE st.pgt_schema = ?"
+                + " AND st.pgt_name = ?", GLOBAL, LIFECYCLE, STREAM_TABLE, schema, name);
+             var rs = ps.executeQuery()) {
+            id = rs.next() ? rs.getLong(1) : null;
+        } catch (SQLException | RuntimeException e) {
+            releaseQuietly(c, "SELECT pg_advisory_unlock_shared(?, ?)", GLOBAL, LIFECYCLE);
+            throw e;
+        }
+        if (id == null) {
+            return null;
+        }
+        try {
+            return work.run(c, id);
+        } finally {
+            if (!c.isClosed()) {
+                Jdbc.call(c, "SELECT pg_advisory_unlock(?, ?), pg_advisory_unlock_shared(?, ?)", STREAM_TABLE,
+                        (int) (long) id, GLOBAL, LIFECYCLE);
+            }
+        }
+    }
+
+    /** Work done with a connection for the stream table of an id. */
+    @FunctionalInterface
+    public interface IdWork<T> {
+        T run(Connection connection, long id) throws SQLException;
+    }
+
+    private static void releaseQuietly(Connection c, String sql, Object... keys) {
+        try {
+            if (!c.isClosed()) {
+                // Not held: false and a warning, nothing else.
+                Jdbc.call(c, sql, keys);
+            }
+        } catch (SQLException ignored) {
+            // The session is gone, and its locks with it.
+        }
     }
 
     /**

@@ -87,6 +87,32 @@ public final class Jdbc {
         }
     }
 
+    /**
+     * As {@link #inTransaction(Connection, int, Work)}, for work whose first statement sets the
+     * transaction's isolation itself ({@code SET TRANSACTION ...}, sent together with what follows
+     * it): one round trip fewer.
+     */
+    public static <T> T inTransactionIsolatedByWork(Connection c, Work<T> work) throws SQLException {
+        boolean autoCommit = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try {
+            T result = work.run(c);
+            c.commit();
+            return result;
+        } catch (SQLException | RuntimeException | Error e) {
+            try {
+                c.rollback();
+            } catch (SQLException rollbackFailure) {
+                e.addSuppressed(rollbackFailure);
+            }
+            throw e;
+        } finally {
+            if (!c.isClosed()) {
+                c.setAutoCommit(autoCommit);
+            }
+        }
+    }
+
     /** Runs our own SQL with bound parameters; returns the update count. */
     public static int update(Connection c, String sql, Object... parameters) throws SQLException {
         try (PreparedStatement ps = prepare(c, sql, parameters)) {
