@@ -62,7 +62,7 @@ public enum ConfigKey {
     PIPELINE_FORMAT(Section.PIPELINE, "format", Spec.choice("native", "debezium").def("native").forwardOnly()
             .doc("forward only: pg_trickle's JSON change or Debezium's change event envelope")),
     PIPELINE_BATCH_SIZE(Section.PIPELINE, "batch_size", Spec.of(ValueType.INTEGER).range(1, 100_000).def(500L)
-            .doc("changes (forward) or messages (reverse) per batch; a forward pipeline sends up to four batches before it waits for the target (one Kafka transaction)")),
+            .doc("changes (forward) or messages (reverse) per batch; a forward pipeline sends up to four batches (Kafka: ten, one transaction) before it waits for the target")),
     PIPELINE_RETRY_INITIAL_BACKOFF(Section.PIPELINE, "retry_initial_backoff", Spec.of(ValueType.DURATION)
             .def("500ms").doc("first wait after a failure; it doubles up to retry_max_backoff")),
     PIPELINE_RETRY_MAX_BACKOFF(Section.PIPELINE, "retry_max_backoff", Spec.of(ValueType.DURATION).def("30s")

@@ -39,12 +39,6 @@ import org.slf4j.LoggerFactory;
 public final class ForwardPipeline implements PipelineWork {
     private static final Logger log = LoggerFactory.getLogger(ForwardPipeline.class);
     private static final int ENTRIES_PER_READ = 20;
-    /**
-     * Batches sent before the pipeline waits for the target to make them durable: the target acks
-     * (or Kafka commits one transaction for) several batches at once, while the reader prepares the
-     * next. Progress is recorded only after that wait.
-     */
-    private static final int BATCHES_IN_FLIGHT = 4;
     /** Changes per page of an entry: the batch size, but not so few that a big entry takes a query per change. */
     private static final int MIN_PAGE = 1_000;
     private static final int MAX_PAGE = 10_000;
@@ -153,7 +147,9 @@ public final class ForwardPipeline implements PipelineWork {
                         return batch.get(batch.size() - 1).position();
                     }
                     batch.clear();
-                    if (inFlight.messages >= BATCHES_IN_FLIGHT * batchSize) {
+                    // Several batches in flight: the target acks (Kafka commits one transaction for)
+                    // them at once while the reader prepares the next; progress is recorded after.
+                    if (inFlight.messages >= target.batchesPerFlush(batchSize) * batchSize) {
                         inFlight.flush();
                     }
                 }

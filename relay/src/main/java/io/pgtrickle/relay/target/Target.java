@@ -42,6 +42,14 @@ public interface Target extends AutoCloseable {
      */
     PublishResult flush() throws TargetException;
 
+    /**
+     * How many batches of {@code batchSize} the pipeline sends before it flushes: enough that the
+     * wait for durability is paid rarely, few enough that a consumer sees changes soon.
+     */
+    default int batchesPerFlush(int batchSize) {
+        return 4;
+    }
+
     /** Sends the batch and flushes. */
     default PublishResult publish(List<OutboundMessage> batch) throws TargetException {
         send(batch);
