@@ -9,7 +9,6 @@ import org.apache.calcite.sql.SqlNode;
 import org.apache.calcite.sql.SqlNodeList;
 import org.apache.calcite.sql.SqlSelect;
 import org.apache.calcite.sql.parser.SqlParserPos;
-import org.apache.calcite.sql.util.SqlBasicVisitor;
 import org.apache.calcite.util.Litmus;
 
 /**
@@ -111,7 +110,7 @@ final class GroupKeyPushdown {
 
     /** Whether {@code operand IN (select)} is an IN on a key of the subquery's GROUP BY that the argument above covers. */
     static boolean eligible(SqlNode operand, SqlSelect select) {
-        if (operand.getKind() == SqlKind.ROW || hasQuery(operand)) {
+        if (operand.getKind() == SqlKind.ROW || SqlTrees.containsQuery(operand)) {
             return false;
         }
         SqlNodeList group = select.getGroup();
@@ -126,7 +125,7 @@ final class GroupKeyPushdown {
             }
         }
         SqlNode x = item(select);
-        return !hasQuery(x) && group.stream().anyMatch(g -> g.equalsDeep(x, Litmus.IGNORE));
+        return !SqlTrees.containsQuery(x) && group.stream().anyMatch(g -> g.equalsDeep(x, Litmus.IGNORE));
     }
 
     private static SqlNode item(SqlSelect select) {
@@ -139,20 +138,5 @@ final class GroupKeyPushdown {
         String sql = "EXISTS (SELECT 1 FROM " + SqlTrees.sql(select) + " AS __pgt_s WHERE (" + SqlTrees.sql(operand)
                 + ") = __pgt_s.__pgt_x OFFSET 0)";
         return SqlTrees.parseExpression(sql);
-    }
-
-    private static boolean hasQuery(SqlNode node) {
-        boolean[] found = {false};
-        node.accept(new SqlBasicVisitor<Void>() {
-            @Override
-            public Void visit(SqlCall call) {
-                if (SqlTrees.isQuery(call)) {
-                    found[0] = true;
-                    return null;
-                }
-                return super.visit(call);
-            }
-        });
-        return found[0] || SqlTrees.isQuery(node);
     }
 }

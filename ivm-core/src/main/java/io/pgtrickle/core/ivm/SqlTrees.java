@@ -47,6 +47,25 @@ final class SqlTrees {
         return node != null && node.getKind().belongsTo(SqlKind.QUERY);
     }
 
+    /** Whether {@code node} is a query or holds one anywhere inside (a subquery in an expression). */
+    static boolean containsQuery(SqlNode node) {
+        if (node == null) {
+            return false;
+        }
+        boolean[] found = {false};
+        node.accept(new SqlBasicVisitor<Void>() {
+            @Override
+            public Void visit(SqlCall call) {
+                if (isQuery(call)) {
+                    found[0] = true;
+                    return null;
+                }
+                return super.visit(call);
+            }
+        });
+        return found[0] || isQuery(node);
+    }
+
     /** Every table reference in a FROM clause anywhere inside {@code node} (subqueries included). */
     static List<SqlIdentifier> tables(SqlNode node) {
         List<SqlIdentifier> out = new ArrayList<>();

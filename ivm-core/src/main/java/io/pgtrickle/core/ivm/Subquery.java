@@ -290,22 +290,6 @@ record Subquery(Set<Long> relids, List<Item> items, String condition, String inI
     }
 
     private static boolean hasNestedQuery(SqlSelect select) {
-        boolean[] found = {false};
-        SqlBasicVisitor<Void> v = new SqlBasicVisitor<>() {
-            @Override
-            public Void visit(SqlCall call) {
-                if (SqlTrees.isQuery(call)) {
-                    found[0] = true;
-                    return null;
-                }
-                return super.visit(call);
-            }
-        };
-        for (SqlNode part : new SqlNode[] {select.getSelectList(), select.getWhere()}) {
-            if (part != null) {
-                part.accept(v);
-            }
-        }
-        return found[0];
+        return SqlTrees.containsQuery(select.getSelectList()) || SqlTrees.containsQuery(select.getWhere());
     }
 }

@@ -64,27 +64,12 @@ public final class Jdbc {
             case Connection.TRANSACTION_SERIALIZABLE -> "SERIALIZABLE";
             default -> throw new IllegalArgumentException("unsupported transaction isolation " + isolation);
         };
-        boolean autoCommit = c.getAutoCommit();
-        c.setAutoCommit(false);
-        try {
-            try (Statement s = c.createStatement()) {
+        return inTransactionIsolatedByWork(c, tx -> {
+            try (Statement s = tx.createStatement()) {
                 s.execute("SET TRANSACTION ISOLATION LEVEL " + level);
             }
-            T result = work.run(c);
-            c.commit();
-            return result;
-        } catch (SQLException | RuntimeException | Error e) {
-            try {
-                c.rollback();
-            } catch (SQLException rollbackFailure) {
-                e.addSuppressed(rollbackFailure);
-            }
-            throw e;
-        } finally {
-            if (!c.isClosed()) {
-                c.setAutoCommit(autoCommit);
-            }
-        }
+            return work.run(tx);
+        });
     }
 
     /**
