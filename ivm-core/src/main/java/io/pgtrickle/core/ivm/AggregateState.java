@@ -193,7 +193,7 @@ public record AggregateState(List<String> keys, List<Aggregate> aggregates, List
 
     /** The state table of the stream table stored in {@code storageRelid}, for this definition. */
     String tableName(long storageRelid) {
-        String signature = md5(stateProjection()).substring(0, 8);
+        String signature = NameHash.of(stateProjection(), 8);
         return "agg_" + storageRelid + "_" + signature;
     }
 
@@ -340,15 +340,6 @@ public record AggregateState(List<String> keys, List<Aggregate> aggregates, List
         String condition = "__pgt_st.__pgt_kh IN (SELECT __pgt_kh FROM " + hashes + ")"
                 + (global() ? "" : " AND __pgt_st.__pgt_count > 0") + (having == null ? "" : " AND (" + having + ")");
         return "SELECT " + select + ", __pgt_st.__pgt_kh AS __pgt_h FROM " + stateTable + " __pgt_st WHERE " + condition;
-    }
-
-    private static String md5(String text) {
-        try {
-            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("MD5")
-                    .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     /** The state of every group, from the source rows. */

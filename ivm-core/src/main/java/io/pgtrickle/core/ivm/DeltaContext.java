@@ -58,7 +58,7 @@ public final class DeltaContext {
     String probedChanges(BaseTable table, java.util.Collection<String> columns) {
         String rows = ChangeWindow.rowsTable(windows.get(table.relid()));
         for (String column : columns) {
-            String index = rows + "_" + md5(column).substring(0, 12);
+            String index = rows + "_" + NameHash.of(column, 12);
             if (indexes.add(index)) {
                 setup.add(optionalIndex(index, "pg_temp." + Identifiers.quote(rows), column));
             }
@@ -74,15 +74,6 @@ public final class DeltaContext {
     private static String optionalIndex(String index, String table, String column) {
         return "DO $pgt$ BEGIN CREATE INDEX IF NOT EXISTS " + Identifiers.quote(index) + " ON " + table + " ("
                 + Identifiers.quote(column) + "); EXCEPTION WHEN undefined_object OR feature_not_supported THEN NULL; END $pgt$";
-    }
-
-    private static String md5(String text) {
-        try {
-            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("MD5")
-                    .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     /**
@@ -106,7 +97,7 @@ public final class DeltaContext {
         if (!table.primaryKey().isEmpty()) {
             String net = netTable(table);
             for (String column : probed) {
-                String index = windows.get(table.relid()) + "_net_" + md5(column).substring(0, 12);
+                String index = windows.get(table.relid()) + "_net_" + NameHash.of(column, 12);
                 if (!table.primaryKey().get(0).equals(column) && indexes.add(index)) {
                     setup.add(optionalIndex(index, net, column));
                 }
