@@ -161,8 +161,10 @@ public final class DeltaContext {
      * this context.
      */
     public void prepare(java.sql.Connection c) throws java.sql.SQLException {
-        for (; prepared < setup.size(); prepared++) {
-            io.pgtrickle.core.sql.Jdbc.executeRaw(c, setup.get(prepared));
+        if (prepared < setup.size()) {
+            // One round trip for all of them: the driver sends a multi-statement string at once.
+            io.pgtrickle.core.sql.Jdbc.executeRaw(c, String.join(";\n", setup.subList(prepared, setup.size())));
+            prepared = setup.size();
         }
     }
 

@@ -112,11 +112,11 @@ public final class KafkaTarget implements Target {
                 producer.beginTransaction();
                 first = batch.get(0).position();
             }
+            last = batch.get(batch.size() - 1).position();
+            sent += batch.size();
             for (OutboundMessage m : batch) {
                 producer.send(record(m));
             }
-            last = batch.get(batch.size() - 1).position();
-            sent += batch.size();
         } catch (KafkaException e) {
             throw abort(e);
         }
