@@ -335,11 +335,26 @@ public record AggregateState(List<String> keys, List<Aggregate> aggregates, List
 
     /** The output rows of the groups in {@code hashes}, computed from their state rows, with {@code __pgt_h}. */
     String outputSql(String stateTable, List<String> names, String hashes) {
+        return outputSql(stateTable, names, List.of("__pgt_st.__pgt_kh IN (SELECT __pgt_kh FROM " + hashes + ")"));
+    }
+
+    /** The output rows of every group, computed from the state rows, with {@code __pgt_h}: a FULL refresh's result. */
+    String allOutputSql(String stateTable, List<String> names) {
+        return outputSql(stateTable, names, List.of());
+    }
+
+    private String outputSql(String stateTable, List<String> names, List<String> restriction) {
         String select = IntStream.range(0, outputs.size())
                 .mapToObj(i -> outputs.get(i) + " AS " + Identifiers.quote(names.get(i))).collect(Collectors.joining(", "));
-        String condition = "__pgt_st.__pgt_kh IN (SELECT __pgt_kh FROM " + hashes + ")"
-                + (global() ? "" : " AND __pgt_st.__pgt_count > 0") + (having == null ? "" : " AND (" + having + ")");
-        return "SELECT " + select + ", __pgt_st.__pgt_kh AS __pgt_h FROM " + stateTable + " __pgt_st WHERE " + condition;
+        List<String> conditions = new ArrayList<>(restriction);
+        if (!global()) {
+            conditions.add("__pgt_st.__pgt_count > 0");
+        }
+        if (having != null) {
+            conditions.add("(" + having + ")");
+        }
+        return "SELECT " + select + ", __pgt_st.__pgt_kh AS __pgt_h FROM " + stateTable + " __pgt_st"
+                + (conditions.isEmpty() ? "" : " WHERE " + String.join(" AND ", conditions));
     }
 
     /** The state of every group, from the source rows. */
@@ -363,9 +378,13 @@ public record AggregateState(List<String> keys, List<Aggregate> aggregates, List
     /** (Re)creates the state table from the source rows, dropping states of earlier definitions. */
     void rebuild(Connection c, SelectPlan plan, long storageRelid) throws SQLException {
         dropAll(c, storageRelid);
+        Jdbc.executeRaw(c, rebuildSql(plan, storageRelid));
+    }
+
+    /** The statements of {@link #rebuild} after the drop, for explain. */
+    String rebuildSql(SelectPlan plan, long storageRelid) {
         String table = qualified(storageRelid);
-        Jdbc.executeRaw(c, "CREATE TABLE " + table + " AS " + fullStateSql(plan));
-        Jdbc.executeRaw(c, "ALTER TABLE " + table + " ADD PRIMARY KEY (__pgt_kh)");
+        return "CREATE TABLE " + table + " AS " + fullStateSql(plan) + ";\nALTER TABLE " + table + " ADD PRIMARY KEY (__pgt_kh)";
     }
 
     /** Whether the state table of this definition exists. */

@@ -50,13 +50,33 @@ public final class DeltaApplier {
                 : null;
     }
 
-    /** After a FULL refresh: rebuilds what an algebraic plan keeps besides the rows. */
-    public static void afterFullRefresh(Connection c, long storageRelid, IvmPlan plan) throws SQLException {
+    /**
+     * Before a FULL refresh: rebuilds what an algebraic plan keeps besides the rows, and returns the
+     * query (with {@code __pgt_h}) the refresh takes its rows from. With an aggregate state that is
+     * the state's output, so the sources are read once, not once for the rows and again for the
+     * state; otherwise the plan's hashed query, or {@code null} to hash the rows' content.
+     */
+    public static String beforeFullRefresh(Connection c, long storageRelid, IvmPlan plan) throws SQLException {
         if (plan instanceof SelectPlan select && select.aggregates() != null) {
             select.aggregates().rebuild(c, select, storageRelid);
         } else {
             AggregateState.dropAll(c, storageRelid);
         }
+        return fullRefreshRows(storageRelid, plan);
+    }
+
+    /** The query a FULL refresh takes its rows from, as {@link #beforeFullRefresh} returns it. */
+    public static String fullRefreshRows(long storageRelid, IvmPlan plan) {
+        if (plan instanceof SelectPlan select && select.aggregates() != null) {
+            return select.aggregates().allOutputSql(select.aggregates().qualified(storageRelid), plan.names());
+        }
+        return plan == null ? null : plan.hashedFullQuery();
+    }
+
+    /** The statements rebuilding the aggregate state before a FULL refresh, for explain; {@code null} if none. */
+    public static String stateRebuildSql(long storageRelid, IvmPlan plan) {
+        return plan instanceof SelectPlan select && select.aggregates() != null
+                ? select.aggregates().rebuildSql(select, storageRelid) : null;
     }
 
     /** Algebraic aggregates: add the weighted changes to the group states, then re-emit the touched groups. */

@@ -9,10 +9,12 @@ import io.pgtrickle.core.error.PgTrickleException;
 import io.pgtrickle.core.error.SqlErrors;
 import io.pgtrickle.core.outbox.OutboxWriter;
 import io.pgtrickle.core.ivm.AggregateState;
+import io.pgtrickle.core.ivm.DeltaApplier;
 import io.pgtrickle.core.ivm.IvmCompiler;
 import io.pgtrickle.core.ivm.IvmPlan;
 import io.pgtrickle.core.ivm.NotDifferentiable;
 import io.pgtrickle.core.publication.StreamTablePublications;
+import io.pgtrickle.core.query.Column;
 import io.pgtrickle.core.query.QueryDescriber;
 import io.pgtrickle.core.query.QueryDescription;
 import io.pgtrickle.core.query.SourceRelation;
@@ -265,10 +267,16 @@ public final class StreamTables {
             return new Explanation(st.name(), st.query(), st.refreshMode(), st.effectiveMode(), st.modeReason(),
                     plan == null ? null : plan.rowKey(),
                     columns, catalog.sources(c, st.id()),
-                    FullRefresh.mergeSql(st.name(), columns, st.query(), plan == null ? null : plan.hashedFullQuery(),
-                            refresher.serverCapabilities()),
+                    fullRefreshSql(st, columns, plan),
                     plan == null ? null : plan.strategy(), plan == null ? null : plan.deltaSqlForExplain());
         }
+    }
+
+    /** The statements of a FULL refresh: with an aggregate state, its rebuild first, then the rows from it. */
+    private String fullRefreshSql(StreamTableRecord st, List<Column> columns, IvmPlan plan) {
+        String state = DeltaApplier.stateRebuildSql(st.relid(), plan);
+        return (state == null ? "" : state + ";\n") + FullRefresh.mergeSql(st.name(), columns, st.query(),
+                DeltaApplier.fullRefreshRows(st.relid(), plan), refresher.serverCapabilities());
     }
 
     /** Renders and stores the explanation of a stream table whose definition just changed. */

@@ -262,7 +262,11 @@ public final class Refresher {
         boolean lateRowsPossible = ingested < 0 || capture.ingestTransactions() != ingested;
         phases.lap("capture_barrier");
         long decidedOn = inPlace != null && st.refreshMode() == RefreshMode.AUTO ? inPlace.total() : -1;
-        String earlyFull = decidedOn >= 0 && fullIsCheaper(tx, st, decidedOn)
+        // Known before the window is read, so a FULL refresh for these reasons does not read it.
+        String earlyFull = inPlace == null ? null
+                : Boolean.FALSE.equals(ready) ? "the aggregate state is missing: a FULL refresh rebuilds it"
+                : prologue.redefinitionPending() ? "a view or function it reads was redefined and is not re-planned yet"
+                : decidedOn >= 0 && fullIsCheaper(tx, st, decidedOn)
                 ? "AUTO: recomputing is estimated cheaper than this window's delta" : null;
         ChangeWindow window = inPlace == null || earlyFull != null ? null
                 : capture.window(tx, involved, snapshot, st.frontier(), inPlace, lateRowsPossible);
@@ -503,10 +507,8 @@ public final class Refresher {
     /** Recomputes the stream table's contents and, if it has a plan, the plan's state. */
     private StorageMerge.Counts applyFull(Connection c, StreamTableRecord st, IvmPlan plan, List<Column> columns,
                                           boolean outbox) throws SQLException {
-        StorageMerge.Counts counts = FullRefresh.apply(c, st.name(), columns, st.query(),
-                plan == null ? null : plan.hashedFullQuery(), server, outbox);
-        DeltaApplier.afterFullRefresh(c, st.relid(), plan);
-        return counts;
+        String rows = DeltaApplier.beforeFullRefresh(c, st.relid(), plan);
+        return FullRefresh.apply(c, st.name(), columns, st.query(), rows, server, outbox);
     }
 
     /** Names the latest schema change of a source since the last good refresh, if any. */

@@ -215,6 +215,32 @@ class RefreshStatementsIT {
     }
 
     /**
+     * A FULL refresh of an aggregate with a maintained state reads its sources once: the state is
+     * rebuilt from them and the rows derived from the state (before, the rows were computed from
+     * the sources and the state again after them).
+     */
+    @Test
+    void fullRefreshOfAnAggregateReadsItsSourcesOnce() throws Exception {
+        api.refresh("q12");
+        db.execute("DO $$ DECLARE t text; BEGIN FOR t IN SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace ="
+                + " 'pgtrickle_state'::regnamespace AND relname LIKE 'agg\\_' || 'q12'::regclass::oid || '\\_%' LOOP"
+                + " EXECUTE format('DROP TABLE pgtrickle_state.%I', t); END LOOP; END $$");
+        db.execute("UPDATE ord SET prio = 'P1' WHERE id % 1000 = 0");
+        List<Statement> full = during(() -> assertThat(api.refresh("q12").action())
+                .as("a missing aggregate state makes the refresh FULL").isEqualTo("FULL"));
+        print("q12 FULL, state missing", full);
+        Pattern readsLi = Pattern.compile("\\bli\\b"); // any mention: "li"."mode", FROM "public"."li"
+        assertThat(full.stream().filter(Statement::executed).filter(s -> readsLi.matcher(s.sql()).find()).count())
+                .as("statements reading li").isEqualTo(1);
+        String q12 = "SELECT li.mode, sum(CASE WHEN o.prio IN ('P1', 'P2') THEN 1 ELSE 0 END), count(*)"
+                + " FROM li JOIN ord o ON o.id = li.ord GROUP BY li.mode";
+        assertThat(db.multisetDifference(q12, "SELECT mode, high, n FROM q12")).isEmpty();
+        db.execute("UPDATE ord SET prio = 'P3' WHERE id % 700 = 0");
+        assertThat(api.refresh("q12").action()).as("the rebuilt state serves the next delta").isEqualTo("DIFFERENTIAL");
+        assertThat(db.multisetDifference(q12, "SELECT mode, high, n FROM q12")).isEmpty();
+    }
+
+    /**
      * With {@code -Dpgtrickle.statements.measure=true}: wall-clock medians (noisy under load) of idle
      * refreshes back to back and after a foreign commit, of the capture barrier alone, and the
      * engine's CPU while idle (with {@code -Dpgtrickle.capture.pollIntervalMs=N} for another interval).
