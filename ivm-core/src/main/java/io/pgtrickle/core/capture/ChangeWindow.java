@@ -84,9 +84,19 @@ public final class ChangeWindow {
      * whose writer committed before the refresh snapshot (all of a trigger buffer's; under WAL
      * capture all but those the ingester wrote after the snapshot), and whether one of them is a
      * TRUNCATE. An estimate to decide on before reading anything, and what spares an empty part
-     * its temporary table.
+     * its temporary table. Counted up to {@code cap} rows per source: {@link #capped} when one
+     * reached it (its count and truncation flag then describe only the rows counted).
      */
-    public record InPlace(long[] rows, boolean[] truncated, boolean[] checks) {
+    public record InPlace(long[] rows, boolean[] truncated, boolean[] checks, long cap) {
+        public boolean capped() {
+            for (long r : rows) {
+                if (r >= cap) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
         public long total() {
             long n = 0;
             for (long r : rows) {
@@ -102,6 +112,15 @@ public final class ChangeWindow {
      */
     public static InPlace inPlace(Connection tx, List<ChangeSource> sources, String snapshot, String previousFrontier,
                                   List<SqlCheck> checks) throws SQLException {
+        return inPlace(tx, sources, snapshot, previousFrontier, checks, Long.MAX_VALUE);
+    }
+
+    /**
+     * {@link #inPlace(Connection, List, String, String, List)} counting at most {@code cap} rows per
+     * source: enough to know that a window is past a size, without counting all of a large one.
+     */
+    public static InPlace inPlace(Connection tx, List<ChangeSource> sources, String snapshot, String previousFrontier,
+                                  List<SqlCheck> checks, long cap) throws SQLException {
         requireSnapshot(snapshot);
         requireSnapshot(previousFrontier);
         long[] rows = new long[sources.size()];
@@ -111,7 +130,9 @@ public final class ChangeWindow {
         List<String> columns = new ArrayList<>();
         List<Object> parameters = new ArrayList<>();
         for (ChangeSource s : sources) {
-            columns.add("(SELECT array[count(*), count(*) FILTER (WHERE weight = 0)] FROM " + s.buffer() + inWindow + ")");
+            String counted = cap == Long.MAX_VALUE ? s.buffer() + inWindow
+                    : "(SELECT weight FROM " + s.buffer() + inWindow + " LIMIT " + cap + ") __pgt_counted";
+            columns.add("(SELECT array[count(*), count(*) FILTER (WHERE weight = 0)] FROM " + counted + ")");
         }
         for (SqlCheck check : checks) {
             columns.add(check == null ? "false" : "(" + check.sql() + ")");
@@ -120,7 +141,7 @@ public final class ChangeWindow {
             }
         }
         if (columns.isEmpty()) {
-            return new InPlace(rows, truncated, results);
+            return new InPlace(rows, truncated, results, cap);
         }
         try (PreparedStatement ps = Jdbc.prepare(tx, "SELECT " + String.join(", ", columns), parameters.toArray());
              ResultSet rs = ps.executeQuery()) {
@@ -134,7 +155,7 @@ public final class ChangeWindow {
                 results[i] = rs.getBoolean(sources.size() + i + 1);
             }
         }
-        return new InPlace(rows, truncated, results);
+        return new InPlace(rows, truncated, results, cap);
     }
 
     /**

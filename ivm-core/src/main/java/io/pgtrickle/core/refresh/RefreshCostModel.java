@@ -72,6 +72,24 @@ final class RefreshCostModel {
                 + " (no timings yet)", windowRows, sourceRows));
     }
 
+    /**
+     * The smallest window {@link #decide} refreshes FULL ({@code Long.MAX_VALUE} if none): decide is
+     * monotonic in the window's size, so a window can be counted up to this and no further.
+     */
+    static long breakEven(History history, double sourceRows) {
+        long byShare = sourceRows > 0 ? (long) Math.floor(FULL_REFRESH_CHANGE_RATIO * sourceRows) + 1 : Long.MAX_VALUE;
+        long threshold = byShare;
+        OptionalDouble full = history.fullCost();
+        if (full.isPresent()) {
+            OptionalDouble perRow = history.perRowCost();
+            double perChange = perRow.isPresent() ? perRow.getAsDouble() : PRIOR_MS_PER_CHANGE;
+            double rows = perChange > 0 ? Math.floor(MARGIN * full.getAsDouble() / perChange) + 1 : Double.MAX_VALUE;
+            long byCost = rows >= Long.MAX_VALUE ? Long.MAX_VALUE : (long) rows;
+            threshold = perRow.isPresent() ? byCost : Math.min(byCost, byShare);
+        }
+        return Math.max(MIN_ROWS, threshold);
+    }
+
     static History load(Connection c, long pgtId) throws SQLException {
         List<Double> full = new ArrayList<>();
         List<Double> perRow = new ArrayList<>();

@@ -54,6 +54,8 @@ public final class Refresher {
     private final PlanCache plans = new PlanCache();
     /** By stream table: the key ({@link PlanCache#key}) under which its query last passed {@code _check_query}. */
     private final Map<Long, String> checkedQueries = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Per AUTO stream table, the window size its last decision would have refreshed FULL at. */
+    private final Map<Long, Long> autoBreakEven = new java.util.concurrent.ConcurrentHashMap<>();
     private final IdleConfirmation idle;
 
     /** @param server what the database server can do, as the engine detected it at start */
@@ -249,8 +251,12 @@ public final class Refresher {
                 // reading and decoding one; an empty part needs no temporary table), whether an
                 // earlier barrier covers S, and whether the plan's aggregate state exists.
                 SqlCheck readyCheck = DeltaApplier.readyCheck(st.relid(), plan);
+                // AUTO counts a large window only up to the size it would refresh FULL at (learnt
+                // at its last decision): counting all of it can cost a good part of a FULL refresh.
+                long cap = st.refreshMode() == RefreshMode.AUTO ? autoBreakEven.getOrDefault(st.id(), Long.MAX_VALUE)
+                        : Long.MAX_VALUE;
                 inPlace = ChangeWindow.inPlace(tx, involved, snapshot, st.frontier(),
-                        java.util.Arrays.asList(capture.coverage(tx, involved, snapshot), readyCheck));
+                        java.util.Arrays.asList(capture.coverage(tx, involved, snapshot), readyCheck), cap);
                 covered = inPlace.checks()[0];
                 ready = readyCheck == null || inPlace.checks()[1];
                 phases.lap("window_read");
@@ -263,11 +269,17 @@ public final class Refresher {
         phases.lap("capture_barrier");
         long decidedOn = inPlace != null && st.refreshMode() == RefreshMode.AUTO ? inPlace.total() : -1;
         // Known before the window is read, so a FULL refresh for these reasons does not read it.
+        boolean autoFull = decidedOn >= 0 && fullIsCheaper(tx, st, decidedOn);
+        if (decidedOn >= 0 && !autoFull && inPlace.capped()) {
+            // The estimate moved since the cap was learnt: count all of the window after all.
+            inPlace = ChangeWindow.inPlace(tx, involved, snapshot, st.frontier(), java.util.List.of());
+            decidedOn = inPlace.total();
+            autoFull = fullIsCheaper(tx, st, decidedOn);
+        }
         String earlyFull = inPlace == null ? null
                 : Boolean.FALSE.equals(ready) ? "the aggregate state is missing: a FULL refresh rebuilds it"
                 : prologue.redefinitionPending() ? "a view or function it reads was redefined and is not re-planned yet"
-                : decidedOn >= 0 && fullIsCheaper(tx, st, decidedOn)
-                ? "AUTO: recomputing is estimated cheaper than this window's delta" : null;
+                : autoFull ? "AUTO: recomputing is estimated cheaper than this window's delta" : null;
         ChangeWindow window = inPlace == null || earlyFull != null ? null
                 : capture.window(tx, involved, snapshot, st.frontier(), inPlace, lateRowsPossible);
         phases.lap("window_read");
@@ -478,8 +490,10 @@ public final class Refresher {
         }
         Double sourceRows = Jdbc.queryValue(tx, Double.class, "SELECT sum(greatest(c.reltuples, 0))::float8"
                 + " FROM pgtrickle.pgt_dependencies d JOIN pg_class c ON c.oid = d.source_relid WHERE d.pgt_id = ?", st.id());
-        RefreshCostModel.Decision d = RefreshCostModel.decide(RefreshCostModel.load(tx, st.id()), windowRows,
-                sourceRows == null ? 0 : sourceRows);
+        RefreshCostModel.History history = RefreshCostModel.load(tx, st.id());
+        double sources = sourceRows == null ? 0 : sourceRows;
+        RefreshCostModel.Decision d = RefreshCostModel.decide(history, windowRows, sources);
+        autoBreakEven.put(st.id(), RefreshCostModel.breakEven(history, sources));
         if (d.full()) {
             log.debug("{}: refreshing FULL: {}", st.name(), d.reason());
         }

@@ -52,10 +52,7 @@ class AutoRefreshChoiceIT {
             db.execute("UPDATE readings SET v = v + 1");
             // The estimate counts what is buffered: under WAL capture, let the ingester catch up first
             // (a scheduled refresh usually finds it so).
-            try (Connection c = engine.dataSource().getConnection()) {
-                engine.capture().awaitBuffered(engine.capture().sources().all(c),
-                        (String) db.value("SELECT pg_current_wal_insert_lsn()::text"));
-            }
+            awaitBuffered(engine);
             assertThat(api.refresh("reading_totals").action()).isEqualTo("FULL");
             assertThat(db.value(LATEST)).isEqualTo("FULL/no window");
             assertThat(db.multisetDifference(QUERY, "SELECT g, n, s FROM reading_totals")).isEmpty();
@@ -66,6 +63,25 @@ class AutoRefreshChoiceIT {
             assertThat(api.refresh("reading_totals").action()).isEqualTo("DIFFERENTIAL");
             assertThat(db.value(LATEST)).isEqualTo("DIFFERENTIAL/15");
             assertThat(db.multisetDifference(QUERY, "SELECT g, n, s FROM reading_totals")).isEmpty();
+
+            // Large again: now counted only up to the size the first decision would have gone FULL at.
+            db.execute("UPDATE readings SET v = v + 2");
+            awaitBuffered(engine);
+            assertThat(api.refresh("reading_totals").action()).isEqualTo("FULL");
+            assertThat(db.multisetDifference(QUERY, "SELECT g, n, s FROM reading_totals")).isEmpty();
+            // Below that size the window is counted whole, and refreshed differentially.
+            db.execute("UPDATE readings SET v = v - 1 WHERE id BETWEEN 10 AND 159");
+            awaitBuffered(engine);
+            assertThat(api.refresh("reading_totals").action()).isEqualTo("DIFFERENTIAL");
+            assertThat(db.value(LATEST)).isEqualTo("DIFFERENTIAL/300");
+            assertThat(db.multisetDifference(QUERY, "SELECT g, n, s FROM reading_totals")).isEmpty();
+        }
+    }
+
+    private void awaitBuffered(PgTrickleEngine engine) throws SQLException {
+        try (Connection c = engine.dataSource().getConnection()) {
+            engine.capture().awaitBuffered(engine.capture().sources().all(c),
+                    (String) db.value("SELECT pg_current_wal_insert_lsn()::text"));
         }
     }
 }

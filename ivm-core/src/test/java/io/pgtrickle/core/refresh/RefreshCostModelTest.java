@@ -53,4 +53,25 @@ class RefreshCostModelTest {
         assertThat(RefreshCostModel.median(List.of(1.0, 3.0)).getAsDouble()).isEqualTo(2.0);
         assertThat(RefreshCostModel.median(List.of()).isPresent()).isFalse();
     }
+
+    /** What lets a refresh count a large window only up to the break-even size. */
+    @Test
+    void breakEvenIsTheSmallestWindowDecidedFull() {
+        var random = new java.util.Random(20261203);
+        for (int i = 0; i < 2000; i++) {
+            List<Double> full = random.nextInt(4) == 0 ? List.of() : List.of(1 + random.nextDouble() * 5000);
+            List<Double> perRow = random.nextInt(3) == 0 ? List.of() : List.of(0.001 + random.nextDouble() * 0.1);
+            double sourceRows = random.nextInt(5) == 0 ? 0 : random.nextInt(10_000_000);
+            var h = history(full, perRow);
+            long breakEven = RefreshCostModel.breakEven(h, sourceRows);
+            String seen = h + ", " + sourceRows + " source rows, break-even " + breakEven;
+            if (breakEven == Long.MAX_VALUE) {
+                assertThat(RefreshCostModel.decide(h, 1L << 40, sourceRows).full()).as(seen).isFalse();
+                continue;
+            }
+            assertThat(RefreshCostModel.decide(h, breakEven, sourceRows).full()).as(seen).isTrue();
+            assertThat(RefreshCostModel.decide(h, breakEven - 1, sourceRows).full()).as(seen).isFalse();
+            assertThat(RefreshCostModel.decide(h, breakEven + random.nextInt(1_000_000), sourceRows).full()).as(seen).isTrue();
+        }
+    }
 }
