@@ -54,7 +54,7 @@ public final class Refresher {
     private final PlanCache plans = new PlanCache();
     /** By stream table: the key ({@link PlanCache#key}) under which its query last passed {@code _check_query}. */
     private final Map<Long, String> checkedQueries = new java.util.concurrent.ConcurrentHashMap<>();
-    /** Per AUTO stream table, the window size its last decision would have refreshed FULL at. */
+    /** Per AUTO stream table, how far to count a window: twice the size its last decision would have refreshed FULL at. */
     private final Map<Long, Long> autoBreakEven = new java.util.concurrent.ConcurrentHashMap<>();
     private final IdleConfirmation idle;
 
@@ -251,8 +251,8 @@ public final class Refresher {
                 // reading and decoding one; an empty part needs no temporary table), whether an
                 // earlier barrier covers S, and whether the plan's aggregate state exists.
                 SqlCheck readyCheck = DeltaApplier.readyCheck(st.relid(), plan);
-                // AUTO counts a large window only up to the size it would refresh FULL at (learnt
-                // at its last decision): counting all of it can cost a good part of a FULL refresh.
+                // AUTO counts a large window only as far as it takes to know it refreshes FULL
+                // (learnt at its last decision): counting all of it can cost a good part of a FULL refresh.
                 long cap = st.refreshMode() == RefreshMode.AUTO ? autoBreakEven.getOrDefault(st.id(), Long.MAX_VALUE)
                         : Long.MAX_VALUE;
                 inPlace = ChangeWindow.inPlace(tx, involved, snapshot, st.frontier(),
@@ -493,7 +493,10 @@ public final class Refresher {
         RefreshCostModel.History history = RefreshCostModel.load(tx, st.id());
         double sources = sourceRows == null ? 0 : sourceRows;
         RefreshCostModel.Decision d = RefreshCostModel.decide(history, windowRows, sources);
-        autoBreakEven.put(st.id(), RefreshCostModel.breakEven(history, sources));
+        // Twice the size: the next decision sees one more timing, and a count that stopped short of
+        // its break-even would have to be made again.
+        long breakEven = RefreshCostModel.breakEven(history, sources);
+        autoBreakEven.put(st.id(), breakEven > Long.MAX_VALUE / 2 ? Long.MAX_VALUE : 2 * breakEven);
         if (d.full()) {
             log.debug("{}: refreshing FULL: {}", st.name(), d.reason());
         }
