@@ -39,7 +39,15 @@ public sealed interface IvmPlan permits SelectPlan, SetOpPlan {
         return null;
     }
 
-    /** How a refresh maintains this plan, for explain. */
+    /**
+     * Why a window changing the tables {@code changed} is cheaper to recompute than to
+     * differentiate, or {@code null}: its delta would re-evaluate every row of the query both as
+     * before and as now, which costs more than evaluating it once.
+     */
+    default String recomputeReason(Set<Long> changed) {
+        return null;
+    }
+
     /**
      * The output columns that identify a row of the result (one row per value of them), or
      * {@code null} when only the row id does; an empty list when the result has one row.
@@ -48,6 +56,7 @@ public sealed interface IvmPlan permits SelectPlan, SetOpPlan {
         return null;
     }
 
+    /** How a refresh maintains this plan, for explain. */
     String strategy();
 
     /** The delta SQL as if every table had changes, for explain. */

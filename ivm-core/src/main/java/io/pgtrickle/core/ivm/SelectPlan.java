@@ -86,6 +86,18 @@ public record SelectPlan(FromTree from, List<String> select, List<String> names,
     }
 
     @Override
+    public String recomputeReason(Set<Long> changed) {
+        DeltaContext ctx = DeltaContext.allChanged(changed);
+        if (filterSubqueries.stream().anyMatch(s -> s.reachesEveryRow(ctx))) {
+            return "a subquery of the filter that no equality ties to the outer row (or a grouped or nested one) read"
+                    + " changed tables: every row may flip, and recomputing once costs less than re-evaluating every row"
+                    + " before and after";
+        }
+        return from.items().stream().filter(i -> i.derived() != null && !i.nulled())
+                .map(i -> i.derived().recomputeReason(changed)).filter(java.util.Objects::nonNull).findFirst().orElse(null);
+    }
+
+    @Override
     public String strategy() {
         StringBuilder s = new StringBuilder();
         String keys = String.join(", ", groupKeys);

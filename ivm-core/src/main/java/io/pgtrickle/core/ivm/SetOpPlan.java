@@ -94,6 +94,12 @@ public record SetOpPlan(Kind kind, boolean all, IvmPlan left, IvmPlan right, Lis
     }
 
     @Override
+    public String recomputeReason(Set<Long> changed) {
+        String reason = left.recomputeReason(changed);
+        return reason != null ? reason : right.recomputeReason(changed);
+    }
+
+    @Override
     public String deltaSqlForExplain() {
         DeltaContext ctx = DeltaContext.allChanged(relids());
         String sql = ctx.wrap(delta(ctx));

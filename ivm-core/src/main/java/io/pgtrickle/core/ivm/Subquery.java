@@ -48,6 +48,16 @@ record Subquery(Set<Long> relids, List<Item> items, String condition, String inI
     }
 
     /**
+     * Whether a change of the window may flip the expression for every outer row alike: its tables
+     * changed and it is opaque (grouped, nested) or an EXISTS or scalar subquery that no equality
+     * ties to the outer row, so {@link #touch} cannot narrow the rows down.
+     */
+    boolean reachesEveryRow(DeltaContext ctx) {
+        return ctx.changedAny(relids)
+                && (items.isEmpty() || inItem == null && items.stream().allMatch(i -> i.correlation().isEmpty()));
+    }
+
+    /**
      * The outer rows a change of the window may flip, as a condition; null when any row may flip
      * (the subquery is too complex to narrow down), or "false" when none of its tables changed.
      * For each occurrence of a changed table: some change of it joins the other tables (as now or

@@ -443,7 +443,8 @@ public final class Refresher {
         if (redefinitionPending) {
             return "a view or function it reads was redefined and is not re-planned yet";
         }
-        return null;
+        return plan.recomputeReason(window.parts().stream().filter(p -> p.rows() > 0).map(p -> p.source().relid())
+                .collect(java.util.stream.Collectors.toSet()));
     }
 
     /**

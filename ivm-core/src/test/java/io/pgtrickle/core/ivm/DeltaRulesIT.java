@@ -153,8 +153,10 @@ class DeltaRulesIT {
                     assertThat(db.value("SELECT count(*) FROM " + state.get(0) + " WHERE __pgt_count < 0"))
                             .as("negative hidden counts in %s", state.get(0)).isEqualTo(0L);
                 }
+                // a change under an uncorrelated subquery may flip every row: that window is recomputed
                 assertThat(db.value("SELECT action FROM pgtrickle.pgt_refresh_history WHERE pgt_name = ?"
-                        + " ORDER BY refresh_id DESC LIMIT 1", shape.getKey())).as(shape.getKey()).isEqualTo("DIFFERENTIAL");
+                        + " ORDER BY refresh_id DESC LIMIT 1", shape.getKey())).as(shape.getKey())
+                        .isIn(shape.getKey().equals("uncorrelated_scalar") ? List.of("DIFFERENTIAL", "FULL") : List.of("DIFFERENTIAL"));
             }
         }
     }

@@ -41,11 +41,13 @@ public record Shape(String name, String sql, boolean differential) {
 
     /**
      * Whether a refresh that reported {@code action} fits {@code requested}. AUTO may recompute a
-     * differential shape in full when a batch touched much of its sources, so both actions fit there.
+     * differential shape in full when a batch touched much of its sources, so both actions fit there;
+     * so does DIFFERENTIAL for a shape that {@link ExpectedModes#mayRecompute} some windows.
      */
     public boolean allows(RefreshMode requested, String action) {
         RefreshMode effective = expectedEffectiveMode(requested);
-        if (requested == RefreshMode.AUTO && effective == RefreshMode.DIFFERENTIAL) {
+        if (requested == RefreshMode.AUTO && effective == RefreshMode.DIFFERENTIAL
+                || effective == RefreshMode.DIFFERENTIAL && ExpectedModes.mayRecompute(name)) {
             return action.equals("DIFFERENTIAL") || action.equals("FULL");
         }
         return action.equals(effective.name());
