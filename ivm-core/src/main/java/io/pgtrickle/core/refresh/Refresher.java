@@ -279,7 +279,8 @@ public final class Refresher {
         String earlyFull = inPlace == null ? null
                 : Boolean.FALSE.equals(ready) ? "the aggregate state is missing: a FULL refresh rebuilds it"
                 : prologue.redefinitionPending() ? "a view or function it reads was redefined and is not re-planned yet"
-                : autoFull ? "AUTO: recomputing is estimated cheaper than this window's delta" : null;
+                : autoFull ? "AUTO: recomputing is estimated cheaper than this window's delta"
+                : plan.recomputeReason(changedInPlace(involved, inPlace));
         ChangeWindow window = inPlace == null || earlyFull != null ? null
                 : capture.window(tx, involved, snapshot, st.frontier(), inPlace, lateRowsPossible);
         phases.lap("window_read");
@@ -408,6 +409,17 @@ public final class Refresher {
             throw new IllegalStateException("no transaction id came back from the refresh bookkeeping");
         }
         return last;
+    }
+
+    /** The sources with changes in place (those the ingester writes late show up in the window). */
+    private static java.util.Set<Long> changedInPlace(List<ChangeSource> involved, ChangeWindow.InPlace inPlace) {
+        java.util.Set<Long> changed = new java.util.HashSet<>();
+        for (int i = 0; i < involved.size(); i++) {
+            if (inPlace.rows()[i] > 0) {
+                changed.add(involved.get(i).relid());
+            }
+        }
+        return changed;
     }
 
     /** Under analysis, the EXPLAIN runs are not part of any phase: the phases are the refresh's own. */
