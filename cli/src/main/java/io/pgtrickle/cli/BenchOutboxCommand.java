@@ -110,7 +110,7 @@ final class BenchOutboxCommand implements Callable<Integer> {
         out.println();
         out.println("refresh time, " + changedRows + " changed source rows per round, " + rounds
                 + " rounds (times in ms)");
-        TextTable table = new TextTable(OutboxBench.HEADER, List.of(false, true, true, true, true, true, true));
+        TextTable table = new TextTable(OutboxBench.HEADER, List.of(false, true, true, true, true, true, true, true));
         OutboxBench.rows(results).forEach(table::add);
         out.print(table.render(""));
         out.println();

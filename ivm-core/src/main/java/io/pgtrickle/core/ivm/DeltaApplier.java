@@ -2,6 +2,7 @@ package io.pgtrickle.core.ivm;
 
 import io.pgtrickle.core.error.ErrorCode;
 import io.pgtrickle.core.error.PgTrickleException;
+import io.pgtrickle.core.sql.ChangeSink;
 import io.pgtrickle.core.sql.Identifiers;
 import io.pgtrickle.core.sql.Jdbc;
 import io.pgtrickle.core.sql.QualifiedName;
@@ -21,20 +22,20 @@ public final class DeltaApplier {
     /**
      * @param windows the window table (in pg_temp) of every source with changes in this window
      * @param server decides the form of the MERGE into the storage table
-     * @param captureDelta whether the rows the MERGE changes go to the outbox's delta table too
+     * @param sink where the rows the MERGE changes also go (the outbox), or {@code null}
      */
     public static StorageMerge.Counts apply(Connection c, QualifiedName table, long storageRelid, IvmPlan plan,
-                               Map<Long, String> windows, ServerCapabilities server, boolean captureDelta)
+                               Map<Long, String> windows, ServerCapabilities server, ChangeSink sink)
             throws SQLException {
         if (windows.isEmpty()) {
             return new StorageMerge.Counts(0, 0, 0);
         }
         DeltaContext ctx = new DeltaContext(windows);
         if (plan instanceof SelectPlan select && select.aggregates() != null) {
-            return applyAggregates(c, table, storageRelid, select, ctx, server, captureDelta);
+            return applyAggregates(c, table, storageRelid, select, ctx, server, sink);
         }
-        return plan instanceof SelectPlan select && select.keyed() ? rescanGroups(c, table, select, ctx, server, captureDelta)
-                : applyMultiset(c, table, plan, ctx, server, captureDelta);
+        return plan instanceof SelectPlan select && select.keyed() ? rescanGroups(c, table, select, ctx, server, sink)
+                : applyMultiset(c, table, plan, ctx, server, sink);
     }
 
     /** Whether a differential refresh can run now (an algebraic plan needs its state table, built by FULL). */
@@ -81,7 +82,7 @@ public final class DeltaApplier {
 
     /** Algebraic aggregates: add the weighted changes to the group states, then re-emit the touched groups. */
     private static StorageMerge.Counts applyAggregates(Connection c, QualifiedName table, long storageRelid, SelectPlan plan,
-                                          DeltaContext ctx, ServerCapabilities server, boolean captureDelta)
+                                          DeltaContext ctx, ServerCapabilities server, ChangeSink sink)
             throws SQLException {
         AggregateState a = plan.aggregates();
         List<String> terms = plan.weightedTerms(ctx, a.deltaProjection(), true);
@@ -109,7 +110,7 @@ public final class DeltaApplier {
         Jdbc.executeRaw(c, "INSERT INTO " + state + " SELECT * FROM (" + a.restrictedStateSql(plan, "__pgt_agg_rescan")
                 + ") __pgt_r WHERE EXISTS (SELECT 1 FROM __pgt_agg_rescan)");
         return mergeGroups(c, table, plan, "SELECT __pgt_kh FROM __pgt_agg_net",
-                a.outputSql(state, plan.names(), "__pgt_agg_net"), server, captureDelta);
+                a.outputSql(state, plan.names(), "__pgt_agg_net"), server, sink);
     }
 
     private static String columns(IvmPlan plan, String qualifier) {
@@ -122,7 +123,7 @@ public final class DeltaApplier {
      * are numbered 1…k, so removing n drops the top n and adding n appends k+1…k+n.
      */
     private static StorageMerge.Counts applyMultiset(Connection c, QualifiedName table, IvmPlan plan, DeltaContext ctx,
-                                        ServerCapabilities server, boolean captureDelta) throws SQLException {
+                                        ServerCapabilities server, ChangeSink sink) throws SQLException {
         String delta = plan.delta(ctx);
         if (delta == null) {
             return new StorageMerge.Counts(0, 0, 0);
@@ -152,12 +153,12 @@ public final class DeltaApplier {
                 + " FROM __pgt_net, generate_series(__pgt_k + __pgt_n + 1, __pgt_k) __pgt_j WHERE __pgt_n < 0";
         return new StorageMerge(table.quoted(), source, "__pgt_rid", false, "NOT __pgt_s.__pgt_in",
                 null, null, "__pgt_s.__pgt_in", cols + ", __pgt_row_id, __pgt_h",
-                columns(plan, "__pgt_s") + ", __pgt_s.__pgt_rid, __pgt_s.__pgt_h").apply(c, server, captureDelta);
+                columns(plan, "__pgt_s") + ", __pgt_s.__pgt_rid, __pgt_s.__pgt_h", plan.names()).apply(c, server, sink);
     }
 
     /** Grouped: recompute the groups the changes touch and MERGE only rows that differ. */
     private static StorageMerge.Counts rescanGroups(Connection c, QualifiedName table, SelectPlan plan, DeltaContext ctx,
-                                       ServerCapabilities server, boolean captureDelta) throws SQLException {
+                                       ServerCapabilities server, ChangeSink sink) throws SQLException {
         String touched = plan.touchedKeys(ctx);
         ctx.prepare(c);
         Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_keys ON COMMIT DROP AS\n" + ctx.wrap(touched));
@@ -165,7 +166,7 @@ public final class DeltaApplier {
         String keyHash = plan.groupKeys().isEmpty() ? "md5(row()::text)::uuid" : plan.keyHash("__pgt_kk");
         return mergeGroups(c, table, plan, "SELECT DISTINCT " + keyHash + " AS __pgt_kh FROM pg_temp.__pgt_keys __pgt_kk",
                 plan.recompute("pg_temp.__pgt_keys", FromItem::current, plan.select(), plan.where(), plan.having(), true),
-                server, captureDelta);
+                server, sink);
     }
 
     /**
@@ -174,7 +175,7 @@ public final class DeltaApplier {
      * whose values did not change are not rewritten.
      */
     private static StorageMerge.Counts mergeGroups(Connection c, QualifiedName table, SelectPlan plan, String hashes, String rows,
-                                      ServerCapabilities server, boolean captureDelta) throws SQLException {
+                                      ServerCapabilities server, ChangeSink sink) throws SQLException {
         String cols = columns(plan, null);
         String set = plan.names().stream().map(n -> Identifiers.quote(n) + " = __pgt_s." + Identifiers.quote(n))
                 .collect(Collectors.joining(", "));
@@ -184,6 +185,6 @@ public final class DeltaApplier {
         return new StorageMerge(table.quoted(), source, "__pgt_rid", false, "__pgt_s.__pgt_h IS NULL",
                 "row(" + columns(plan, "__pgt_t") + ")::text IS DISTINCT FROM row(" + columns(plan, "__pgt_s") + ")::text",
                 set, "__pgt_s.__pgt_h IS NOT NULL", cols + ", __pgt_row_id, __pgt_h",
-                columns(plan, "__pgt_s") + ", __pgt_s.__pgt_rid, __pgt_s.__pgt_h").apply(c, server, captureDelta);
+                columns(plan, "__pgt_s") + ", __pgt_s.__pgt_rid, __pgt_s.__pgt_h", plan.names()).apply(c, server, sink);
     }
 }

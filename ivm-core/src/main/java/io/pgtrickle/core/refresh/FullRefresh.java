@@ -1,6 +1,7 @@
 package io.pgtrickle.core.refresh;
 
 import io.pgtrickle.core.query.Column;
+import io.pgtrickle.core.sql.ChangeSink;
 import io.pgtrickle.core.sql.Identifiers;
 import io.pgtrickle.core.sql.Jdbc;
 import io.pgtrickle.core.sql.QualifiedName;
@@ -45,7 +46,8 @@ public final class FullRefresh {
         return new StorageMerge(table.quoted(), source, "__pgt_row_id", true, null,
                 cols.isEmpty() ? null : "row(" + targetCols + ")::text IS DISTINCT FROM row(" + sourceCols + ")::text", set,
                 null, (cols.isEmpty() ? "" : cols + ", ") + "__pgt_row_id, __pgt_h",
-                (sourceCols.isEmpty() ? "" : sourceCols + ", ") + "__pgt_s.__pgt_row_id, __pgt_s.__pgt_h");
+                (sourceCols.isEmpty() ? "" : sourceCols + ", ") + "__pgt_s.__pgt_row_id, __pgt_s.__pgt_h",
+                columns.stream().map(Column::name).toList());
     }
 
     /** The query's rows with {@code __pgt_h}. */
@@ -75,13 +77,13 @@ public final class FullRefresh {
     /**
      * Runs the refresh in the caller's transaction.
      *
-     * @param captureDelta whether the rows it changes go to the outbox's delta table too
+     * @param sink where the rows it changes also go (the outbox), or {@code null}
      */
     public static StorageMerge.Counts apply(Connection c, QualifiedName table, List<Column> columns, String query, String hashedQuery,
-                               ServerCapabilities server, boolean captureDelta) throws SQLException {
+                               ServerCapabilities server, ChangeSink sink) throws SQLException {
         Jdbc.executeRaw(c, materialize(query, hashedQuery));
         StorageMerge.Counts counts = merge(table, columns, "SELECT * FROM pg_temp." + RESULT)
-                .apply(c, server, captureDelta);
+                .apply(c, server, sink);
         Jdbc.executeRaw(c, "DROP TABLE pg_temp." + RESULT);
         return counts;
     }

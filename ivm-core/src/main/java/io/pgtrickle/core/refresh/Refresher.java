@@ -286,6 +286,7 @@ public final class Refresher {
         phases.lap("window_read");
         String action;
         StorageMerge.Counts d;
+        OutboxWriter.Entry entry;
         String fullReason = earlyFull != null ? earlyFull
                 : fullReason(tx, st, plan, window, decidedOn, prologue.redefinitionPending(), ready);
         if (probe != null && window != null) {
@@ -319,10 +320,12 @@ public final class Refresher {
                     return null;
                 }
             }
-            d = DeltaApplier.apply(work, st.name(), st.relid(), plan, windows, server, outbox);
+            entry = outbox && !windows.isEmpty() ? OutboxWriter.reserve(work, st.id(), false) : null;
+            d = DeltaApplier.apply(work, st.name(), st.relid(), plan, windows, server, entry);
             action = "DIFFERENTIAL";
         } else {
-            d = applyFull(work, st, plan, columns, outbox);
+            entry = outbox ? OutboxWriter.reserve(work, st.id(), true) : null;
+            d = applyFull(work, st, plan, columns, entry);
             action = "FULL";
         }
         excludeExplains(phases, probe);
@@ -331,7 +334,7 @@ public final class Refresher {
         long deleted = d.deleted() + d.updated();
         boolean unchanged = d.inserted() == 0 && d.deleted() == 0 && d.updated() == 0;
         if (probe != null) {
-            markRefreshedAndClean(work, true, st.id(), involved, null, null);
+            markRefreshedAndClean(work, true, st.id(), involved, null, null, null);
             excludeExplains(phases, probe);
             phases.lap("bookkeeping");
             probe.action = action;
@@ -342,7 +345,7 @@ public final class Refresher {
         // The new frontier, the cleanup and the history row in one round trip: the server adds the
         // bookkeeping phase to the history row's timings (what the others leave out, in its clock).
         String phaseMs = phases.json();
-        long[] recorded = markRefreshedAndClean(tx, false, st.id(), involved,
+        long[] recorded = markRefreshedAndClean(tx, false, st.id(), involved, unchanged ? null : entry,
                 Catalog.historyInsert("?::jsonb || jsonb_build_object('bookkeeping', round((extract(epoch FROM"
                         + " clock_timestamp() - current_setting('" + BOOKKEEPING_STARTED + "')::timestamptz) * 1000)"
                         + "::numeric, 3))"),
@@ -352,9 +355,6 @@ public final class Refresher {
             // No row of the stream table changed: this transaction writes only the catalog, history
             // and buffers, none of them captured, so later barriers need not wait for it.
             capture.wroteNothingCaptured(recorded[0]);
-        }
-        if (outbox) {
-            OutboxWriter.publish(tx, st.id(), recorded[1], "FULL".equals(action));
         }
         log.debug("{} {}: phases (ms) {} and bookkeeping", st.name(), action, phaseMs);
         return new RefreshResult(st.name(), action, inserted, deleted, Duration.ofNanos(System.nanoTime() - start));
@@ -370,7 +370,8 @@ public final class Refresher {
      * one). Under analysis ({@code profiled}) each statement runs (and is explained) on its own.
      */
     private long[] markRefreshedAndClean(Connection c, boolean profiled, long id, List<ChangeSource> involved,
-                                         String history, Object[] historyParameters) throws SQLException {
+                                         OutboxWriter.Entry entry, String history, Object[] historyParameters)
+            throws SQLException {
         String xid = "SELECT pg_current_xact_id()::text";
         if (profiled) {
             catalog.markRefreshed(c, id);
@@ -385,7 +386,13 @@ public final class Refresher {
             parameters.add(s.relid());
             parameters.add(s.relid());
         }
-        if (history != null) {
+        if (history != null && entry != null) {
+            // The entry the MERGE wrote gets the history row's id, in the same statement.
+            sql.append(";\nWITH __pgt_h AS (").append(history).append(", pg_current_xact_id()::text AS xid),\n__pgt_o AS (")
+                    .append(OutboxWriter.attachRefreshSql(entry, "(SELECT refresh_id FROM __pgt_h)"))
+                    .append(")\nSELECT refresh_id, xid FROM __pgt_h");
+            parameters.addAll(java.util.Arrays.asList(historyParameters));
+        } else if (history != null) {
             sql.append(";\n").append(history).append(", pg_current_xact_id()::text");
             parameters.addAll(java.util.Arrays.asList(historyParameters));
         } else {
@@ -522,21 +529,21 @@ public final class Refresher {
         long start = System.nanoTime();
         List<Column> columns = StorageColumns.of(c, st.relid());
         IvmPlan plan = planFor(c, st, columns, PlanCache.fingerprint(c, st.id()));
-        boolean outbox = OutboxWriter.enabled(c, st.id());
-        StorageMerge.Counts counts = applyFull(c, st, plan, columns, outbox);
+        OutboxWriter.Entry entry = OutboxWriter.reserve(c, st.id(), true);
+        StorageMerge.Counts counts = applyFull(c, st, plan, columns, entry);
         long inserted = counts.inserted() + counts.updated();
         long deleted = counts.deleted() + counts.updated();
         catalog.markRefreshed(c, st.id());
         long refreshId = catalog.recordHistory(c, st, "FULL", trigger.name(), true, startedAt, inserted, deleted, null, null);
-        if (outbox) {
-            OutboxWriter.publish(c, st.id(), refreshId, true);
+        if (entry != null && (inserted > 0 || deleted > 0)) {
+            OutboxWriter.attachRefresh(c, entry, refreshId);
         }
         return new RefreshResult(st.name(), "FULL", inserted, deleted, Duration.ofNanos(System.nanoTime() - start));
     }
 
     /** Recomputes the stream table's contents and, if it has a plan, the plan's state. */
     private StorageMerge.Counts applyFull(Connection c, StreamTableRecord st, IvmPlan plan, List<Column> columns,
-                                          boolean outbox) throws SQLException {
+                                          OutboxWriter.Entry outbox) throws SQLException {
         String rows = DeltaApplier.beforeFullRefresh(c, st.relid(), plan);
         return FullRefresh.apply(c, st.name(), columns, st.query(), rows, server, outbox);
     }

@@ -29,6 +29,18 @@ public final class Identifiers {
         return '"' + identifier.replace("\"", "\"\"") + '"';
     }
 
+    /**
+     * A string literal, like {@code quote_literal}: an {@code E''} literal when {@code text} has a
+     * backslash, so that it reads the same whatever {@code standard_conforming_strings} says.
+     */
+    public static String literal(String text) {
+        if (text.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("text contains a NUL character");
+        }
+        String quoted = '\'' + text.replace("'", "''") + '\'';
+        return text.indexOf('\\') < 0 ? quoted : "E" + quoted.replace("\\", "\\\\");
+    }
+
     /** Quotes only when PostgreSQL would need it, like {@code quote_ident}. */
     public static String quoteIfNeeded(String identifier) {
         boolean plain = !identifier.isEmpty() && !RESERVED.contains(identifier);

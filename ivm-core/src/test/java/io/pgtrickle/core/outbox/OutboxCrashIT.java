@@ -24,15 +24,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The engine process is killed (SIGKILL) after a refresh's MERGE and before its commit, while the
- * refresh waits to write its outbox entry: neither the change nor the entry remains, and the
- * restarted engine's next refresh publishes the delta exactly once.
+ * refresh's statement, its rows and entry written, waits for the end-of-statement check of the
+ * entry's reference to the outbox: neither the change nor the entry remains, and the restarted
+ * engine's next refresh publishes the delta exactly once.
  */
 @ExtendWith(PostgresExtension.class)
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class OutboxCrashIT {
-    /** The transaction lock under which a refresh draws its outbox offset (V15, _publish_outbox). */
-    private static final int OUTBOX_LOCK_SPACE = 0x50475403;
-
     @Test
     void anEngineKilledBetweenMergeAndCommitLeavesNoEntryAndTheNextRefreshPublishesItOnce(TestDatabase db,
                                                                                         @TempDir Path dir) throws Exception {
@@ -51,8 +49,10 @@ class OutboxCrashIT {
         Path output = dir.resolve("engine.log");
         Process engine;
         try (Connection holder = db.connect(); Statement s = holder.createStatement()) {
-            // Holds the outbox lock: the engine's next refresh MERGEs, then waits for it before drawing an offset.
-            s.execute("SELECT pg_advisory_lock(" + OUTBOX_LOCK_SPACE + ", " + id + ")");
+            // Locks the outbox's configuration row: the engine's next refresh MERGEs and writes its entry,
+            // then waits for it in the entry's foreign-key check, at the end of the statement.
+            holder.setAutoCommit(false);
+            s.execute("SELECT 1 FROM pgtrickle.pgt_outbox_config WHERE pgt_id = " + id + " FOR UPDATE");
             engine = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-cp", System.getProperty("java.class.path"), EngineProcess.class.getName(), db.jdbcUrl(),
                     EngineFixture.config(db).slotName())
@@ -60,15 +60,16 @@ class OutboxCrashIT {
             try {
                 await().atMost(Duration.ofSeconds(60)).until(() -> Files.readString(output).contains("READY"));
                 db.execute("UPDATE orders SET amount = 15 WHERE id = 1");
+                // (The statement's text, as pg_stat_activity keeps it, is cut short of the outbox part.)
                 await().atMost(Duration.ofSeconds(60)).until(() -> (Long) db.value("SELECT count(*) FROM pg_stat_activity"
-                        + " WHERE wait_event = 'advisory' AND query LIKE '%_publish_outbox%'") == 1L);
+                        + " WHERE wait_event_type = 'Lock' AND query LIKE 'WITH __pgt_m AS (MERGE INTO%'") == 1L);
             } finally {
                 engine.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
             }
         } // the lock is released: the orphaned refresh runs on, finds its client gone and rolls back
         assertThat(engine.exitValue()).as("killed, not stopped").isEqualTo(137);
         await().atMost(Duration.ofSeconds(30)).until(() -> (Long) db.value("SELECT count(*) FROM pg_stat_activity"
-                + " WHERE query LIKE '%_publish_outbox%' AND pid <> pg_backend_pid()") == 0L);
+                + " WHERE query LIKE 'WITH __pgt_m AS (MERGE INTO%' AND state = 'active'") == 0L);
 
         assertThat(db.value("SELECT count(*) FROM pgtrickle.pgt_outbox")).as("only the starting entry").isEqualTo(1L);
         assertThat(db.value("SELECT total FROM totals WHERE customer = 'Ada'")).isEqualTo(new BigDecimal("10.00"));

@@ -14,12 +14,12 @@ import java.time.OffsetDateTime;
 
 /**
  * Stream tables with outboxes, and outbox entries written the way a refresh writes them
- * ({@code pgtrickle._publish_outbox}): one row per refresh, its offset drawn from the outbox
+ * ({@code pgtrickle._reserve_outbox_entry}): one row per refresh, its offset drawn from the outbox
  * sequence under the stream table's outbox lock, held to commit. Tests write the rows themselves
  * to choose their timing, size and age, and to provoke commits out of offset order.
  */
 final class OutboxFixture {
-    /** The advisory lock class _publish_outbox draws one stream table's offsets under (V15). */
+    /** The advisory lock class one stream table's offsets are drawn under (V15, V22: _reserve_outbox_entry). */
     static final int WRITER_LOCK = 1_346_851_843;
 
     private OutboxFixture() {

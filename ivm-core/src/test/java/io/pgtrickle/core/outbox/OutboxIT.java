@@ -86,6 +86,30 @@ class OutboxIT {
     }
 
     @Test
+    void rowImagesKeepColumnNamesWithQuotesAndBackslashesAndEqualTheRowsAsJsonb() {
+        try (PgTrickleEngine engine = EngineFixture.open(db)) {
+            StreamTables api = engine.streamTables();
+            EngineFixture.dropAllStreamTables(api);
+            api.create(StreamTableSpec.parse("odd", "SELECT customer AS \"it's \"\"odd\"\"\", sum(amount) AS \"back\\slash\","
+                    + " array_agg(id ORDER BY id) AS ids FROM orders GROUP BY customer", "1h", "DIFFERENTIAL"));
+            Outboxes outboxes = engine.outboxes();
+            outboxes.enable("odd");
+            db.execute("UPDATE orders SET amount = amount + 1 WHERE id = 1", "DELETE FROM orders WHERE customer = 'c2'");
+            api.refresh("odd");
+            List<OutboxDelta> entries = all(outboxes, "odd");
+            assertThat(entries).hasSize(2);
+            OutboxChange update = entries.get(1).changes().stream().filter(ch -> ch.op().equals("update")).findFirst()
+                    .orElseThrow();
+            assertThat(update.after()).isEqualTo(db.value("SELECT (to_jsonb(o) - '{__pgt_row_id,__pgt_h}'::text[])::text"
+                    + " FROM odd o WHERE \"it's \"\"odd\"\"\" = 'c1'"));
+            assertThat(update.after()).contains("\"it's \\\"odd\\\"\"", "\"back\\\\slash\"", "\"ids\": [1, 4, 7]");
+            assertThat(entries.get(1).changes()).extracting(OutboxChange::op).containsExactly("update", "delete");
+            assertThat(entries.get(1).changes().get(1).after()).isNull();
+            new OutboxReplay().apply(entries).assertReproduces(db, "odd");
+        }
+    }
+
+    @Test
     void anEmptyDeltaWritesNothingAndAFullRefreshPublishesOnlyTheDifference() {
         try (PgTrickleEngine engine = EngineFixture.open(db)) {
             StreamTables api = engine.streamTables();
@@ -140,6 +164,11 @@ class OutboxIT {
             new OutboxReplay().apply(entries).assertReproduces(db, "rows");
             assertThat(outboxes.status("rows").entries()).isEqualTo(3);
             assertThat(outboxes.status("rows").changes()).isEqualTo(9 + 2500 + 3);
+
+            // The side rows go with their entries.
+            outboxes.disable("rows", false);
+            assertThat(db.value("SELECT count(*) FROM pgtrickle.pgt_outbox_changes WHERE outbox_offset BETWEEN ? AND ?",
+                    entries.get(0).offset(), entries.get(2).offset())).isEqualTo(0L);
         }
     }
 
