@@ -110,6 +110,30 @@ class OutboxIT {
     }
 
     @Test
+    void aNewQueryPublishesTheDifferenceAsAFullEntryOfTheAlteringRefresh() {
+        try (PgTrickleEngine engine = EngineFixture.open(db)) {
+            StreamTables api = engine.streamTables();
+            EngineFixture.dropAllStreamTables(api);
+            api.create(StreamTableSpec.parse("totals", "SELECT customer, sum(amount) AS total FROM orders GROUP BY customer",
+                    "1h", "DIFFERENTIAL"));
+            Outboxes outboxes = engine.outboxes();
+            outboxes.enable("totals");
+            // Without c0's orders: c0 goes, the other totals stay.
+            api.alter("totals", io.pgtrickle.core.lifecycle.AlterSpec.none().withQuery(
+                    "SELECT customer, sum(amount) AS total FROM orders WHERE customer <> 'c0' GROUP BY customer"));
+            List<OutboxDelta> entries = all(outboxes, "totals");
+            assertThat(entries).hasSize(2);
+            OutboxDelta altered = entries.get(1);
+            assertThat(altered.fullRefresh()).isTrue();
+            assertThat(altered.refreshId()).isEqualTo(db.value("SELECT max(refresh_id) FROM pgtrickle.pgt_refresh_history"
+                    + " WHERE pgt_name = 'totals'"));
+            assertThat(altered.changes()).extracting(OutboxChange::op, OutboxChange::key)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple("delete", "{\"customer\": \"c0\"}"));
+            new OutboxReplay().apply(entries).assertReproduces(db, "totals");
+        }
+    }
+
+    @Test
     void anEmptyDeltaWritesNothingAndAFullRefreshPublishesOnlyTheDifference() {
         try (PgTrickleEngine engine = EngineFixture.open(db)) {
             StreamTables api = engine.streamTables();
