@@ -91,6 +91,12 @@ class SqlConstructsIT {
                     + " JSON_OBJECT()::text AS empty FROM a",
             "SELECT DISTINCT ON (k) k, s FROM a ORDER BY k, id DESC",
             "SELECT DISTINCT ON (k) k FROM a",
+            "SELECT k, s, count(*) AS n, sum(v) AS total, GROUPING(k, s) AS g FROM a GROUP BY ROLLUP (k, s)",
+            "SELECT k, w, count(*) AS n, avg(v) AS m FROM a JOIN b USING (k) GROUP BY CUBE (k, w)",
+            "SELECT DISTINCT k FROM a GROUP BY GROUPING SETS ((k), (k, s), ())",
+            "SELECT coalesce(s, '-') AS label, k + 1 AS kk, count(*) AS n FROM a GROUP BY ROLLUP (1, kk)",
+            "SELECT b.w, count(*) AS n, sum(a.k) AS sk FROM a LEFT JOIN b ON a.k = b.k GROUP BY GROUPING SETS ((w), (), ())"
+                    + " HAVING GROUPING(b.w) = 1 OR count(*) > 1",
     })
     void constructIsMaintainedExactlyInDifferential(String query) {
         assumeTrue(SqlJsonSyntax.minimumServerVersion(query) <= db.serverVersionNum(), "this server lacks the SQL/JSON syntax");
@@ -139,6 +145,27 @@ class SqlConstructsIT {
                 assertThat(db.multisetDifference("SELECT " + keyColumn + " FROM (" + query + ") q",
                         "SELECT " + keyColumn + " FROM " + name)).isEmpty();
             }
+        }
+    }
+
+    /** GROUPING SETS whose rewrite into GROUP BYs would not be exact: refused, FULL in AUTO, with the reason. */
+    @ParameterizedTest
+    @CsvSource(delimiterString = " ==> ", value = {
+            "SELECT k, (SELECT count(*) FROM b WHERE b.k = a.k) AS m FROM a GROUP BY ROLLUP (k) ==> a subquery in the select list or HAVING of GROUPING SETS",
+            "SELECT count(*) AS n FROM a GROUP BY CUBE (id, k, s, v, (id + 1), (k + 1), (v + 1)) ==> more than 64 grouping sets",
+    })
+    void groupingSetsThatCannotBeRewrittenExactlyAreFullInAuto(String query, String reason) {
+        StreamTables api = engine.streamTables();
+        String name = "gs_" + NAMES.incrementAndGet();
+        assertThatThrownBy(() -> api.create(StreamTableSpec.parse(name, query, "1h", "DIFFERENTIAL")))
+                .hasMessageContaining(reason);
+        StreamTableRecord st = api.create(StreamTableSpec.parse(name, query, "1h", "AUTO"));
+        assertThat(st.effectiveMode()).isEqualTo(RefreshMode.FULL);
+        assertThat(st.modeReason()).contains(reason);
+        for (String change : CHANGES) {
+            db.execute(change.split("; "));
+            api.refresh(name);
+            assertSame(query, name);
         }
     }
 

@@ -66,6 +66,15 @@ public final class EmpDeptWorkload implements Workload {
                     + " stddev_samp(salary) AS sd, var_pop(salary) AS vp, bit_or(bonus) AS bits FROM emp GROUP BY dept_id"),
             Shape.of("group_by_ordinal_expression", "SELECT upper(name) AS u, count(*) AS n FROM emp GROUP BY 1"),
             // DISTINCT
+            // GROUPING SETS / ROLLUP / CUBE: one GROUP BY per set, in a UNION ALL
+            Shape.of("rollup_join_sum_count", "SELECT d.region, e.dept_id, count(*) AS n, sum(e.salary) AS total"
+                    + " FROM emp e JOIN dept d ON e.dept_id = d.id GROUP BY ROLLUP (d.region, e.dept_id)"),
+            Shape.of("cube_avg", "SELECT dept_id, bonus, avg(salary) AS mean, count(*) AS n FROM emp GROUP BY CUBE (dept_id, bonus)"),
+            Shape.of("grouping_sets_empty_grouping", "SELECT kind, amount, GROUPING(kind, amount) AS g, count(*) AS n,"
+                    + " sum(amount) AS total FROM events GROUP BY GROUPING SETS ((kind), (kind, amount), (kind), ())"),
+            Shape.of("rollup_mixed_having_max", "SELECT dept_id, coalesce(bonus, -1) AS b, sum(bonus) AS sb, max(salary) AS top,"
+                    + " CASE WHEN GROUPING(bonus) = 1 THEN 'all' ELSE 'one' END AS level FROM emp"
+                    + " GROUP BY dept_id, ROLLUP (bonus) HAVING count(*) > 1 OR GROUPING(bonus) = 1"),
             Shape.of("distinct_rows", "SELECT DISTINCT dept_id, bonus FROM emp"),
             Shape.of("distinct_join", "SELECT DISTINCT d.region, e.name FROM emp e JOIN dept d ON e.dept_id = d.id"),
             // LEFT / RIGHT / FULL outer joins
