@@ -30,7 +30,7 @@ public final class DeltaApplier {
         if (windows.isEmpty()) {
             return new StorageMerge.Counts(0, 0, 0);
         }
-        DeltaContext ctx = new DeltaContext(windows);
+        DeltaContext ctx = new DeltaContext(windows, table.quoted());
         if (plan instanceof SelectPlan select && select.aggregates() != null) {
             return applyAggregates(c, table, storageRelid, select, ctx, server, sink);
         }

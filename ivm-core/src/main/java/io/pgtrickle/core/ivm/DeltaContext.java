@@ -22,9 +22,22 @@ public final class DeltaContext {
     private final java.util.Set<String> indexes = new java.util.HashSet<>();
     private int prepared;
 
+    private final String target;
+
     /** @param windows the window table (in pg_temp) of every source with changes, by relid */
     public DeltaContext(Map<Long, String> windows) {
+        this(windows, "__pgt_stream_table");
+    }
+
+    /** @param target the quoted storage table of the stream table being refreshed */
+    public DeltaContext(Map<Long, String> windows, String target) {
         this.windows = Map.copyOf(windows);
+        this.target = target;
+    }
+
+    /** The stream table being refreshed, for plans whose delta reads what it holds (top-k). */
+    String target() {
+        return target;
     }
 
     /** A context in which every table of {@code relids} changed, to show delta SQL. */

@@ -64,11 +64,21 @@ public final class IvmCompiler {
         node = ViewInliner.inline(c, node);
         Map<List<String>, BaseTable> tables = resolveTables(c, node);
         Determinism.requireFunctionOfData(node, tables);
-        IvmPlan plan = compileQuery(c, node, names, tables);
+        IvmPlan plan = node instanceof SqlOrderBy order && (order.fetch != null || order.offset != null)
+                ? topK(c, order, names, tables) : compileQuery(c, node, names, tables);
         if (plan.names().size() != names.size()) {
             throw new NotDifferentiable("the select list does not match the stream table's columns");
         }
         return plan;
+    }
+
+    /** The whole query is {@code ORDER BY … LIMIT n [OFFSET m]}: the stream table keeps those rows. */
+    private IvmPlan topK(Connection c, SqlOrderBy order, List<String> names, Map<List<String>, BaseTable> tables)
+            throws NotDifferentiable, SQLException {
+        if (order.query instanceof SqlSelect select && !QueryParser.distinctOn(select).isEmpty()) {
+            throw new NotDifferentiable("DISTINCT ON under ORDER BY … LIMIT has no delta rule yet");
+        }
+        return TopKPlan.of(compileQuery(c, order.query, names, tables), order);
     }
 
     /** A query: a SELECT, a set operation, or either under ORDER BY (which means nothing to a table). */
@@ -76,7 +86,8 @@ public final class IvmCompiler {
             throws NotDifferentiable, SQLException {
         if (node instanceof SqlOrderBy order) {
             if (order.fetch != null || order.offset != null) {
-                throw new NotDifferentiable("ORDER BY … LIMIT/OFFSET (top-k) has no delta rule yet");
+                // The top-k rule reads what the stream table holds: it applies to the whole query only.
+                throw new NotDifferentiable("ORDER BY … LIMIT/OFFSET in a subquery or a set operation has no delta rule yet");
             }
             if (order.query instanceof SqlSelect select && !QueryParser.distinctOn(select).isEmpty()) {
                 // DISTINCT ON keeps the first row of each key in this order: the order is part of the result.

@@ -148,6 +148,10 @@ public final class EmpDeptWorkload implements Workload {
             // beyond the list: window functions, top-k, syntax the parser does not know yet
             Shape.of("window_rank", "SELECT id, dept_id, rank() OVER (PARTITION BY dept_id ORDER BY salary DESC) AS r FROM emp"),
             Shape.of("top_k", "SELECT id, salary FROM emp ORDER BY salary DESC, id LIMIT 3"),
+            Shape.of("top_k_offset_nulls_first", "SELECT id, bonus, name FROM emp ORDER BY bonus NULLS FIRST, id LIMIT 5 OFFSET 2"),
+            Shape.of("top_k_desc_nulls_last", "SELECT id, bonus FROM emp ORDER BY bonus DESC NULLS LAST, id LIMIT 6"),
+            Shape.of("top_k_join_positional", "SELECT e.id, d.name AS dept, e.salary FROM emp e JOIN dept d ON e.dept_id = d.id"
+                    + " WHERE e.salary > 10 ORDER BY 3, 1 DESC LIMIT 4"),
             Shape.of("distinct_on", "SELECT DISTINCT ON (dept_id) dept_id, id, salary FROM emp ORDER BY dept_id, salary DESC, id"),
             // the reference's getting-started examples, on this schema; later ones read earlier stream tables
             Shape.of("ref_department_tree", "WITH RECURSIVE tree AS (SELECT id, name, parent_id, name AS path, 0 AS depth"
