@@ -41,7 +41,7 @@ import org.apache.calcite.sql.util.SqlBasicVisitor;
  * wrote them and unparsed for PostgreSQL.
  */
 public final class IvmCompiler {
-    private static final Set<String> VOLATILE = Set.of("now", "random", "clock_timestamp", "current_timestamp",
+    static final Set<String> VOLATILE = Set.of("now", "random", "clock_timestamp", "current_timestamp",
             "current_date", "current_time", "localtimestamp", "localtime", "statement_timestamp",
             "transaction_timestamp", "timeofday", "nextval", "setval", "gen_random_uuid", "uuid_generate_v4",
             "txid_current", "pg_current_xact_id", "random_normal");
@@ -459,6 +459,11 @@ public final class IvmCompiler {
             if (kind != FromTree.JoinKind.INNER && condition == null) {
                 throw new NotDifferentiable("an outer join without ON has no delta rule yet");
             }
+            if ((kind == FromTree.JoinKind.LEFT || kind == FromTree.JoinKind.FULL) && FromFunction.in(right)
+                    || (kind == FromTree.JoinKind.RIGHT || kind == FromTree.JoinKind.FULL) && FromFunction.in(left)) {
+                throw new NotDifferentiable("a function in FROM on the nullable side of an outer join (LEFT JOIN LATERAL"
+                        + " … ON true) has no delta rule yet; use CROSS JOIN LATERAL or a comma");
+            }
             return new FromTree.Join(left, right, kind, condition);
         }
         SqlNode target = node;
@@ -489,6 +494,11 @@ public final class IvmCompiler {
                 throw ViewInliner.inView(target, e);
             }
             FromItem item = FromItem.derived(items.size(), alias, sub);
+            items.add(item);
+            return new FromTree.Item(item);
+        }
+        if (FromFunction.is(target)) {
+            FromItem item = FromFunction.item(c, node, target, alias, items);
             items.add(item);
             return new FromTree.Item(item);
         }
