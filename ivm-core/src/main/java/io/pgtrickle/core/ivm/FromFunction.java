@@ -27,6 +27,10 @@ import org.apache.calcite.sql.util.SqlBasicVisitor;
  * The function is never a delta source itself. This holds only when the call is a function of its
  * arguments within the refresh: a volatile function (or argument) is refused, and so is a subquery
  * among the arguments (it would read tables outside the FROM clause's deltas).
+ *
+ * <p>On an outer join's nullable side ({@code LEFT JOIN LATERAL f(e.x) ON c}) the usual union of
+ * inner joins applies: the NULL-padded branch's {@code NOT EXISTS (SELECT 1 FROM f(e.x) WHERE c)}
+ * reads no table, so it never flips by itself and is evaluated on each term's version of e.
  */
 final class FromFunction {
     private FromFunction() {
@@ -120,8 +124,4 @@ final class FromFunction {
         }
     }
 
-    /** Whether {@code tree} holds a function item. */
-    static boolean in(FromTree tree) {
-        return tree.items().stream().anyMatch(i -> i.function() != null);
-    }
 }

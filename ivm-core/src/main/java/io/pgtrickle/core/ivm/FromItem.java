@@ -66,7 +66,10 @@ public record FromItem(int index, String alias, List<String> columns, BaseTable 
     /** The rows as they are now (in the refresh snapshot); they weigh 1. */
     String current() {
         if (function != null) {
-            return function; // never nulled: the compiler refuses a function on an outer join's nullable side
+            // Nulled: one row of NULLs under the function's column names; LATERAL, as its arguments may
+            // reference earlier items.
+            return nulled ? "LATERAL (SELECT " + quotedAlias() + ".* FROM (SELECT 1) __pgt_one LEFT JOIN " + function
+                    + " ON false) AS " + quotedAlias() : function;
         }
         if (nulled) {
             return "(SELECT __pgt_n.* FROM (SELECT 1) __pgt_one LEFT JOIN " + (table != null ? table.name().quoted()
@@ -86,7 +89,7 @@ public record FromItem(int index, String alias, List<String> columns, BaseTable 
     /** The rows as they were at the previous frontier, as a Z-set: now, minus this window's changes. */
     String previous(DeltaContext ctx) {
         if (function != null) {
-            return function;
+            return current();
         }
         String now = table != null ? table.name().quoted() : "(" + derived.currentSql() + ") __pgt_n";
         return "(SELECT " + columnList(null) + ", 1::bigint AS __pgt_w FROM " + now

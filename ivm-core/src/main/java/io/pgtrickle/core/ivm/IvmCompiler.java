@@ -459,11 +459,6 @@ public final class IvmCompiler {
             if (kind != FromTree.JoinKind.INNER && condition == null) {
                 throw new NotDifferentiable("an outer join without ON has no delta rule yet");
             }
-            if ((kind == FromTree.JoinKind.LEFT || kind == FromTree.JoinKind.FULL) && FromFunction.in(right)
-                    || (kind == FromTree.JoinKind.RIGHT || kind == FromTree.JoinKind.FULL) && FromFunction.in(left)) {
-                throw new NotDifferentiable("a function in FROM on the nullable side of an outer join (LEFT JOIN LATERAL"
-                        + " … ON true) has no delta rule yet; use CROSS JOIN LATERAL or a comma");
-            }
             return new FromTree.Join(left, right, kind, condition);
         }
         SqlNode target = node;

@@ -79,6 +79,8 @@ public final class TypesWorkload implements Workload {
                     + " ON true JOIN owners o ON o.owner_id = t.owner_id AND o.rank <= g.i"),
             Shape.of("ty_unnest_group", "SELECT t.owner_id, count(*) AS n, count(x.x) AS tagged, count(DISTINCT x.x) AS kinds"
                     + " FROM typed t, unnest(t.tags) x GROUP BY t.owner_id"),
+            Shape.of("ty_left_lateral", "SELECT t.id, x.tag FROM typed t LEFT JOIN LATERAL unnest(t.tags) AS x(tag)"
+                    + " ON x.tag <> 'b'"),
             Shape.of("ty_constant_series", "SELECT g.i, count(o.owner_id) AS n FROM generate_series(0, 3) AS g(i)"
                     + " JOIN owners o ON o.rank = g.i GROUP BY g.i"));
 
