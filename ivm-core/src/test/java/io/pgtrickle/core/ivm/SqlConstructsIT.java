@@ -177,6 +177,16 @@ class SqlConstructsIT {
     }
 
     @Test
+    void explainShowsAFunctionInFromAsNeverADeltaSource() {
+        StreamTables api = engine.streamTables();
+        api.create(StreamTableSpec.parse("srf_explained", "SELECT a.id, t.x FROM a CROSS JOIN LATERAL unnest(ARRAY[a.k, a.v])"
+                + " WITH ORDINALITY AS t(x, n)", "1h", "DIFFERENTIAL"));
+        var explanation = api.explain(QualifiedName.parse("srf_explained"));
+        assertThat(explanation.strategy()).contains("function UNNEST(").contains("no changes of its own");
+        assertThat(explanation.deltaSql()).contains("WITH ORDINALITY AS \"t\" (\"x\", \"n\")");
+    }
+
+    @Test
     void outputsWithoutANameAreNamedAsPostgresNamesThem() {
         StreamTables api = engine.streamTables();
         StreamTableRecord constant = api.create(StreamTableSpec.parse("unnamed_constant", "SELECT 1", "1h", "AUTO"));
