@@ -6,8 +6,11 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * An item of a defining query's FROM clause under the alias the query uses for it: a table, or a
- * subquery (a derived table or an inlined CTE) compiled into its own plan. Outer joins are
+ * An item of a defining query's FROM clause under the alias the query uses for it: a table, a
+ * subquery (a derived table or an inlined CTE) compiled into its own plan, or a call of a
+ * non-volatile function in FROM ({@link FromFunction}): no state and no changes of its own, so every
+ * delta term renders it as written, over whichever version of the items it references that term
+ * uses. Outer joins are
  * differentiated as unions of inner joins in which a side may be {@code nulled}: replaced by one
  * row of NULLs.
  *
@@ -16,23 +19,30 @@ import java.util.stream.Collectors;
  * @param columns its column names, in order
  * @param table the table, or null for a subquery
  * @param derived the subquery's plan, or null for a table
+ * @param function the function call with its alias and column aliases as PostgreSQL SQL
+ *     ({@code unnest("e"."tags") AS "t" ("tag")}), or null for a table or subquery
  * @param nulled whether this item stands for one row of NULLs
  */
-public record FromItem(int index, String alias, List<String> columns, BaseTable table, IvmPlan derived, boolean nulled) {
+public record FromItem(int index, String alias, List<String> columns, BaseTable table, IvmPlan derived, String function,
+                       boolean nulled) {
     public FromItem {
         columns = List.copyOf(columns);
     }
 
     static FromItem table(int index, String alias, BaseTable table) {
-        return new FromItem(index, alias, table.columns(), table, null, false);
+        return new FromItem(index, alias, table.columns(), table, null, null, false);
     }
 
     static FromItem derived(int index, String alias, IvmPlan plan) {
-        return new FromItem(index, alias, plan.names(), null, plan, false);
+        return new FromItem(index, alias, plan.names(), null, plan, null, false);
+    }
+
+    static FromItem function(int index, String alias, List<String> columns, String call) {
+        return new FromItem(index, alias, columns, null, null, call, false);
     }
 
     FromItem asNulled() {
-        return new FromItem(index, alias, columns, table, derived, true);
+        return new FromItem(index, alias, columns, table, derived, function, true);
     }
 
     String quotedAlias() {
@@ -41,7 +51,7 @@ public record FromItem(int index, String alias, List<String> columns, BaseTable 
 
     /** The base tables this item reads. */
     Set<Long> relids() {
-        return nulled ? Set.of() : table != null ? Set.of(table.relid()) : derived.relids();
+        return nulled || function != null ? Set.of() : table != null ? Set.of(table.relid()) : derived.relids();
     }
 
     boolean changed(DeltaContext ctx) {
@@ -55,6 +65,12 @@ public record FromItem(int index, String alias, List<String> columns, BaseTable 
 
     /** The rows as they are now (in the refresh snapshot); they weigh 1. */
     String current() {
+        if (function != null) {
+            // Nulled: one row of NULLs under the function's column names; LATERAL, as its arguments may
+            // reference earlier items.
+            return nulled ? "LATERAL (SELECT " + quotedAlias() + ".* FROM (SELECT 1) __pgt_one LEFT JOIN " + function
+                    + " ON false) AS " + quotedAlias() : function;
+        }
         if (nulled) {
             return "(SELECT __pgt_n.* FROM (SELECT 1) __pgt_one LEFT JOIN " + (table != null ? table.name().quoted()
                     : "(" + derived.currentSql() + ")") + " __pgt_n ON false) AS " + quotedAlias();
@@ -64,11 +80,17 @@ public record FromItem(int index, String alias, List<String> columns, BaseTable 
 
     /** The window's changes of this item, with their weights ({@code __pgt_w}). */
     String delta(DeltaContext ctx) {
+        if (function != null) {
+            throw new IllegalStateException("a function in FROM has no changes of its own");
+        }
         return "(" + (table != null ? ctx.changes(table) : derived.delta(ctx)) + ") AS " + quotedAlias();
     }
 
     /** The rows as they were at the previous frontier, as a Z-set: now, minus this window's changes. */
     String previous(DeltaContext ctx) {
+        if (function != null) {
+            return current();
+        }
         String now = table != null ? table.name().quoted() : "(" + derived.currentSql() + ") __pgt_n";
         return "(SELECT " + columnList(null) + ", 1::bigint AS __pgt_w FROM " + now
                 + " UNION ALL SELECT " + columnList("__pgt_p") + ", -__pgt_p.__pgt_w FROM ("

@@ -41,7 +41,7 @@ import org.apache.calcite.sql.util.SqlBasicVisitor;
  * wrote them and unparsed for PostgreSQL.
  */
 public final class IvmCompiler {
-    private static final Set<String> VOLATILE = Set.of("now", "random", "clock_timestamp", "current_timestamp",
+    static final Set<String> VOLATILE = Set.of("now", "random", "clock_timestamp", "current_timestamp",
             "current_date", "current_time", "localtimestamp", "localtime", "statement_timestamp",
             "transaction_timestamp", "timeofday", "nextval", "setval", "gen_random_uuid", "uuid_generate_v4",
             "txid_current", "pg_current_xact_id", "random_normal");
@@ -498,6 +498,11 @@ public final class IvmCompiler {
                 throw ViewInliner.inView(target, e);
             }
             FromItem item = FromItem.derived(items.size(), alias, sub);
+            items.add(item);
+            return new FromTree.Item(item);
+        }
+        if (FromFunction.is(target)) {
+            FromItem item = FromFunction.item(c, node, target, alias, items);
             items.add(item);
             return new FromTree.Item(item);
         }

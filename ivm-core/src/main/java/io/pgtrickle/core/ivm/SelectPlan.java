@@ -136,6 +136,10 @@ public record SelectPlan(FromTree from, List<String> select, List<String> names,
             if (item.table() != null) {
                 return "scan " + item.table().name() + " AS " + item.alias() + "  [delta: its change window]\n";
             }
+            if (item.function() != null) {
+                return "function " + item.function() + "  [no changes of its own: applied to each term's version of the"
+                        + " items it references]\n";
+            }
             return "subquery AS " + item.alias() + "  [delta: its plan's delta]\n" + item.derived().strategy().indent(2);
         }
         FromTree.Join j = (FromTree.Join) tree;

@@ -392,9 +392,21 @@ final class PostgresRewriter {
     private String sequence(List<Elem> es) throws SqlParseException {
         List<Unit> units = new ArrayList<>();
         int i = 0;
+        boolean inFrom = false;
         while (i < es.size()) {
             Elem e = es.get(i);
             Tok t = e instanceof Tok tok ? tok : null;
+            if (t != null && t.kind() == Kind.WORD && CLAUSES.contains(t.lower())) {
+                inFrom = t.isWord("from");
+            }
+            if (inFrom && t != null && t.kind() == Kind.WORD && !NOT_OPERAND.contains(t.lower()) && parenAt(es, i + 1)
+                    && fromItemStart(es, i - 1)) {
+                // Babel takes no function call as the first token of a FROM function's argument: parenthesise each.
+                Group args = (Group) es.get(i + 1);
+                units.add(Unit.other(t.lead(), t.text() + "(" + parenthesisedArguments(args) + args.close().lead() + ")"));
+                i += 2;
+                continue;
+            }
             if (t != null && t.isWord("distinct") && word(es, i - 1, "select") && word(es, i + 1, "on")
                     && parenAt(es, i + 2)) {
                 Group on = (Group) es.get(i + 2);
@@ -405,6 +417,14 @@ final class PostgresRewriter {
             // Outside FETCH … ROW[S] ONLY, ONLY is FROM ONLY, which Babel would read as a table named "only".
             if (t != null && t.isWord("only") && !word(es, i - 1, "rows") && !word(es, i - 1, "row")) {
                 throw error(t.offset(), "FROM ONLY is not supported by the IVM compiler's parser");
+            }
+            // LATERAL before a function call is a noise word to PostgreSQL (a function in FROM may reference
+            // earlier items anyway); Babel takes LATERAL only before TABLE(…), UNNEST or a subquery.
+            if (t != null && t.isWord("lateral") && i + 1 < es.size() && es.get(i + 1) instanceof Tok next
+                    && next.kind() == Kind.WORD && !next.isWord("table")) {
+                units.add(Unit.other(t.lead(), ""));
+                i++;
+                continue;
             }
             if (t != null && (t.isWord("isnull") || t.isWord("notnull"))) {
                 units.add(Unit.other(t.lead(), t.isWord("isnull") ? "IS NULL" : "IS NOT NULL"));
@@ -884,6 +904,34 @@ final class PostgresRewriter {
             }
         }
         return -1;
+    }
+
+    /** The words that start a clause of a SELECT (FROM's items end at any other). */
+    private static final Set<String> CLAUSES = Set.of("select", "from", "where", "group", "having", "window", "order",
+            "limit", "offset", "fetch", "union", "intersect", "except", "returning");
+
+    /** Whether element {@code i} is what a FROM item follows: FROM, a comma, JOIN or LATERAL. */
+    private static boolean fromItemStart(List<Elem> es, int i) {
+        return i >= 0 && es.get(i) instanceof Tok t && (t.kind() == Kind.COMMA || t.isWord("from") || t.isWord("join")
+                || t.isWord("lateral"));
+    }
+
+    /** A call's arguments, each in parentheses (a FROM function takes any expression so). */
+    private String parenthesisedArguments(Group args) throws SqlParseException {
+        List<String> parts = new ArrayList<>();
+        List<Elem> current = new ArrayList<>();
+        for (Elem e : args.items()) {
+            if (e instanceof Tok t && t.kind() == Kind.COMMA) {
+                parts.add("(" + sequence(current) + ")");
+                current = new ArrayList<>();
+            } else {
+                current.add(e);
+            }
+        }
+        if (!current.isEmpty()) {
+            parts.add("(" + sequence(current) + ")");
+        }
+        return String.join(",", parts);
     }
 
     private String groupText(Group g) throws SqlParseException {

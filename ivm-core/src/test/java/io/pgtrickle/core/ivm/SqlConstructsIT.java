@@ -97,6 +97,21 @@ class SqlConstructsIT {
             "SELECT coalesce(s, '-') AS label, k + 1 AS kk, count(*) AS n FROM a GROUP BY ROLLUP (1, kk)",
             "SELECT b.w, count(*) AS n, sum(a.k) AS sk FROM a LEFT JOIN b ON a.k = b.k GROUP BY GROUPING SETS ((w), (), ())"
                     + " HAVING GROUPING(b.w) = 1 OR count(*) > 1",
+            // set-returning functions in FROM, implicitly or explicitly LATERAL
+            "SELECT a.id, t.x FROM a, unnest(ARRAY[a.k, a.v, a.k]) AS t(x)",
+            "SELECT * FROM a, unnest(ARRAY[a.s, 'c'])",
+            "SELECT a.id, t.x, t.n FROM a CROSS JOIN LATERAL unnest(ARRAY[a.k, a.v]) WITH ORDINALITY AS t(x, n)",
+            "SELECT a.id, e.item FROM a CROSS JOIN LATERAL jsonb_array_elements(jsonb_build_array(a.v, a.s)) AS e(item)",
+            "SELECT a.id, g.i, b.w FROM a JOIN LATERAL generate_series(1, a.k) AS g(i) ON true JOIN b ON b.k = g.i",
+            "SELECT a.id, w.word FROM a, regexp_split_to_table(a.s || ' x', ' ') AS w(word) WHERE w.word <> ''",
+            "SELECT a.k, count(*) AS n, sum(t.x) AS total FROM a, unnest(ARRAY[a.v, a.id]) t(x) GROUP BY a.k",
+            "SELECT g.i, count(a.id) AS n FROM generate_series(1, 3) AS g(i) JOIN a ON a.k = g.i GROUP BY g.i",
+            "SELECT b.id, t.x FROM b, (SELECT a.k, t.x FROM a, unnest(ARRAY[a.v, a.k]) t(x)) t WHERE t.k = b.k",
+            "SELECT a.id, g.i FROM a LEFT JOIN LATERAL generate_series(1, a.k) AS g(i) ON true",
+            "SELECT a.id, g.i FROM a LEFT JOIN LATERAL generate_series(1, a.k) AS g(i) ON g.i > 1",
+            "SELECT a.k, count(g.i) AS n, count(*) AS cnt FROM a LEFT JOIN LATERAL generate_series(1, a.v % 4) AS g(i) ON true"
+                    + " GROUP BY a.k",
+            "SELECT a.id, t.x, b.w FROM a CROSS JOIN LATERAL unnest(ARRAY[a.k, a.v]) AS t(x) LEFT JOIN b ON b.k = t.x",
     })
     void constructIsMaintainedExactlyInDifferential(String query) {
         assumeTrue(SqlJsonSyntax.minimumServerVersion(query) <= db.serverVersionNum(), "this server lacks the SQL/JSON syntax");
@@ -167,6 +182,35 @@ class SqlConstructsIT {
             api.refresh(name);
             assertSame(query, name);
         }
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiterString = " ==> ", value = {
+            "SELECT a.id, r.x FROM a, pgt_volatile_rows(a.k) AS r(x) ==> the volatile function pgt_volatile_rows() in FROM",
+            "SELECT a.id, g.i FROM a, generate_series(1, (random() * 3)::int) AS g(i) ==> the volatile function random() in FROM",
+            "SELECT a.id, t.x FROM a, unnest(ARRAY(SELECT b.k FROM b WHERE b.id = a.id)) AS t(x)"
+                    + " ==> a subquery among the arguments of a function in FROM",
+    })
+    void functionInFromThatIsNotAFunctionOfTheRowIsRefusedInDifferentialAndFullInAuto(String query, String reason) {
+        db.execute("CREATE OR REPLACE FUNCTION pgt_volatile_rows(n int) RETURNS SETOF int VOLATILE LANGUAGE sql"
+                + " AS 'SELECT generate_series(1, n)'");
+        StreamTables api = engine.streamTables();
+        String name = "srf_" + NAMES.incrementAndGet();
+        assertThatThrownBy(() -> api.create(StreamTableSpec.parse(name, query, "1h", "DIFFERENTIAL")))
+                .hasMessageContaining(reason).hasMessageContaining("use refresh mode AUTO or FULL");
+        StreamTableRecord st = api.create(StreamTableSpec.parse(name, query, "1h", "AUTO"));
+        assertThat(st.effectiveMode()).isEqualTo(RefreshMode.FULL);
+        assertThat(st.modeReason()).contains(reason);
+    }
+
+    @Test
+    void explainShowsAFunctionInFromAsNeverADeltaSource() {
+        StreamTables api = engine.streamTables();
+        api.create(StreamTableSpec.parse("srf_explained", "SELECT a.id, t.x FROM a CROSS JOIN LATERAL unnest(ARRAY[a.k, a.v])"
+                + " WITH ORDINALITY AS t(x, n)", "1h", "DIFFERENTIAL"));
+        var explanation = api.explain(QualifiedName.parse("srf_explained"));
+        assertThat(explanation.strategy()).contains("function UNNEST(").contains("no changes of its own");
+        assertThat(explanation.deltaSql()).contains("WITH ORDINALITY AS \"t\" (\"x\", \"n\")");
     }
 
     @Test

@@ -129,6 +129,14 @@ class SyntaxCorpusTest {
             "SELECT k, JSON_OBJECTAGG(k : v) AS j FROM t GROUP BY k ==> JSON_OBJECTAGG(\"k\" VALUE \"v\" NULL ON NULL)",
             "SELECT k, JSON_ARRAYAGG(v ORDER BY w) AS j FROM t GROUP BY k ==> JSON_ARRAYAGG(\"v\" ORDER BY \"w\" ABSENT ON NULL)",
             "SELECT (c).a AS a FROM t ==> (\"c\").\"a\"",
+            "SELECT x.item FROM t CROSS JOIN LATERAL jsonb_array_elements(t.doc -> 'items') AS x(item)"
+                    + " ==> CROSS JOIN \"jsonb_array_elements\"((\"t\".\"doc\" -> 'items')) AS \"x\" (\"item\")",
+            "SELECT g.i FROM t JOIN LATERAL generate_series(1, t.n) AS g(i) ON true"
+                    + " ==> INNER JOIN \"generate_series\"(1, \"t\".\"n\") AS \"g\" (\"i\") ON TRUE",
+            "SELECT * FROM t, jsonb_array_elements(upper(t.doc)) e ==> \"jsonb_array_elements\"(UPPER(\"t\".\"doc\")) AS \"e\"",
+            "SELECT * FROM t, LATERAL unnest(t.tags) WITH ORDINALITY u(tag, n)"
+                    + " ==> UNNEST(\"t\".\"tags\") WITH ORDINALITY AS \"u\" (\"tag\", \"n\")",
+            "SELECT extract(epoch from now()) AS e FROM t ==> EXTRACT(EPOCH FROM",
     })
     void toPostgresRestoresThePostgresSyntax(String sql, String expected) throws SqlParseException {
         assertThat(QueryParser.toPostgres(parser.parse(sql))).contains(expected);

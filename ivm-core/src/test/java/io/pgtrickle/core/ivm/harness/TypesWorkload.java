@@ -11,7 +11,9 @@ import java.util.Random;
  * an owners table joined by USING and NATURAL, and a jsonb document that may be SQL NULL or the
  * JSON value null, at the top or nested. Shapes group by the domain, take the enum's min and max,
  * compare composites, and use ORDER BY inside aggregates, the SQL/JSON constructors, outputs
- * without a name and JSON operators that tell the two nulls apart.
+ * without a name and JSON operators that tell the two nulls apart. A text array and a jsonb array
+ * column feed the set-returning functions in FROM (unnest, jsonb_array_elements, generate_series
+ * over a column, implicit and explicit LATERAL, WITH ORDINALITY, grouped over).
  */
 public final class TypesWorkload implements Workload {
     private final int serverVersionNum;
@@ -34,6 +36,11 @@ public final class TypesWorkload implements Workload {
     private static final String[] ATTRS = {"'color=>red'", "'size=>1, color=>blue'", "'size=>NULL'", "''", "NULL",
             "'\"odd key\"=>\"v,w\"'"};
     private static final String[] REGIONS = {"'north'", "'south'", "NULL"};
+    private static final String[] TAG_ARRAYS = {"ARRAY['a', 'b']", "ARRAY['a', 'a', NULL]", "'{}'::text[]", "NULL",
+            "ARRAY['b']", "ARRAY['c', 'b', 'a', 'c']"};
+    /** Only arrays or SQL NULL: jsonb_array_elements fails on any other JSON value. */
+    private static final String[] ITEM_ARRAYS = {"'[{\"k\": 1}, {\"k\": \"x\"}]'", "'[]'", "NULL", "'[1, null, [2], 1]'",
+            "'[{\"k\": null}]'", "'[\"a\"]'"};
     private static final String[] DOCS = {"'null'", "NULL", "'{\"a\": null}'", "'[null]'", "'{\"a\": 1}'", "'{}'"};
 
     private static final List<Shape> SHAPES = List.of(
@@ -61,7 +68,21 @@ public final class TypesWorkload implements Workload {
                     + " JSON_ARRAYAGG(mood ORDER BY id)::jsonb AS moods FROM typed GROUP BY owner_id"),
             Shape.of("ty_unnamed_outputs", "SELECT id, grade + 1, upper(label::text) FROM typed"),
             Shape.of("ty_distinct_on_fixed", "SELECT DISTINCT ON (owner_id) owner_id, id, mood FROM typed"
-                    + " ORDER BY owner_id, mood DESC, id"));
+                    + " ORDER BY owner_id, mood DESC, id"),
+            // set-returning functions in FROM: applied to the referenced row's version in each delta term
+            Shape.of("ty_unnest_tags", "SELECT t.id, x.tag FROM typed t, unnest(t.tags) AS x(tag)"),
+            Shape.of("ty_unnest_ordinality", "SELECT t.id, x.tag, x.n FROM typed t"
+                    + " CROSS JOIN LATERAL unnest(t.tags) WITH ORDINALITY AS x(tag, n) WHERE x.tag IS DISTINCT FROM 'c'"),
+            Shape.of("ty_jsonb_elements", "SELECT t.id, e.item, e.item ->> 'k' AS k FROM typed t"
+                    + " CROSS JOIN LATERAL jsonb_array_elements(t.items) AS e(item)"),
+            Shape.of("ty_series_join", "SELECT t.id, g.i, o.region FROM typed t JOIN LATERAL generate_series(1, t.grade) AS g(i)"
+                    + " ON true JOIN owners o ON o.owner_id = t.owner_id AND o.rank <= g.i"),
+            Shape.of("ty_unnest_group", "SELECT t.owner_id, count(*) AS n, count(x.x) AS tagged, count(DISTINCT x.x) AS kinds"
+                    + " FROM typed t, unnest(t.tags) x GROUP BY t.owner_id"),
+            Shape.of("ty_left_lateral", "SELECT t.id, x.tag FROM typed t LEFT JOIN LATERAL unnest(t.tags) AS x(tag)"
+                    + " ON x.tag <> 'b'"),
+            Shape.of("ty_constant_series", "SELECT g.i, count(o.owner_id) AS n FROM generate_series(0, 3) AS g(i)"
+                    + " JOIN owners o ON o.rank = g.i GROUP BY g.i"));
 
     @Override
     public String name() {
@@ -75,7 +96,7 @@ public final class TypesWorkload implements Workload {
                 "CREATE TYPE ty_pair AS (x int, tag text)",
                 "CREATE DOMAIN ty_grade AS int CHECK (VALUE BETWEEN 1 AND 5)",
                 "CREATE TABLE typed (id int PRIMARY KEY, owner_id int, grade ty_grade, mood ty_mood, spot ty_pair,"
-                        + " label citext, attrs hstore, doc jsonb)",
+                        + " label citext, attrs hstore, doc jsonb, tags text[], items jsonb)",
                 "CREATE TABLE owners (owner_id int PRIMARY KEY, region text, rank int)");
     }
 
@@ -108,7 +129,7 @@ public final class TypesWorkload implements Workload {
 
     private static String randomChange(Random random) {
         int id = 1 + random.nextInt(KEYS);
-        return switch (random.nextInt(12)) {
+        return switch (random.nextInt(14)) {
             case 0, 1, 2 -> insertTyped(random, id);
             case 3 -> "UPDATE typed SET grade = " + grade(random) + ", mood = " + pick(random, MOODS) + " WHERE id = " + id;
             case 4 -> "UPDATE typed SET spot = " + spot(random) + ", label = " + pick(random, LABELS) + " WHERE id = " + id;
@@ -119,14 +140,18 @@ public final class TypesWorkload implements Workload {
             case 8 -> "DELETE FROM typed WHERE mood = (SELECT max(mood) FROM typed)";
             case 9 -> upsertOwner(random, 1 + random.nextInt(OWNERS));
             case 10 -> "DELETE FROM owners WHERE owner_id = " + (1 + random.nextInt(OWNERS));
-            default -> "UPDATE typed SET grade = NULL, mood = NULL, spot = NULL, attrs = NULL, doc = NULL WHERE id = " + id;
+            case 11 -> "UPDATE typed SET tags = " + pick(random, TAG_ARRAYS) + " WHERE id = " + id;
+            case 12 -> "UPDATE typed SET items = " + pick(random, ITEM_ARRAYS) + ", tags = tags || 'a'::text WHERE id % 4 = "
+                    + random.nextInt(4);
+            default -> "UPDATE typed SET grade = NULL, mood = NULL, spot = NULL, attrs = NULL, doc = NULL, tags = NULL,"
+                    + " items = NULL WHERE id = " + id;
         };
     }
 
     private static String insertTyped(Random random, int id) {
         return "INSERT INTO typed VALUES (" + id + ", " + owner(random) + ", " + grade(random) + ", " + pick(random, MOODS)
                 + ", " + spot(random) + ", " + pick(random, LABELS) + ", " + pick(random, ATTRS) + ", " + pick(random, DOCS)
-                + ") ON CONFLICT (id) DO NOTHING";
+                + ", " + pick(random, TAG_ARRAYS) + ", " + pick(random, ITEM_ARRAYS) + ") ON CONFLICT (id) DO NOTHING";
     }
 
     private static String upsertOwner(Random random, int id) {
