@@ -135,7 +135,7 @@ class BadInputIT {
 
     @Test
     void differentialModeForAQueryThatCannotHaveItSaysWhy() {
-        assertRejected(ErrorCode.UNSUPPORTED_QUERY, "cannot be maintained differentially: ORDER BY … LIMIT/OFFSET (top-k) has no delta rule yet",
+        assertRejected(ErrorCode.UNSUPPORTED_QUERY, "cannot be maintained differentially: ORDER BY … LIMIT by \"i\".\"price\", which is not an output column, has no delta rule yet (select it too",
                 () -> api.create(StreamTableSpec.parse("bad", "SELECT i.id FROM items i ORDER BY i.price DESC LIMIT 2",
                         "1m", "DIFFERENTIAL")));
     }

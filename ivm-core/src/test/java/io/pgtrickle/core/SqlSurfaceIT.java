@@ -162,7 +162,7 @@ class SqlSurfaceIT {
                 .contains("refresh mode  AUTO -> DIFFERENTIAL").contains("algebraic aggregates")
                 .contains("public.sales (TABLE)").contains("delta SQL");
         assertThat((String) db.value("SELECT pgtrickle.explain_stream_table('ranked')"))
-                .contains("AUTO -> FULL").contains("why           ORDER BY … LIMIT/OFFSET (top-k) has no delta rule yet");
+                .contains("AUTO -> FULL").contains("why           ORDER BY … LIMIT by \"amount\", which is not an output column, has no delta rule yet");
         assertThat(db.value("SELECT pgtrickle.explain_stream_table('ghost')")).isNull();
     }
 

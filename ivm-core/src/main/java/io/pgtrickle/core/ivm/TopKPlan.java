@@ -92,8 +92,8 @@ public record TopKPlan(SelectPlan inner, List<SortKey> order, long limit, long o
             column = names.get(position.intValue() - 1);
         }
         if (column == null) {
-            throw new NotDifferentiable("ORDER BY … LIMIT by " + SqlTrees.sql(e) + ", not an output column, has no delta"
-                    + " rule yet");
+            throw new NotDifferentiable("ORDER BY … LIMIT by " + SqlTrees.sql(e) + ", which is not an output column,"
+                    + " has no delta rule yet (select it too to maintain the top-k differentially)");
         }
         // PostgreSQL's defaults: NULLs sort as if larger than every value.
         return new SortKey(column, descending, nullsFirst != null ? nullsFirst : descending);
