@@ -169,6 +169,25 @@ public final class DeltaContext {
     }
 
     /**
+     * The net change per row content of {@code table}'s window: its columns and {@code __pgt_n}
+     * (never 0) — rows inserted and deleted within the window cancel, so a positive row is in the
+     * table now and was not before, and a negative one the reverse.
+     */
+    String net(BaseTable table) {
+        if (!table.primaryKey().isEmpty()) {
+            return netTable(table);
+        }
+        String name = "__pgt_net_" + table.relid();
+        if (!ctes.containsKey(name)) {
+            RowDecoder decoder = table.decoder();
+            ctes.put(name, "SELECT " + decoder.selectList("__pgt_r", "__pgt_c.row") + ", __pgt_c.__pgt_n FROM (SELECT row,"
+                    + " sum(weight) AS __pgt_n FROM pg_temp." + Identifiers.quote(windows.get(table.relid()))
+                    + " WHERE weight <> 0 GROUP BY row HAVING sum(weight) <> 0) __pgt_c, " + decoder.from("__pgt_c.row", "__pgt_r"));
+        }
+        return name;
+    }
+
+    /**
      * Runs, once each, the statements the SQL written so far needs to have run before it (the
      * temporary tables of {@link #netTable}). Call it before executing any statement built with
      * this context.

@@ -60,6 +60,9 @@ public final class IvmCompiler {
             String first = e.getMessage() == null ? "" : e.getMessage().lines().findFirst().orElse("");
             throw new NotDifferentiable("the IVM compiler cannot parse the query (" + first + ")");
         }
+        if (RecursiveCte.present(node)) {
+            return RecursiveCte.compile(this, c, (SqlWith) node, query, names);
+        }
         node = inlineCommonTableExpressions(node);
         node = ViewInliner.inline(c, node);
         Map<List<String>, BaseTable> tables = resolveTables(c, node);
@@ -70,6 +73,23 @@ public final class IvmCompiler {
             throw new NotDifferentiable("the select list does not match the stream table's columns");
         }
         return plan;
+    }
+
+    /** Compiles a part of a query on its own: its tables resolved, its determinism checked (a recursive CTE's non-recursive term). */
+    IvmPlan compilePart(Connection c, SqlNode node, List<String> names) throws NotDifferentiable, SQLException {
+        Map<List<String>, BaseTable> tables = resolveTables(c, node);
+        Determinism.requireFunctionOfData(node, tables);
+        return compileQuery(c, node, names, tables);
+    }
+
+    /** The tables a query names, resolved as {@link #compile} resolves them. */
+    static Map<List<String>, BaseTable> resolve(Connection c, SqlNode node) throws NotDifferentiable, SQLException {
+        return resolveTables(c, node);
+    }
+
+    /** The checks of {@code select}'s expressions that every compiled SELECT passes (no volatile functions, …). */
+    static void checkExpressions(SqlSelect select) throws NotDifferentiable {
+        rejectUnsupportedExpressions(select);
     }
 
     /** The whole query is {@code ORDER BY … LIMIT n [OFFSET m]}: the stream table keeps those rows. */
@@ -256,8 +276,9 @@ public final class IvmCompiler {
         Map<String, SqlNode> ctes = new LinkedHashMap<>();
         for (SqlNode n : with.withList) {
             SqlWithItem item = (SqlWithItem) n;
-            if (item.recursive != null && item.recursive.booleanValue()) {
-                throw new NotDifferentiable("WITH RECURSIVE has no delta rule yet");
+            if (RecursiveCte.present(new SqlWith(SqlParserPos.ZERO, SqlNodeList.of(item), with.body))) {
+                // the whole query's recursive CTE is compiled by RecursiveCte; one inside a subquery is not
+                throw new NotDifferentiable("WITH RECURSIVE inside a subquery has no delta rule yet");
             }
             SqlNode body = inline(item.query, ctes);
             if (item.columnList != null && !item.columnList.isEmpty()) {
