@@ -205,6 +205,20 @@ public final class DeltaContext {
         return setup.stream().map(st -> st + ";\n").collect(java.util.stream.Collectors.joining());
     }
 
+    /**
+     * Adds a statement for {@link #prepare} to run before the delta: it may read the CTEs
+     * registered so far through {@link #wrap}. Used to stage intermediate results in temporary
+     * tables whose statistics the planner then sees.
+     */
+    void setup(String statement) {
+        setup.add(statement);
+    }
+
+    /** A name, unique within this context, for a temporary table of one refresh. */
+    String tempName(String prefix) {
+        return prefix + "_" + (++counter);
+    }
+
     /** Registers a materialized CTE named after {@code prefix}; returns its name. */
     String cte(String prefix, String sql) {
         String name = prefix + "_" + (++counter);

@@ -97,12 +97,20 @@ final class RecursiveCte {
 
         SqlNode inlinedBase = ViewInliner.inline(c, base);
         IvmPlan basePlan = compiler.compilePart(c, inlinedBase, IvmCompiler.outputNames(c, inlinedBase));
+        List<String> indexed = new ArrayList<>();
+        for (String column : parts.cteJoinColumns()) {
+            if (cteColumns.contains(column)) {
+                indexed.add(names.get(storedToCte.indexOf(cteColumns.indexOf(column))));
+            }
+        }
         return new RecursivePlan(query, basePlan, parts.table(), parts.from(), parts.items(), parts.where(), set,
-                cteColumns, List.of(cteTypes), storedToCte, names);
+                cteColumns, List.of(cteTypes), storedToCte, names, parts.tableColumnItems(), List.copyOf(indexed),
+                parts.tableJoinColumns().stream().anyMatch(parts.table().indexLeads()::contains));
     }
 
     /** The recursive term as SQL pieces around two placeholders: the CTE's and the table's relation. */
-    record Step(BaseTable table, String from, List<String> items, String where) {
+    record Step(BaseTable table, String from, List<String> items, String where, List<Integer> tableColumnItems,
+                List<String> cteJoinColumns, List<String> tableJoinColumns) {
         static final String CTE_PLACEHOLDER = R;
         static final String TABLE_PLACEHOLDER = E;
     }
@@ -137,12 +145,36 @@ final class RecursiveCte {
         BaseTable edge = tables.get(table.names);
         Determinism.requireFunctionOfData(step, Map.of(table.names, edge));
 
+        String tableAlias = alias(leftIsCte ? join.getRight() : join.getLeft());
+        String cteAlias = alias(leftIsCte ? join.getLeft() : join.getRight());
         List<String> items = new ArrayList<>();
+        List<Integer> tableColumnItems = new ArrayList<>();
         for (SqlNode n : step.getSelectList()) {
             if (n instanceof SqlIdentifier id && id.isStar()) {
                 throw new NotDifferentiable("* in the recursive term has no delta rule yet (name its columns)");
             }
-            items.add(SqlTrees.sql(n.getKind() == SqlKind.AS ? ((SqlCall) n).operand(0) : n));
+            SqlNode e = n.getKind() == SqlKind.AS ? ((SqlCall) n).operand(0) : n;
+            if (e instanceof SqlIdentifier id && id.names.size() == 2 && id.names.get(0).equals(tableAlias)) {
+                tableColumnItems.add(items.size());
+            }
+            items.add(SqlTrees.sql(e));
+        }
+        List<String> cteJoinColumns = new ArrayList<>();
+        List<String> tableJoinColumns = new ArrayList<>();
+        List<SqlNode> conjuncts = new ArrayList<>();
+        conjuncts(join.getCondition(), conjuncts);
+        conjuncts(step.getWhere(), conjuncts);
+        for (SqlNode conjunct : conjuncts) {
+            if (conjunct.getKind() == SqlKind.EQUALS) {
+                for (int side = 0; side < 2; side++) {
+                    if (((SqlCall) conjunct).operand(side) instanceof SqlIdentifier a && a.names.size() == 2
+                            && a.names.get(0).equals(cteAlias) && ((SqlCall) conjunct).operand(1 - side) instanceof SqlIdentifier b
+                            && b.names.size() == 2 && b.names.get(0).equals(tableAlias) && !cteJoinColumns.contains(a.names.get(1))) {
+                        cteJoinColumns.add(a.names.get(1));
+                        tableJoinColumns.add(b.names.get(1));
+                    }
+                }
+            }
         }
         String where = step.getWhere() == null ? null : SqlTrees.sql(step.getWhere());
         SqlNode from = SqlTrees.replaceTables(join, id -> id == left || id == right
@@ -153,7 +185,29 @@ final class RecursiveCte {
         if (!text.startsWith("SELECT * FROM ")) {
             throw new IllegalStateException("unexpected unparse: " + text);
         }
-        return new Step(edge, text.substring("SELECT * FROM ".length()), List.copyOf(items), where);
+        return new Step(edge, text.substring("SELECT * FROM ".length()), List.copyOf(items), where,
+                List.copyOf(tableColumnItems), List.copyOf(cteJoinColumns), List.copyOf(tableJoinColumns));
+    }
+
+    private static void conjuncts(SqlNode condition, List<SqlNode> out) {
+        if (condition == null) {
+            return;
+        }
+        if (condition.getKind() == SqlKind.AND) {
+            for (SqlNode operand : ((SqlCall) condition).getOperandList()) {
+                conjuncts(operand, out);
+            }
+        } else {
+            out.add(condition);
+        }
+    }
+
+    /** The name a FROM item is referred to by: its alias, or the table's own name. */
+    private static String alias(SqlNode from) {
+        if (from instanceof SqlIdentifier id) {
+            return id.names.get(id.names.size() - 1);
+        }
+        return ((SqlIdentifier) ((SqlCall) from).operand(1)).getSimple();
     }
 
     private static SqlIdentifier reference(SqlNode from) {

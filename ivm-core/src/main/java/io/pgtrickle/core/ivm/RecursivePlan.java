@@ -20,8 +20,10 @@ import java.util.stream.IntStream;
  * <ol>
  *   <li><b>Over-delete</b> S: the stored rows that had a derivation using a deleted fact — rows the
  *       base term no longer returns, rows derived in one step from a deleted row of e, and, closed
- *       under the recursive term over e as it was, everything derived from those. Every stored row
- *       outside S (call them K) still holds, with the same derivations.</li>
+ *       under the recursive term over e (now, kept to stored rows), everything derived from those.
+ *       S may hold more than that (rows derived through an inserted row of e), which is safe: they
+ *       are re-derived. Every stored row outside S (call them K) still holds, with the same
+ *       derivations.</li>
  *   <li><b>Re-derive and insert</b> N: starting from (a) the rows of S the base term still returns,
  *       (b) the rows of S one step derives from K with e as it is now, (c) new rows of the base
  *       term outside S, and (d) rows derived in one step from K and an inserted row of e, outside
@@ -31,8 +33,9 @@ import java.util.stream.IntStream;
  * </ol>
  *
  * Work follows S and N: the closures start from the window's rows and follow e's join from there;
- * stored rows are found by their content hash ({@code __pgt_h}, indexed), never scanned for S.
- * Seeds (b) and (d) join e with K; when the window does not touch e, (b) is skipped unless S has rows.
+ * stored rows are found by their content hash ({@code __pgt_h}, indexed) or by the join column
+ * (indexed by the first refresh), and e by its own indexes. Each stage is a temporary table with
+ * statistics, so each next statement is planned for the sizes it really reads.
  *
  * @param query      the whole query, for a FULL refresh
  * @param base       the non-recursive term
@@ -44,10 +47,20 @@ import java.util.stream.IntStream;
  * @param columns    the CTE's column names
  * @param types      their PostgreSQL types
  * @param storedToCte for each stream-table column, the CTE column it holds
+ * @param tableColumnItems the recursive term's outputs that are plain columns of e: a row to
+ *                   re-derive is looked up in e by them
+ * @param indexedColumns the stream-table columns the recursive term joins e on: indexed (once,
+ *                   by the first refresh that needs it) so the closures reach the stored rows by
+ *                   lookups, not scans
+ * @param indexedLookup whether an index of e leads with a column the recursive term joins on: the
+ *                   closures then look e up by it, row by row of each iteration, instead of
+ *                   hashing all of e once per iteration as PostgreSQL's estimate of a recursive
+ *                   term's input (ten times the seeds) often makes it choose
  */
 public record RecursivePlan(String query, IvmPlan base, BaseTable table, String from, List<String> items, String where,
                             boolean set, List<String> columns, List<String> types, List<Integer> storedToCte,
-                            List<String> names) implements IvmPlan {
+                            List<String> names, List<Integer> tableColumnItems, List<String> indexedColumns,
+                            boolean indexedLookup) implements IvmPlan {
 
     @Override
     public Set<Long> relids() {
@@ -127,11 +140,17 @@ public record RecursivePlan(String query, IvmPlan base, BaseTable table, String 
         String target = ctx.target();
         String cols = columnList();
         String edgeNow = table.name().quoted();
-        String edgeBefore = edgeChanged ? ctx.old(table) : edgeNow;
         String net = edgeChanged ? ctx.net(table) : null;
         String inTarget = "EXISTS (SELECT 1 FROM " + target + " __pgt_t WHERE __pgt_t.__pgt_h = %s)";
+        if (!indexedColumns.isEmpty()) {
+            ctx.setup("CREATE INDEX IF NOT EXISTS " + Identifiers.quote("__pgt_rec_" + NameHash.of(target + indexedColumns, 12))
+                    + " ON " + target + " (" + indexedColumns.stream().map(Identifiers::quote).collect(Collectors.joining(", ")) + ")");
+        }
 
-        // 1. Over-delete: S, the stored rows some derivation of which used a deleted fact.
+        // 1. Over-delete: S, the stored rows some derivation of which used a deleted fact. Its closure
+        // follows e as it is now, kept to stored rows: a link that was deleted starts a derivation of
+        // its own in the seeds (joined with every stored row), so e before the window is not needed,
+        // and e now is a table PostgreSQL can look up by index in each iteration.
         List<String> deleted = new ArrayList<>();
         if (baseDelta != null) {
             deleted.add("SELECT " + typed("__pgt_bd") + " FROM (" + baseDelta + ") AS __pgt_bd(" + cols + ", __pgt_w)"
@@ -141,10 +160,11 @@ public record RecursivePlan(String query, IvmPlan base, BaseTable table, String 
             deleted.add(step(stored(target, null), "(SELECT " + table.columnList(null) + " FROM " + net
                     + " WHERE __pgt_n < 0)", null));
         }
-        String s = ctx.cte("__pgt_rec_s", "WITH RECURSIVE __pgt_rs(" + cols + ") AS (\n  SELECT * FROM (" + String.join(
-                "\n  UNION ALL ", deleted) + ") __pgt_seed\n  UNION\n  " + step("__pgt_rs", edgeBefore, null) + "\n)"
-                + " SELECT __pgt_rs.*, " + hash("__pgt_rs") + " AS __pgt_h FROM __pgt_rs WHERE "
-                + inTarget.formatted(hash("__pgt_rs")));
+        String sSeeds = stage(ctx, "__pgt_rec_sd", String.join("\nUNION ALL ", deleted), false);
+        String s = stage(ctx, "__pgt_rec_s", "WITH RECURSIVE __pgt_rs(" + cols + ") AS (\n  SELECT * FROM " + sSeeds
+                + "\n  UNION\n  " + step("__pgt_rs", edgeNow, h -> fill(inTarget, h)) + "\n) SELECT __pgt_rs.*, " + hash("__pgt_rs")
+                + " AS __pgt_h FROM __pgt_rs WHERE " + fill(inTarget, hash("__pgt_rs")), indexedLookup);
+        ctx.setup("CREATE INDEX ON " + s + " (__pgt_h)");
         String inS = "%s IN (SELECT __pgt_h FROM " + s + ")";
         String anyS = "EXISTS (SELECT 1 FROM " + s + ")";
         String kept = stored(target, "__pgt_t.__pgt_h NOT IN (SELECT __pgt_h FROM " + s + ")");
@@ -152,30 +172,62 @@ public record RecursivePlan(String query, IvmPlan base, BaseTable table, String 
         // 2. Re-derive what still holds of S, derive what is new, and close both under the recursive term.
         List<String> seeds = new ArrayList<>();
         seeds.add("SELECT * FROM (SELECT " + typed("__pgt_b") + " FROM (" + base.currentSql() + ") AS __pgt_b(" + cols + ")"
-                + " WHERE " + anyS + ") __pgt_b WHERE " + inS.formatted(hash("__pgt_b")));
-        seeds.add(step(kept, edgeNow, h -> anyS + " AND " + inS.formatted(h)));
+                + " WHERE " + anyS + ") __pgt_b WHERE " + fill(inS, hash("__pgt_b")));
+        seeds.add(step(kept, edgeNow, h -> anyS + rederivable(s) + " AND " + fill(inS, h)));
         String outsideK = set ? " AND NOT " + inTarget : "";
         if (baseDelta != null) {
             seeds.add("SELECT " + typed("__pgt_bd") + " FROM (" + baseDelta + ") AS __pgt_bd(" + cols + ", __pgt_w),"
                     + " generate_series(1, __pgt_bd.__pgt_w) WHERE __pgt_bd.__pgt_w > 0 AND NOT "
-                    + inS.formatted(hash("__pgt_bd")) + outsideK.formatted(hash("__pgt_bd")));
+                    + fill(inS, hash("__pgt_bd")) + fill(outsideK, hash("__pgt_bd")));
         }
         if (edgeChanged) {
             seeds.add(step(kept, "(SELECT " + table.columnList(null) + " FROM " + net + ", generate_series(1, __pgt_n)"
-                    + " WHERE __pgt_n > 0)", h -> "NOT " + inS.formatted(h) + outsideK.formatted(h)));
+                    + " WHERE __pgt_n > 0)", h -> "NOT " + fill(inS, h) + fill(outsideK, h)));
         }
+        String nSeeds = stage(ctx, "__pgt_rec_nd", String.join("\nUNION ALL ", seeds), false);
         String recursive = set
-                ? step("__pgt_rn", edgeNow, h -> "NOT (" + inTarget.formatted(h) + " AND NOT " + inS.formatted(h) + ")")
+                ? step("__pgt_rn", edgeNow, h -> "NOT (" + fill(inTarget, h) + " AND NOT " + fill(inS, h) + ")")
                 : step("__pgt_rn", edgeNow, null);
-        String n = ctx.cte("__pgt_rec_n", "WITH RECURSIVE __pgt_rn(" + cols + ") AS (\n  SELECT * FROM ("
-                + String.join("\n  UNION ALL ", seeds) + ") __pgt_seed\n  " + (set ? "UNION" : "UNION ALL") + "\n  "
-                + recursive + "\n) SELECT * FROM __pgt_rn");
+        String n = stage(ctx, "__pgt_rec_n", "WITH RECURSIVE __pgt_rn(" + cols + ") AS (\n  SELECT * FROM " + nSeeds + "\n  "
+                + (set ? "UNION" : "UNION ALL") + "\n  " + recursive + "\n) SELECT * FROM __pgt_rn", indexedLookup);
 
         String out = IntStream.range(0, storedToCte.size()).mapToObj(j -> Identifiers.quote(columns.get(storedToCte.get(j)))
                 + " AS " + Identifiers.quote(names.get(j))).collect(Collectors.joining(", "));
         String storedCols = names.stream().map(Identifiers::quote).collect(Collectors.joining(", "));
         return "SELECT " + out + ", 1 AS __pgt_w FROM " + n + "\nUNION ALL SELECT " + storedCols + ", -1 FROM " + target
                 + " WHERE __pgt_h IN (SELECT __pgt_h FROM " + s + ")";
+    }
+
+    private static String fill(String template, String value) {
+        return template.replace("%s", value);
+    }
+
+    /**
+     * Stages {@code select} in a temporary table before the delta runs, with statistics: the
+     * closures then start from a relation whose size the planner knows (a recursive term's input
+     * is otherwise estimated from the seeds' guess), and look e up by index for a few rows.
+     */
+    private static String stage(DeltaContext ctx, String prefix, String select, boolean nestedLoops) {
+        String name = ctx.tempName(prefix);
+        ctx.setup("DROP TABLE IF EXISTS pg_temp." + name);
+        String create = "CREATE TEMP TABLE " + name + " ON COMMIT DROP AS " + ctx.wrap("SELECT * FROM (" + select + ") __pgt_q");
+        ctx.setup(nestedLoops ? "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; " + create
+                + "; SET LOCAL enable_hashjoin TO DEFAULT; SET LOCAL enable_mergejoin TO DEFAULT" : create);
+        ctx.setup("ANALYZE pg_temp." + name);
+        return "pg_temp." + name;
+    }
+
+    /**
+     * A condition on the recursive term's e row that its outputs taken from e's columns match a
+     * row of S, so that re-deriving S looks e up by those columns instead of joining all of it.
+     */
+    private String rederivable(String s) {
+        if (tableColumnItems.isEmpty()) {
+            return "";
+        }
+        return " AND (" + tableColumnItems.stream().map(items::get).collect(Collectors.joining(", ")) + ") IN (SELECT "
+                + tableColumnItems.stream().map(i -> Identifiers.quote(columns.get(i))).collect(Collectors.joining(", "))
+                + " FROM " + s + ")";
     }
 
     @Override
