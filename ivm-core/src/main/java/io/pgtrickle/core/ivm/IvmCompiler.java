@@ -98,7 +98,19 @@ public final class IvmCompiler {
         if (order.query instanceof SqlSelect select && !QueryParser.distinctOn(select).isEmpty()) {
             throw new NotDifferentiable("DISTINCT ON under ORDER BY … LIMIT has no delta rule yet");
         }
-        return TopKPlan.of(compileQuery(c, order.query, names, tables), order);
+        TopKPlan.Keys keys = TopKPlan.keys(order, names);
+        List<String> innerNames = new ArrayList<>(names);
+        if (!keys.hidden().isEmpty()) {
+            // sort keys that are not outputs become hidden outputs of the inner query
+            SqlSelect select = (SqlSelect) order.query;
+            List<SqlNode> list = new ArrayList<>(select.getSelectList().getList());
+            for (int i = 0; i < keys.hidden().size(); i++) {
+                list.add(SqlTrees.as(keys.hidden().get(i), TopKPlan.HIDDEN + i));
+                innerNames.add(TopKPlan.HIDDEN + i);
+            }
+            select.setSelectList(new SqlNodeList(list, SqlParserPos.ZERO));
+        }
+        return TopKPlan.of(compileQuery(c, order.query, innerNames, tables), keys, order, names);
     }
 
     /** A query: a SELECT, a set operation, or either under ORDER BY (which means nothing to a table). */

@@ -147,6 +147,16 @@ public record RecursivePlan(String query, IvmPlan base, BaseTable table, String 
                     + " ON " + target + " (" + indexedColumns.stream().map(Identifiers::quote).collect(Collectors.joining(", ")) + ")");
         }
 
+        if (baseDelta != null) {
+            // net per row: a row inserted and deleted again within the window (a row updated twice)
+            // must neither seed S nor count as new
+            baseDelta = "SELECT * FROM " + stage(ctx, "__pgt_rec_bd", "SELECT * FROM (SELECT DISTINCT ON (__pgt_x.__pgt_bh) " + IntStream.range(0,
+                    columns.size()).mapToObj(i -> "__pgt_x." + Identifiers.quote(columns.get(i))).collect(Collectors.joining(", "))
+                    + ", sum(__pgt_x.__pgt_w) OVER (PARTITION BY __pgt_x.__pgt_bh) AS __pgt_w FROM (SELECT __pgt_bd.*, "
+                    + hash("__pgt_bd") + " AS __pgt_bh FROM (" + baseDelta + ") AS __pgt_bd(" + cols + ", __pgt_w)) __pgt_x)"
+                    + " __pgt_y WHERE __pgt_w <> 0", false);
+        }
+
         // 1. Over-delete: S, the stored rows some derivation of which used a deleted fact. Its closure
         // follows e as it is now, kept to stored rows: a link that was deleted starts a derivation of
         // its own in the seeds (joined with every stored row), so e before the window is not needed,

@@ -16,18 +16,29 @@ import org.apache.calcite.sql.SqlNode;
 import org.apache.calcite.sql.SqlOrderBy;
 
 /**
- * {@code ORDER BY … LIMIT n [OFFSET m]} over a select–project–join query: the stream table holds
- * exactly rows m+1 … m+n of the ordered result. A change can alter them only if a changed row
- * sorts at or before the last stored row, or fewer than n rows are stored; then the bounded query
- * is run again and the difference applied (the delta is the new rows minus the stored ones).
- * Otherwise the delta is empty and nothing is recomputed. A changed row tied with the last stored
- * one counts as reaching it: which of tied rows is kept is PostgreSQL's choice when it last ran
- * the bounded query, as it is for {@code REFRESH MATERIALIZED VIEW}.
+ * {@code ORDER BY … LIMIT n [OFFSET m]} over a query (select–project–join, grouped, or a set
+ * operation): the stream table holds exactly rows m+1 … m+n of the ordered result. A change can
+ * alter them only if a changed row (its image before or after) sorts at or before the boundary,
+ * the last row kept, or fewer than n rows are kept; then the bounded query is run again and the
+ * difference applied (the delta is the new rows minus the stored ones). Otherwise the delta is
+ * empty and nothing is recomputed. A changed row tied with the boundary counts as reaching it:
+ * which of tied rows is kept is PostgreSQL's choice when it last ran the bounded query, as it is
+ * for {@code REFRESH MATERIALIZED VIEW}.
  *
- * @param inner the query without ORDER BY and LIMIT (its delta gives the changed rows)
- * @param order the sort keys, all output columns
+ * <p>Sort keys that are not output columns ({@code ORDER BY salary} with salary not selected, or
+ * an aggregate) are computed by the inner query as hidden outputs {@code __pgt_sort_i}, which the
+ * stream table does not store. The boundary is then read from the inner query as it is now (its
+ * row m+n, a bounded query the planner answers with a top-N sort or an index), not from the
+ * stream table: a changed row that sorts strictly after the boundary now, before and after the
+ * change, leaves the first m+n rows as they were.
+ *
+ * @param inner the query without ORDER BY and LIMIT, with the hidden sort outputs last (its delta gives the changed rows)
+ * @param order the sort keys, each an output column of {@code inner}
+ * @param names the stream table's columns: {@code inner}'s outputs without the hidden ones
  */
-public record TopKPlan(SelectPlan inner, List<SortKey> order, long limit, long offset) implements IvmPlan {
+public record TopKPlan(IvmPlan inner, List<SortKey> order, long limit, long offset, List<String> names) implements IvmPlan {
+    /** Prefix of the hidden outputs that compute sort keys which are not output columns. */
+    static final String HIDDEN = "__pgt_sort_";
 
     /** One sort key: an output column, its direction and where NULLs go. */
     public record SortKey(String column, boolean descending, boolean nullsFirst) {
@@ -51,28 +62,41 @@ public record TopKPlan(SelectPlan inner, List<SortKey> order, long limit, long o
         }
     }
 
-    /** Compiles the top-k of {@code inner}, refusing what this rule cannot maintain exactly. */
-    static TopKPlan of(IvmPlan inner, SqlOrderBy order) throws NotDifferentiable {
-        if (!(inner instanceof SelectPlan select) || select.keyed() || select.aggregates() != null) {
-            throw new NotDifferentiable("ORDER BY … LIMIT over a grouped, DISTINCT or set-operation query has no delta"
-                    + " rule yet");
-        }
+    /** The sort keys of {@code order} over outputs {@code names}, and the expressions to add as hidden outputs. */
+    record Keys(List<SortKey> keys, List<SqlNode> hidden) {
+    }
+
+    /**
+     * Reads the sort keys of {@code order}: an output column (by name or position) as it is; any
+     * other expression, when the query is a SELECT, as a hidden output to add to its select list.
+     */
+    static Keys keys(SqlOrderBy order, List<String> names) throws NotDifferentiable {
         List<SortKey> keys = new ArrayList<>();
+        List<SqlNode> hidden = new ArrayList<>();
         for (SqlNode item : order.orderList) {
-            keys.add(sortKey(item, inner.names()));
+            keys.add(sortKey(item, names, order.query instanceof org.apache.calcite.sql.SqlSelect, hidden));
         }
         if (keys.isEmpty()) {
             throw new NotDifferentiable("LIMIT without ORDER BY is not a function of the data");
+        }
+        return new Keys(List.copyOf(keys), List.copyOf(hidden));
+    }
+
+    /** The top-k of {@code inner} (compiled with the hidden outputs of {@code keys} last). */
+    static TopKPlan of(IvmPlan inner, Keys keys, SqlOrderBy order, List<String> names) throws NotDifferentiable {
+        if (inner instanceof TopKPlan || inner instanceof RecursivePlan) {
+            throw new NotDifferentiable("ORDER BY … LIMIT over this query has no delta rule yet");
         }
         long limit = order.fetch == null ? -1 : count(order.fetch, "LIMIT");
         long offset = order.offset == null ? 0 : count(order.offset, "OFFSET");
         if (limit < 0) {
             throw new NotDifferentiable("ORDER BY … OFFSET without LIMIT has no delta rule yet");
         }
-        return new TopKPlan(select, List.copyOf(keys), limit, offset);
+        return new TopKPlan(inner, keys.keys(), limit, offset, List.copyOf(names));
     }
 
-    private static SortKey sortKey(SqlNode item, List<String> names) throws NotDifferentiable {
+    private static SortKey sortKey(SqlNode item, List<String> names, boolean canHide, List<SqlNode> hidden)
+            throws NotDifferentiable {
         boolean descending = false;
         Boolean nullsFirst = null;
         SqlNode e = item;
@@ -90,10 +114,12 @@ public record TopKPlan(SelectPlan inner, List<SortKey> order, long limit, long o
         } else if (e instanceof SqlLiteral literal && literal.getValue() instanceof BigDecimal position
                 && position.intValue() >= 1 && position.intValue() <= names.size()) {
             column = names.get(position.intValue() - 1);
+        } else if (canHide && !(e instanceof SqlLiteral)) {
+            column = HIDDEN + hidden.size();
+            hidden.add(e);
         }
         if (column == null) {
-            throw new NotDifferentiable("ORDER BY … LIMIT by " + SqlTrees.sql(e) + ", which is not an output column,"
-                    + " has no delta rule yet (select it too to maintain the top-k differentially)");
+            throw new NotDifferentiable("ORDER BY … LIMIT by " + SqlTrees.sql(e) + " has no delta rule yet");
         }
         // PostgreSQL's defaults: NULLs sort as if larger than every value.
         return new SortKey(column, descending, nullsFirst != null ? nullsFirst : descending);
@@ -104,11 +130,6 @@ public record TopKPlan(SelectPlan inner, List<SortKey> order, long limit, long o
             return n.longValueExact();
         }
         throw new NotDifferentiable(clause + " " + SqlTrees.sql(node) + " (not a constant) has no delta rule yet");
-    }
-
-    @Override
-    public List<String> names() {
-        return inner.names();
     }
 
     @Override
@@ -125,9 +146,14 @@ public record TopKPlan(SelectPlan inner, List<SortKey> order, long limit, long o
         return order.stream().map(k -> k.sql(qualifier)).collect(Collectors.joining(", "));
     }
 
+    private boolean hidesKeys() {
+        return order.stream().anyMatch(k -> k.column().startsWith(HIDDEN));
+    }
+
     @Override
     public String currentSql() {
-        return "SELECT * FROM (" + inner.currentSql() + ") __pgt_k ORDER BY " + orderSql("__pgt_k") + " LIMIT " + limit
+        return "SELECT " + names.stream().map(n -> "__pgt_k." + Identifiers.quote(n)).collect(Collectors.joining(", "))
+                + " FROM (" + inner.currentSql() + ") __pgt_k ORDER BY " + orderSql("__pgt_k") + " LIMIT " + limit
                 + (offset > 0 ? " OFFSET " + offset : "");
     }
 
@@ -145,9 +171,15 @@ public record TopKPlan(SelectPlan inner, List<SortKey> order, long limit, long o
             SortKey k = order.get(i);
             after = "(" + k.after("__pgt_d", "__pgt_b") + " OR (" + k.equal("__pgt_d", "__pgt_b") + " AND " + after + "))";
         }
-        String reaches = "((SELECT count(*) FROM " + target + ") < " + limit + " OR EXISTS (SELECT 1 FROM (" + changed
-                + ") __pgt_d, (SELECT * FROM " + target + " __pgt_s ORDER BY " + orderSql("__pgt_s") + " OFFSET "
-                + (limit - 1) + " LIMIT 1) __pgt_b WHERE NOT " + after + "))";
+        // The boundary: the last row kept, from the stream table; or, with hidden sort keys it does
+        // not store, row m+n of the inner query now (none: fewer rows than that now, recompute).
+        String boundary = hidesKeys()
+                ? "(SELECT * FROM (" + inner.currentSql() + ") __pgt_s ORDER BY " + orderSql("__pgt_s") + " OFFSET "
+                        + (offset + limit - 1) + " LIMIT 1)"
+                : "(SELECT * FROM " + target + " __pgt_s ORDER BY " + orderSql("__pgt_s") + " OFFSET " + (limit - 1) + " LIMIT 1)";
+        String reaches = "((SELECT count(*) FROM " + target + ") < " + limit
+                + (hidesKeys() ? " OR NOT EXISTS " + boundary : "")
+                + " OR EXISTS (SELECT 1 FROM (" + changed + ") __pgt_d, " + boundary + " __pgt_b WHERE NOT " + after + "))";
         return "SELECT * FROM (SELECT " + cols + ", 1 AS __pgt_w FROM (" + currentSql() + ") __pgt_n"
                 + "\n  UNION ALL SELECT " + cols + ", -1 FROM " + target + ") __pgt_u WHERE " + reaches;
     }
@@ -155,7 +187,8 @@ public record TopKPlan(SelectPlan inner, List<SortKey> order, long limit, long o
     @Override
     public String strategy() {
         return "top-k (" + orderSql(null) + " LIMIT " + limit + (offset > 0 ? " OFFSET " + offset : "")
-                + ")  [recompute the bounded query only when a changed row sorts at or before the last stored row]\n"
+                + ")  [recompute the bounded query only when a changed row sorts at or before "
+                + (hidesKeys() ? "row " + (offset + limit) + " of the query now" : "the last stored row") + "]\n"
                 + inner.strategy();
     }
 

@@ -162,6 +162,34 @@ class RecursiveCteIT {
         }
     }
 
+    @Test
+    void otherRecursiveFormsAreRefusedInDifferentialNamingTheFixAndRefreshFullInAuto() {
+        db.execute("DROP TABLE IF EXISTS departments CASCADE",
+                "CREATE TABLE departments (id int PRIMARY KEY, name text NOT NULL, parent_id int)",
+                "INSERT INTO departments VALUES (1, 'Company', NULL), (2, 'Engineering', 1)");
+        try (PgTrickleEngine engine = EngineFixture.open(db)) {
+            StreamTables api = engine.streamTables();
+            EngineFixture.dropAllStreamTables(api);
+            String filtered = TREE + " WHERE depth > 0";
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> api.create(StreamTableSpec.parse("filtered_tree",
+                    filtered, "1h", "DIFFERENTIAL"))).hasMessageContaining("a query over a recursive CTE other than SELECT")
+                    .hasMessageContaining("make the CTE its own stream table");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> api.create(StreamTableSpec.parse("counter",
+                    "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 5) SELECT n FROM r", "1h",
+                    "DIFFERENTIAL"))).hasMessageContaining("does not join the CTE with exactly one table");
+            var auto = api.create(StreamTableSpec.parse("filtered_tree", filtered, "1h", "AUTO"));
+            assertThat(auto.effectiveMode()).isEqualTo(io.pgtrickle.core.lifecycle.RefreshMode.FULL);
+            db.execute("INSERT INTO departments VALUES (3, 'Sales', 1)");
+            api.refresh("filtered_tree");
+            assertThat(db.multisetDifference("SELECT id, name, parent_id, path, depth FROM filtered_tree", filtered)).isEmpty();
+
+            api.create(StreamTableSpec.parse("department_tree", TREE, "1h", "DIFFERENTIAL"));
+            var explained = api.explain(io.pgtrickle.core.sql.QualifiedName.parse("department_tree"));
+            assertThat(explained.strategy()).contains("recursive CTE (UNION ALL, recursive term joins public.departments)");
+            assertThat(explained.deltaSql()).contains("WITH RECURSIVE __pgt_rs").contains("WITH RECURSIVE __pgt_rn");
+        }
+    }
+
     /** Runs {@code changes}, refreshes, and checks the refresh was differential and the table exact. */
     private RefreshResult step(StreamTables api, String table, String query, String... changes) {
         db.execute(changes);

@@ -89,6 +89,48 @@ class TopKIT {
         }
     }
 
+    @Test
+    void aTopKOfGroupsAndOneByAKeyItDoesNotSelectStayExact() {
+        String groups = "SELECT grp, sum(score) AS total FROM items2 GROUP BY grp ORDER BY total DESC, grp LIMIT 3";
+        String hidden = "SELECT id, note FROM items2 ORDER BY score DESC, id LIMIT 3 OFFSET 1";
+        db.execute("DROP TABLE IF EXISTS items2 CASCADE", "CREATE TABLE items2 (id int PRIMARY KEY, score int, note text, grp int)",
+                "CREATE INDEX ON items2 (score)",
+                "INSERT INTO items2 SELECT g, g, 'n' || g, g % 10 FROM generate_series(1, 200) g");
+        try (PgTrickleEngine engine = EngineFixture.open(db)) {
+            StreamTables api = engine.streamTables();
+            EngineFixture.dropAllStreamTables(api);
+            api.create(StreamTableSpec.parse("top_groups", groups, "1h", "DIFFERENTIAL"));
+            api.create(StreamTableSpec.parse("top_hidden", hidden, "1h", "DIFFERENTIAL"));
+            assertThat(api.explain(QualifiedName.parse("top_hidden")).strategy()).contains("row 4 of the query now");
+
+            // far below both boundaries: nothing to rewrite
+            db.execute("UPDATE items2 SET score = 7 WHERE id = 5");
+            RefreshResult quiet = api.refresh("top_hidden");
+            assertThat(quiet.action()).isEqualTo("DIFFERENTIAL");
+            assertThat(quiet.rowsInserted() + quiet.rowsDeleted()).isZero();
+            api.refresh("top_groups");
+            assertEquals("top_groups", "grp, total", groups);
+            assertEquals("top_hidden", "id, note", hidden);
+
+            // a row overtakes the boundary, a kept row falls below it, a group overtakes another
+            for (String change : List.of("UPDATE items2 SET score = 500 WHERE id = 50",
+                    "UPDATE items2 SET score = 0 WHERE id = 199", "UPDATE items2 SET score = score + 1000 WHERE id = 3",
+                    "DELETE FROM items2 WHERE id IN (200, 198)", "UPDATE items2 SET note = 'renamed' WHERE id = 197",
+                    "DELETE FROM items2 WHERE id > 4")) {
+                db.execute(change);
+                assertThat(api.refresh("top_groups").action()).isEqualTo("DIFFERENTIAL");
+                assertThat(api.refresh("top_hidden").action()).isEqualTo("DIFFERENTIAL");
+                assertEquals("top_groups", "grp, total", groups);
+                assertEquals("top_hidden", "id, note", hidden);
+            }
+            assertThat(db.value("SELECT count(*) FROM top_hidden")).isEqualTo(3L);
+        }
+    }
+
+    private void assertEquals(String table, String columns, String query) {
+        assertThat(db.multisetDifference("SELECT " + columns + " FROM " + table, query)).as(table).isEmpty();
+    }
+
     /** Analyzes the next refresh, once capture has buffered the pending changes. */
     private static RefreshAnalysis analyzed(StreamTables api) {
         api.explainAnalyze(TOP);

@@ -64,6 +64,9 @@ public final class EmpDeptWorkload implements Workload {
             Shape.of("string_agg", "SELECT dept_id, string_agg(name, ',' ORDER BY name) AS names FROM emp GROUP BY dept_id"),
             Shape.of("other_aggregates", "SELECT dept_id, bool_and(salary > 20) AS all_paid, array_agg(id ORDER BY id) AS ids,"
                     + " stddev_samp(salary) AS sd, var_pop(salary) AS vp, bit_or(bonus) AS bits FROM emp GROUP BY dept_id"),
+            Shape.of("ordered_set_aggregates", "SELECT dept_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY salary) AS median,"
+                    + " mode() WITHIN GROUP (ORDER BY name) AS common, percentile_disc(0.9) WITHIN GROUP (ORDER BY salary DESC)"
+                    + " AS p90 FROM emp GROUP BY dept_id"),
             Shape.of("group_by_ordinal_expression", "SELECT upper(name) AS u, count(*) AS n FROM emp GROUP BY 1"),
             // DISTINCT
             // GROUPING SETS / ROLLUP / CUBE: one GROUP BY per set, in a UNION ALL
@@ -150,6 +153,12 @@ public final class EmpDeptWorkload implements Workload {
             Shape.of("top_k", "SELECT id, salary FROM emp ORDER BY salary DESC, id LIMIT 3"),
             Shape.of("top_k_offset_nulls_first", "SELECT id, bonus, name FROM emp ORDER BY bonus NULLS FIRST, id LIMIT 5 OFFSET 2"),
             Shape.of("top_k_desc_nulls_last", "SELECT id, bonus FROM emp ORDER BY bonus DESC NULLS LAST, id LIMIT 6"),
+            Shape.of("top_k_hidden_sort_key", "SELECT id, name FROM emp ORDER BY salary DESC, id LIMIT 4"),
+            Shape.of("top_k_grouped", "SELECT dept_id, count(*) AS n FROM emp GROUP BY dept_id ORDER BY n DESC, dept_id"
+                    + " NULLS FIRST LIMIT 3"),
+            Shape.of("top_k_grouped_hidden_aggregate", "SELECT dept_id FROM emp GROUP BY dept_id"
+                    + " ORDER BY sum(salary) DESC NULLS LAST, dept_id LIMIT 2 OFFSET 1"),
+            Shape.of("top_k_union", "SELECT id FROM emp UNION SELECT id FROM dept ORDER BY 1 DESC LIMIT 5"),
             Shape.of("top_k_join_positional", "SELECT e.id, d.name AS dept, e.salary FROM emp e JOIN dept d ON e.dept_id = d.id"
                     + " WHERE e.salary > 10 ORDER BY 3, 1 DESC LIMIT 4"),
             Shape.of("distinct_on", "SELECT DISTINCT ON (dept_id) dept_id, id, salary FROM emp ORDER BY dept_id, salary DESC, id"),
@@ -158,6 +167,17 @@ public final class EmpDeptWorkload implements Workload {
                     + " FROM dept WHERE parent_id IS NULL UNION ALL SELECT d.id, d.name, d.parent_id,"
                     + " tree.path || ' > ' || d.name AS path, tree.depth + 1 FROM dept d JOIN tree ON d.parent_id = tree.id)"
                     + " SELECT id, name, parent_id, path, depth FROM tree"),
+            // more recursive shapes: a set (UNION) of ancestor pairs, a guarded depth with reordered outputs, and a
+            // base term over another table than the recursive term's
+            Shape.of("recursive_ancestors_union", "WITH RECURSIVE anc(id, ancestor) AS (SELECT id, parent_id FROM dept"
+                    + " WHERE parent_id IS NOT NULL UNION SELECT a.id, d.parent_id FROM anc a JOIN dept d ON d.id = a.ancestor"
+                    + " WHERE d.parent_id IS NOT NULL) SELECT id, ancestor FROM anc"),
+            Shape.of("recursive_depth_guard", "WITH RECURSIVE chain(id, region, depth) AS (SELECT id, region, 0 FROM dept"
+                    + " WHERE region = 'north' UNION ALL SELECT d.id, c.region, c.depth + 1 FROM chain c JOIN dept d"
+                    + " ON d.parent_id = c.id WHERE c.depth < 2) SELECT depth, id, region FROM chain"),
+            Shape.of("recursive_emp_departments", "WITH RECURSIVE up(emp_id, dept) AS (SELECT e.id, e.dept_id FROM emp e"
+                    + " WHERE e.dept_id IS NOT NULL UNION ALL SELECT u.emp_id, d.parent_id FROM up u JOIN dept d"
+                    + " ON d.id = u.dept WHERE d.parent_id IS NOT NULL) SELECT * FROM up"),
             Shape.of("ref_department_stats", "SELECT t.id AS department_id, t.name AS department_name, t.path AS full_path,"
                     + " t.depth, COUNT(e.id) AS headcount, COALESCE(SUM(e.salary), 0) AS total_salary,"
                     + " COALESCE(AVG(e.salary), 0) AS avg_salary FROM ref_department_tree t"
