@@ -1,0 +1,52 @@
+package io.pgtrickle.core.ivm;
+
+/**
+ * Where a compiled plan may read the clock. The sliding-window rule ({@link ClockFilter},
+ * {@link ClockTerms}) applies to the WHERE of the defining query's own SELECT, grouped or not; a
+ * refresh computes one clock move for it. Inside a set operation's branch, a subquery in FROM or
+ * under window functions no refresh would move that clock, so such plans are refused.
+ */
+public final class ClockPlans {
+    private ClockPlans() {
+    }
+
+    /** The clock filter a refresh of {@code plan} maintains, or null when the plan does not read the clock. */
+    public static ClockFilter of(IvmPlan plan) {
+        return plan instanceof SelectPlan select ? select.clock() : null;
+    }
+
+    /** @throws NotDifferentiable when the plan reads the clock where no sliding-window rule applies */
+    public static void requireSupported(IvmPlan plan) throws NotDifferentiable {
+        if (plan instanceof SelectPlan select) {
+            ClockFilter clock = select.clock();
+            if (clock != null && select.windowed()) {
+                throw new NotDifferentiable("the clock (now(), current_date, …) in the WHERE of a query with window"
+                        + " functions has no delta rule yet; refresh FULL");
+            }
+            for (FromItem item : select.from().items()) {
+                if (item.derived() != null && readsClock(item.derived())) {
+                    throw new NotDifferentiable("the clock (now(), current_date, …) in a subquery in FROM has no delta"
+                            + " rule yet; move the condition to the outer query's WHERE, where it is maintained as a"
+                            + " sliding window");
+                }
+            }
+        } else if (plan instanceof SetOpPlan setOp && readsClock(setOp)) {
+            throw new NotDifferentiable("the clock (now(), current_date, …) in a branch of a set operation has no delta"
+                    + " rule yet; keep it in the WHERE of a single SELECT (a stream table per branch), or refresh FULL");
+        } else if (plan instanceof TopKPlan topK && readsClock(topK.inner())) {
+            throw new NotDifferentiable("the clock (now(), current_date, …) under ORDER BY … LIMIT has no delta rule yet;"
+                    + " refresh FULL");
+        }
+    }
+
+    private static boolean readsClock(IvmPlan plan) {
+        if (plan instanceof SelectPlan select) {
+            return select.clock() != null
+                    || select.from().items().stream().anyMatch(i -> i.derived() != null && readsClock(i.derived()));
+        }
+        if (plan instanceof SetOpPlan setOp) {
+            return readsClock(setOp.left()) || readsClock(setOp.right());
+        }
+        return plan instanceof TopKPlan topK && readsClock(topK.inner());
+    }
+}
