@@ -216,8 +216,8 @@ public record ClockFilter(List<String> conjuncts, List<Bound> bounds) {
         }
         SqlNode clock = aClock ? a : b;
         SqlNode column = aClock ? b : a;
-        // A column side without columns (now() > '2027-01-01') flips every row at once: the range is "all".
-        out.add(new Bound(hasColumn(column) ? SqlTrees.sql(column) : null, SqlTrees.sql(marked(clock))));
+        // A side without columns (now() > '2027-01-01') gives a constant range condition: all rows or none.
+        out.add(new Bound(SqlTrees.sql(column), SqlTrees.sql(marked(clock))));
     }
 
     private static String clockIn(SqlNode node) {

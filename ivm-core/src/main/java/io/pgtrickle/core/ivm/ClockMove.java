@@ -25,9 +25,10 @@ public record ClockMove(String before, String now, List<String> candidates) {
         candidates = List.copyOf(candidates);
     }
 
-    /** The rows that may flip: any comparison's range. */
+    /** The rows that may flip: any comparison's range (those that cannot flip left out, so the others' indexes serve). */
     String candidateSql() {
-        return candidates.isEmpty() ? "false" : "(" + String.join(" OR ", candidates) + ")";
+        List<String> ranges = candidates.stream().filter(r -> !r.equals("false")).toList();
+        return ranges.isEmpty() ? "false" : "(" + String.join(" OR ", ranges) + ")";
     }
 
     /** Whether no row can flip (the clock stood still). */
@@ -55,25 +56,28 @@ public record ClockMove(String before, String now, List<String> candidates) {
             String n = ClockFilter.substitute(bounds.get(i).clock(), neu);
             sql.append(i == 0 ? "" : ", ").append("least(").append(o).append(", ").append(n).append(")::text, greatest(")
                     .append(o).append(", ").append(n).append(")::text, pg_typeof(").append(n).append(")::text, (")
-                    .append(o).append(") IS NULL, (").append(n).append(") IS NULL");
+                    .append(o).append(") IS NULL, (").append(n).append(") IS NULL, (").append(o)
+                    .append(") IS NOT DISTINCT FROM (").append(n).append(")");
         }
         List<String> candidates = new ArrayList<>();
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql.toString())) {
             rs.next();
             for (int i = 0; i < bounds.size(); i++) {
+                int at = 6 * i;
                 String column = bounds.get(i).column();
-                boolean oldNull = rs.getBoolean(5 * i + 4);
-                boolean newNull = rs.getBoolean(5 * i + 5);
-                if (column == null) {
-                    candidates.add("true"); // the clock compared with a constant: every row flips with it
+                boolean oldNull = rs.getBoolean(at + 4);
+                boolean newNull = rs.getBoolean(at + 5);
+                if (rs.getBoolean(at + 6)) {
+                    // The same value at both instants (current_date within a day): this comparison cannot flip.
+                    candidates.add("false");
                 } else if (oldNull && newNull) {
                     candidates.add("false"); // NULL at both instants: the comparison is never true
                 } else if (oldNull || newNull) {
                     candidates.add("(" + column + ") IS NOT NULL"); // from unknown to known: every row may flip
                 } else {
-                    String type = rs.getString(5 * i + 3);
-                    candidates.add("(" + column + ") BETWEEN CAST(" + Identifiers.literal(rs.getString(5 * i + 1)) + " AS "
-                            + type + ") AND CAST(" + Identifiers.literal(rs.getString(5 * i + 2)) + " AS " + type + ")");
+                    String type = rs.getString(at + 3);
+                    candidates.add("(" + column + ") BETWEEN CAST(" + Identifiers.literal(rs.getString(at + 1)) + " AS "
+                            + type + ") AND CAST(" + Identifiers.literal(rs.getString(at + 2)) + " AS " + type + ")");
                 }
             }
         }
@@ -84,8 +88,7 @@ public record ClockMove(String before, String now, List<String> candidates) {
     static ClockMove symbolic(ClockFilter filter) {
         String old = "CAST(:previous_refresh_clock AS timestamptz)";
         String neu = "CAST(:this_refresh_clock AS timestamptz)";
-        return new ClockMove(old, neu, filter.bounds().stream().map(b -> b.column() == null ? "true"
-                : "(" + b.column() + ") BETWEEN least(" + ClockFilter.substitute(b.clock(), old) + ", "
+        return new ClockMove(old, neu, filter.bounds().stream().map(b -> "(" + b.column() + ") BETWEEN least(" + ClockFilter.substitute(b.clock(), old) + ", "
                         + ClockFilter.substitute(b.clock(), neu) + ") AND greatest(" + ClockFilter.substitute(b.clock(), old)
                         + ", " + ClockFilter.substitute(b.clock(), neu) + ")").toList());
     }

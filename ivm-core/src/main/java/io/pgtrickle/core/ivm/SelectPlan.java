@@ -130,8 +130,8 @@ public record SelectPlan(FromTree from, List<String> select, List<String> names,
         StringBuilder inner = new StringBuilder();
         ClockFilter clock = clock();
         if (clock != null) {
-            inner.append("clock ").append(String.join(" AND ", clock.conjuncts().stream()
-                    .map(c -> ClockFilter.substitute(c, "now()")).toList()))
+            inner.append("clock in WHERE, compared with ").append(String.join(", ", new java.util.LinkedHashSet<>(
+                    clock.bounds().stream().map(ClockFilter.Bound::column).toList())))
                     .append("  [sliding window: each refresh fixes the clock at its transaction's now(); the rows whose"
                             + " truth flips since the previous refresh's clock are read by range on the compared columns"
                             + " and applied as changes]\n");

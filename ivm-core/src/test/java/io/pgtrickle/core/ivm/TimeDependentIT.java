@@ -84,7 +84,9 @@ class TimeDependentIT {
                 assertThat(st.effectiveMode().name()).isEqualTo("DIFFERENTIAL");
                 assertAtItsClock(e.getKey());
             }
-            assertThat(api.explain(QualifiedName.parse("recent")).strategy()).contains("sliding window");
+            var explained = api.explain(QualifiedName.parse("recent"));
+            assertThat(explained.strategy()).contains("clock in WHERE, compared with \"ts\", \"d\"  [sliding window");
+            assertThat(explained.deltaSql()).contains(":previous_refresh_clock");
 
             long firstRefresh = (Long) db.value("SELECT max(refresh_id) FROM pgtrickle.pgt_refresh_history");
             int nextId = 1000;
@@ -133,8 +135,7 @@ class TimeDependentIT {
         try (PgTrickleEngine engine = EngineFixture.open(db)) {
             StreamTables api = engine.streamTables();
             EngineFixture.dropAllStreamTables(api);
-            api.create(StreamTableSpec.parse("recent", "SELECT id, grp FROM events WHERE ts > now() - interval '3 seconds'",
-                    "1h", "DIFFERENTIAL"));
+            api.create(StreamTableSpec.parse("recent", TABLES.get("recent")[1], "1h", "DIFFERENTIAL"));
             pause(Duration.ofMillis(500));
             RefreshAnalysis a = api.explainAnalyze(QualifiedName.parse("recent"));
             assertThat(a.action()).isEqualTo("DIFFERENTIAL");
@@ -183,15 +184,54 @@ class TimeDependentIT {
             assertThat(api.refresh("recent").action()).isEqualTo("DIFFERENTIAL");
             assertAtItsClock("recent");
         }
-        ClockFilter filter = new ClockFilter(List.of("ts > \"__pgt_clock_ts\" - interval '3 seconds'"),
-                List.of(new ClockFilter.Bound("ts", "\"__pgt_clock_ts\" - interval '3 seconds'")));
+        ClockFilter filter = new ClockFilter(List.of("ts > \"__pgt_clock_ts\" - interval '3 seconds'",
+                "d >= \"__pgt_clock_date\" - 1"), List.of(new ClockFilter.Bound("ts", "\"__pgt_clock_ts\" - interval '3 seconds'"),
+                new ClockFilter.Bound("d", "\"__pgt_clock_date\" - 1")));
         try (Connection c = db.connect()) {
             ClockMove forward = ClockMove.compute(c, filter, "2026-01-01 10:00:00+00", "2026-01-01 10:00:05+00");
             ClockMove back = ClockMove.compute(c, filter, "2026-01-01 10:00:05+00", "2026-01-01 10:00:00+00");
             assertThat(back.candidates()).isEqualTo(forward.candidates());
+            // current_date is the same at both instants: no row can flip on d, and the range on ts alone is read.
+            assertThat(forward.candidates().get(1)).isEqualTo("false");
+            assertThat(forward.candidateSql()).doesNotContain("\"d\"").doesNotContain("(d)");
             assertThat(db.value("SELECT count(*) FROM (VALUES (timestamptz '2026-01-01 09:59:56+00'),"
                     + " ('2026-01-01 09:59:58+00'), ('2026-01-01 10:00:03+00')) v(ts) WHERE "
                     + forward.candidateSql())).isEqualTo(1L);
+        }
+    }
+
+    /**
+     * The clock moving back (a server clock set back): the delta from a later clock to an earlier one
+     * reads the same range with the roles swapped. Applied directly, as a refresh would with that move.
+     */
+    @Test
+    void aClockMovingBackAppliesTheSameRangeInReverse() throws Exception {
+        setUp();
+        try (PgTrickleEngine engine = EngineFixture.open(db)) {
+            StreamTables api = engine.streamTables();
+            EngineFixture.dropAllStreamTables(api);
+            Map<String, List<String>> columns = Map.of("recent", List.of("id", "grp", "ts"),
+                    "recent_counts", List.of("grp", "n", "s", "first_ts"));
+            for (var e : columns.entrySet()) {
+                api.create(StreamTableSpec.parse(e.getKey(), TABLES.get(e.getKey())[1], "1h", "DIFFERENTIAL"));
+            }
+            for (var e : columns.entrySet()) {
+                String name = e.getKey();
+                String later = clockOf(name);
+                String earlier = (String) db.value("SELECT (?::timestamptz - interval '1500 milliseconds')::text", later);
+                try (Connection c = db.connect()) {
+                    IvmPlan plan = new IvmCompiler().compile(c, TABLES.get(name)[1], e.getValue());
+                    c.setAutoCommit(false);
+                    ClockMove back = ClockMove.compute(c, ClockPlans.of(plan), later, earlier);
+                    long relid = ((Number) db.value("SELECT ?::regclass::oid::bigint", name)).longValue();
+                    var counts = DeltaApplier.apply(c, QualifiedName.parse(name), relid, plan, Map.of(), back,
+                            engine.serverCapabilities(), null);
+                    c.commit();
+                    assertThat(counts.inserted() + counts.updated() + counts.deleted()).as(name).isPositive();
+                }
+                assertThat(db.multisetDifference("SELECT " + TABLES.get(name)[0] + " FROM " + name, atClock(name, earlier)))
+                        .as(name + " moved back to " + earlier).isEmpty();
+            }
         }
     }
 
@@ -225,7 +265,8 @@ class TimeDependentIT {
             for (String q : List.of("SELECT id FROM events WHERE NOT (ts <= now() - interval '3 seconds')",
                     "SELECT id FROM events WHERE d >= current_date - 7 AND ts::timestamp < localtimestamp",
                     "SELECT id FROM events WHERE ts NOT BETWEEN now() - interval '1 hour' AND now() OR v = 1",
-                    "SELECT id FROM events WHERE current_timestamp(0) > ts AND transaction_timestamp() - interval '1 day' < ts")) {
+                    "SELECT id FROM events WHERE current_timestamp(0) > ts AND transaction_timestamp() - interval '1 day' < ts",
+                    "SELECT id FROM events WHERE v > 3 AND now() > timestamptz '2020-01-01'")) {
                 String name = "accepted_" + (i++);
                 StreamTableRecord st = api.create(StreamTableSpec.parse(name, q, "1h", "DIFFERENTIAL"));
                 assertThat(st.effectiveMode().name()).isEqualTo("DIFFERENTIAL");
