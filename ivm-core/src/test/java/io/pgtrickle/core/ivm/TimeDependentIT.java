@@ -266,12 +266,15 @@ class TimeDependentIT {
                     "SELECT id FROM events WHERE d >= current_date - 7 AND ts::timestamp < localtimestamp",
                     "SELECT id FROM events WHERE ts NOT BETWEEN now() - interval '1 hour' AND now() OR v = 1",
                     "SELECT id FROM events WHERE current_timestamp(0) > ts AND transaction_timestamp() - interval '1 day' < ts",
-                    "SELECT id FROM events WHERE v > 3 AND now() > timestamptz '2020-01-01'")) {
+                    "SELECT id FROM events WHERE v > 3 AND now() > timestamptz '2020-01-01'",
+                    "SELECT e.id FROM events e WHERE e.ts > now() - interval '2 seconds'"
+                            + " AND EXISTS (SELECT 1 FROM cust c WHERE c.id = e.cust_id)")) {
                 String name = "accepted_" + (i++);
                 StreamTableRecord st = api.create(StreamTableSpec.parse(name, q, "1h", "DIFFERENTIAL"));
                 assertThat(st.effectiveMode().name()).isEqualTo("DIFFERENTIAL");
                 TABLES.putIfAbsent(name, new String[] {"id", q});
-                db.execute("UPDATE events SET v = v + 1 WHERE id % 13 = 0");
+                db.execute("UPDATE events SET v = v + 1 WHERE id % 13 = 0", "DELETE FROM cust WHERE id = " + (i % 10),
+                        "UPDATE events SET ts = now() - interval '1900 milliseconds' WHERE id = " + (i + 5));
                 pause(Duration.ofMillis(200));
                 refreshWhenCaptured(api, name);
                 assertAtItsClock(name);
