@@ -3,7 +3,8 @@ package io.pgtrickle.core.ivm;
 /**
  * Where a compiled plan may read the clock. The sliding-window rule ({@link ClockFilter},
  * {@link ClockTerms}) applies to the WHERE of the defining query's own SELECT, grouped or not; a
- * refresh computes one clock move for it. Inside a set operation's branch, a subquery in FROM or
+ * refresh computes one clock move for it, and a top-k over it ({@link TopKPlan}) sees the rows
+ * that enter or leave among its changes. Inside a set operation's branch, a subquery in FROM or
  * under window functions no refresh would move that clock, so such plans are refused.
  */
 public final class ClockPlans {
@@ -12,7 +13,7 @@ public final class ClockPlans {
 
     /** The clock filter a refresh of {@code plan} maintains, or null when the plan does not read the clock. */
     public static ClockFilter of(IvmPlan plan) {
-        return plan instanceof SelectPlan select ? select.clock() : null;
+        return plan instanceof SelectPlan select ? select.clock() : plan instanceof TopKPlan topK ? topK.inner().clock() : null;
     }
 
     /** @throws NotDifferentiable when the plan reads the clock where no sliding-window rule applies */
@@ -33,9 +34,8 @@ public final class ClockPlans {
         } else if (plan instanceof SetOpPlan setOp && readsClock(setOp)) {
             throw new NotDifferentiable("the clock (now(), current_date, …) in a branch of a set operation has no delta"
                     + " rule yet; keep it in the WHERE of a single SELECT (a stream table per branch), or refresh FULL");
-        } else if (plan instanceof TopKPlan topK && readsClock(topK.inner())) {
-            throw new NotDifferentiable("the clock (now(), current_date, …) under ORDER BY … LIMIT has no delta rule yet;"
-                    + " refresh FULL");
+        } else if (plan instanceof TopKPlan topK) {
+            requireSupported(topK.inner());
         }
     }
 

@@ -161,7 +161,8 @@ public record TopKPlan(SelectPlan inner, List<SortKey> order, long limit, long o
 
     @Override
     public String deltaSqlForExplain() {
-        DeltaContext ctx = DeltaContext.allChanged(relids());
+        ClockFilter clock = inner.clock();
+        DeltaContext ctx = DeltaContext.allChanged(relids(), clock == null ? null : ClockMove.symbolic(clock));
         return ctx.setupSql() + ctx.wrap(delta(ctx));
     }
 }

@@ -47,6 +47,8 @@ class TimeDependentIT {
                 + " WHERE now() - interval '3 seconds' < ts"});
         TABLES.put("recent_joined", new String[] {"id, name", "SELECT e.id, c.name FROM events e"
                 + " JOIN cust c ON c.id = e.cust_id WHERE e.ts BETWEEN now() - interval '3 seconds' AND now()"});
+        TABLES.put("recent_first", new String[] {"id, ts", "SELECT id, ts FROM events"
+                + " WHERE ts > now() - interval '3 seconds' ORDER BY ts, id LIMIT 5"});
         TABLES.put("recent_outer", new String[] {"id, name", "SELECT e.id, c.name FROM events e"
                 + " LEFT JOIN cust c ON c.id = e.cust_id WHERE e.ts > now() - interval '2 seconds' AND e.v > 3"});
     }
