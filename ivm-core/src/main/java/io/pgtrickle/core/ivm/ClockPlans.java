@@ -36,8 +36,15 @@ public final class ClockPlans {
                     + " rule yet; keep it in the WHERE of a single SELECT (a stream table per branch), or refresh FULL");
         } else if (plan instanceof TopKPlan topK) {
             requireSupported(topK.inner());
+        } else if (!(plan instanceof SetOpPlan) && readsClock(plan)) {
+            throw new NotDifferentiable("the clock (now(), current_date, …) in this query's shape has no delta rule yet;"
+                    + " keep it in the WHERE of a plain or grouped SELECT, or refresh FULL");
         }
     }
+
+    /** A clock name as a word of SQL text: conservative, for plan kinds this rule does not look into. */
+    private static final java.util.regex.Pattern CLOCK_WORD = java.util.regex.Pattern.compile(
+            "\\b(" + String.join("|", ClockFilter.CLOCK) + ")\\b", java.util.regex.Pattern.CASE_INSENSITIVE);
 
     private static boolean readsClock(IvmPlan plan) {
         if (plan instanceof SelectPlan select) {
@@ -47,6 +54,10 @@ public final class ClockPlans {
         if (plan instanceof SetOpPlan setOp) {
             return readsClock(setOp.left()) || readsClock(setOp.right());
         }
-        return plan instanceof TopKPlan topK && readsClock(topK.inner());
+        if (plan instanceof TopKPlan topK) {
+            return readsClock(topK.inner());
+        }
+        // Another kind of plan (a recursive CTE's): no refresh moves a clock inside it.
+        return CLOCK_WORD.matcher(plan.currentSql()).find();
     }
 }
