@@ -27,10 +27,21 @@ public final class DeltaApplier {
     public static StorageMerge.Counts apply(Connection c, QualifiedName table, long storageRelid, IvmPlan plan,
                                Map<Long, String> windows, ServerCapabilities server, ChangeSink sink)
             throws SQLException {
-        if (windows.isEmpty()) {
+        return apply(c, table, storageRelid, plan, windows, null, server, sink);
+    }
+
+    /**
+     * {@link #apply(Connection, QualifiedName, long, IvmPlan, Map, ServerCapabilities, ChangeSink)}
+     * for a plan that reads the clock: {@code clock} is how it moved since the previous refresh
+     * (null or still: no time delta), so rows that enter or leave the window apply too.
+     */
+    public static StorageMerge.Counts apply(Connection c, QualifiedName table, long storageRelid, IvmPlan plan,
+                               Map<Long, String> windows, ClockMove clock, ServerCapabilities server, ChangeSink sink)
+            throws SQLException {
+        if (windows.isEmpty() && (clock == null || clock.still())) {
             return new StorageMerge.Counts(0, 0, 0);
         }
-        DeltaContext ctx = new DeltaContext(windows, table.quoted());
+        DeltaContext ctx = new DeltaContext(windows, table.quoted(), clock);
         if (plan instanceof SelectPlan select && select.aggregates() != null) {
             return applyAggregates(c, table, storageRelid, select, ctx, server, sink);
         }

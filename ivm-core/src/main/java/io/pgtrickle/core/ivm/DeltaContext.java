@@ -23,6 +23,7 @@ public final class DeltaContext {
     private int prepared;
 
     private final String target;
+    private final ClockMove clock;
 
     /** @param windows the window table (in pg_temp) of every source with changes, by relid */
     public DeltaContext(Map<Long, String> windows) {
@@ -31,8 +32,19 @@ public final class DeltaContext {
 
     /** @param target the quoted storage table of the stream table being refreshed */
     public DeltaContext(Map<Long, String> windows, String target) {
+        this(windows, target, null);
+    }
+
+    /** @param clock how the clock moved since the previous refresh (a {@link ClockFilter}'s plan), or null */
+    public DeltaContext(Map<Long, String> windows, String target, ClockMove clock) {
         this.windows = Map.copyOf(windows);
         this.target = target;
+        this.clock = clock;
+    }
+
+    /** The clock's move since the previous refresh, or null when it did not move or the plan does not read it. */
+    ClockMove clock() {
+        return clock == null || clock.still() ? null : clock;
     }
 
     /** The stream table being refreshed, for plans whose delta reads what it holds (top-k). */
@@ -42,9 +54,14 @@ public final class DeltaContext {
 
     /** A context in which every table of {@code relids} changed, to show delta SQL. */
     static DeltaContext allChanged(java.util.Set<Long> relids) {
+        return allChanged(relids, null);
+    }
+
+    /** {@link #allChanged(java.util.Set)} with the clock moved as {@code clock} (symbolic, for explain), or null. */
+    static DeltaContext allChanged(java.util.Set<Long> relids, ClockMove clock) {
         Map<Long, String> w = new java.util.HashMap<>();
         relids.forEach(r -> w.put(r, "__pgt_window_" + r));
-        return new DeltaContext(w);
+        return new DeltaContext(w, "__pgt_stream_table", clock);
     }
 
     boolean changed(long relid) {

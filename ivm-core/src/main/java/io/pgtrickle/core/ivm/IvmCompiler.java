@@ -433,14 +433,20 @@ public final class IvmCompiler {
         };
     }
 
-    /** Named windows, LATERAL, WITH inside expressions and volatile functions have no delta rule yet. */
+    /**
+     * Named windows, LATERAL, WITH inside expressions and volatile functions have no delta rule yet.
+     * The clock is the exception where WHERE compares a column with it ({@link ClockFilter}: a
+     * sliding window); anywhere else in the SELECT it is refused by where it is.
+     */
     private static void rejectUnsupportedExpressions(SqlSelect select) throws NotDifferentiable {
-        List<SqlNode> parts = new ArrayList<>();
-        parts.add(select.getSelectList());
-        parts.add(select.getWhere());
-        parts.add(select.getHaving());
-        parts.add(select.getGroup());
+        Map<String, SqlNode> parts = new LinkedHashMap<>();
+        parts.put("the select list", select.getSelectList());
+        parts.put("WHERE", ClockFilter.withoutClock(select.getWhere()));
+        parts.put("HAVING", select.getHaving());
+        parts.put("GROUP BY", select.getGroup());
+        joinConditions(select.getFrom(), parts);
         String[] problem = new String[1];
+        String[] where = new String[1];
         SqlBasicVisitor<Void> visitor = new SqlBasicVisitor<>() {
             @Override
             public Void visit(SqlCall call) {
@@ -451,6 +457,8 @@ public final class IvmCompiler {
                         problem[0] = "named windows (OVER w) have no delta rule yet";
                     } else if (call.getKind() == SqlKind.LATERAL) {
                         problem[0] = "LATERAL has no delta rule yet";
+                    } else if (ClockFilter.clockName(call) != null) {
+                        problem[0] = clockRefusal(ClockFilter.clockName(call), where[0]);
                     } else if (call.getOperator() instanceof SqlFunction f
                             && VOLATILE.contains(f.getName().toLowerCase(Locale.ROOT))) {
                         problem[0] = "the volatile function " + f.getName().toLowerCase(Locale.ROOT)
@@ -462,20 +470,56 @@ public final class IvmCompiler {
 
             @Override
             public Void visit(SqlIdentifier id) {
-                if (problem[0] == null && id.isSimple() && VOLATILE.contains(id.getSimple().toLowerCase(Locale.ROOT))) {
+                if (problem[0] == null && ClockFilter.clockName(id) != null) {
+                    problem[0] = clockRefusal(ClockFilter.clockName(id), where[0]);
+                } else if (problem[0] == null && id.isSimple() && VOLATILE.contains(id.getSimple().toLowerCase(Locale.ROOT))) {
                     problem[0] = "the volatile value " + id.getSimple().toLowerCase(Locale.ROOT)
                             + " makes the result depend on when it is computed";
                 }
                 return null;
             }
         };
-        for (SqlNode part : parts) {
-            if (part != null) {
-                part.accept(visitor);
+        for (Map.Entry<String, SqlNode> part : parts.entrySet()) {
+            if (part.getValue() != null && problem[0] == null) {
+                where[0] = part.getKey();
+                part.getValue().accept(visitor);
             }
         }
         if (problem[0] != null) {
             throw new NotDifferentiable(problem[0]);
+        }
+        requireClockFreeSubqueriesInFrom(select.getFrom());
+    }
+
+    /** Why the clock where it is has no delta rule, and where it has one. */
+    private static String clockRefusal(String clock, String where) {
+        return ClockFilter.display(clock) + " in " + where + " makes the result depend on when it is computed; the clock"
+                + " is maintained differentially only in WHERE comparisons of a column with it (placed_at > now() -"
+                + " interval '7 days'): move it there, or refresh FULL";
+    }
+
+    /** The ON conditions of the joins of a FROM clause (not of subqueries in it, compiled on their own), as parts to check. */
+    private static void joinConditions(SqlNode from, Map<String, SqlNode> parts) {
+        if (from instanceof SqlJoin join) {
+            joinConditions(join.getLeft(), parts);
+            joinConditions(join.getRight(), parts);
+            if (join.getCondition() != null && join.getConditionType() == JoinConditionType.ON) {
+                parts.put("the JOIN … ON condition " + SqlTrees.sql(join.getCondition()), join.getCondition());
+            }
+        }
+    }
+
+    /** A subquery in FROM is compiled on its own, and its clock would never move: refused by name. */
+    private static void requireClockFreeSubqueriesInFrom(SqlNode from) throws NotDifferentiable {
+        if (from instanceof SqlJoin join) {
+            requireClockFreeSubqueriesInFrom(join.getLeft());
+            requireClockFreeSubqueriesInFrom(join.getRight());
+            return;
+        }
+        SqlNode target = from != null && from.getKind() == SqlKind.AS ? ((SqlCall) from).operand(0) : from;
+        if (SqlTrees.isQuery(target) && ClockFilter.readsClock(target)) {
+            throw new NotDifferentiable("the clock (now(), current_date, …) in a subquery in FROM has no delta rule yet;"
+                    + " move the condition to the outer query's WHERE, where it is maintained as a sliding window");
         }
     }
 

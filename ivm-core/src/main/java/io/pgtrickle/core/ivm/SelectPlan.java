@@ -68,6 +68,19 @@ public record SelectPlan(FromTree from, List<String> select, List<String> names,
         return grouped;
     }
 
+    /** The clock conjuncts of WHERE, maintained as a sliding window, or null when it does not read the clock. */
+    public ClockFilter clock() {
+        // Most filters name no clock: no need to read them again.
+        if (where == null || ClockFilter.CLOCK.stream().noneMatch(where.toLowerCase(java.util.Locale.ROOT)::contains)) {
+            return null;
+        }
+        try {
+            return ClockFilter.of(SqlTrees.parseExpression(where));
+        } catch (NotDifferentiable e) {
+            throw new IllegalStateException("a clock filter the compiler accepted: " + e.getMessage(), e);
+        }
+    }
+
     /** The group key, when every part of it is an output (window partitions hold many rows: no key). */
     @Override
     public List<String> rowKey() {
@@ -115,6 +128,14 @@ public record SelectPlan(FromTree from, List<String> select, List<String> names,
             s.append("project  [row deltas, applied as a multiset by content hash]\n");
         }
         StringBuilder inner = new StringBuilder();
+        ClockFilter clock = clock();
+        if (clock != null) {
+            inner.append("clock in WHERE, compared with ").append(String.join(", ", new java.util.LinkedHashSet<>(
+                    clock.bounds().stream().map(ClockFilter.Bound::column).toList())))
+                    .append("  [sliding window: each refresh fixes the clock at its transaction's now(); the rows whose"
+                            + " truth flips since the previous refresh's clock are read by range on the compared columns"
+                            + " and applied as changes]\n");
+        }
         if (where != null) {
             inner.append("filter ").append(where);
             inner.append(filterSubqueries.isEmpty() ? "  [row by row]\n"
@@ -154,7 +175,8 @@ public record SelectPlan(FromTree from, List<String> select, List<String> names,
 
     @Override
     public String deltaSqlForExplain() {
-        DeltaContext ctx = DeltaContext.allChanged(relids());
+        ClockFilter clock = clock();
+        DeltaContext ctx = DeltaContext.allChanged(relids(), clock == null ? null : ClockMove.symbolic(clock));
         String sql = ctx.wrap(grouped ? "-- groups touched:\n" + touchedKeys(ctx) : delta(ctx));
         return ctx.setupSql() + sql;
     }
@@ -219,7 +241,7 @@ public record SelectPlan(FromTree from, List<String> select, List<String> names,
 
     @Override
     public String delta(DeltaContext ctx) {
-        if (!ctx.changedAny(relids())) {
+        if (!ctx.changedAny(relids()) && (ctx.clock() == null || clock() == null)) {
             return null;
         }
         if (!grouped && !windowed) {
@@ -246,6 +268,10 @@ public record SelectPlan(FromTree from, List<String> select, List<String> names,
      */
     List<String> weightedTerms(DeltaContext ctx, String projection, boolean weighted) {
         List<String> terms = new ArrayList<>();
+        ClockFilter clock = ctx.clock() == null ? null : clock();
+        // The time delta reads the data as it was: outputs with subqueries are evaluated as before too.
+        String clockProjection = clock != null && !outputSubqueries.isEmpty() && projection.equals(selectList(select))
+                ? selectList(select.stream().map(e -> SqlTrees.asBefore(e, tables, ctx)).toList()) : projection;
         for (FromTree.Branch branch : from.innerBranches()) {
             List<FromItem> items = branch.tree().items();
             // The delta terms evaluate WHERE only on their own outer rows: subqueries correlated on a group key
@@ -267,6 +293,7 @@ public record SelectPlan(FromTree from, List<String> select, List<String> names,
                 terms.add("SELECT " + projection + (weighted ? ", " + weight + " AS __pgt_w" : "") + " FROM " + fromClause
                         + (filter == null ? "" : " WHERE " + filter));
             }
+            terms.addAll(ClockTerms.of(this, clock, branch, ctx, clockProjection, weighted, filter));
             List<Subquery> subqueries = new ArrayList<>(filterSubqueries);
             subqueries.addAll(outputSubqueries);
             subqueries.addAll(unmatchedSubqueries(branch));

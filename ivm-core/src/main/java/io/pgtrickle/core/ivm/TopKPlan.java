@@ -194,7 +194,8 @@ public record TopKPlan(IvmPlan inner, List<SortKey> order, long limit, long offs
 
     @Override
     public String deltaSqlForExplain() {
-        DeltaContext ctx = DeltaContext.allChanged(relids());
+        ClockFilter clock = inner.clock();
+        DeltaContext ctx = DeltaContext.allChanged(relids(), clock == null ? null : ClockMove.symbolic(clock));
         return ctx.setupSql() + ctx.wrap(delta(ctx));
     }
 }

@@ -260,6 +260,7 @@ public final class StreamTables {
             if (st.effectiveMode() == RefreshMode.DIFFERENTIAL) {
                 try {
                     plan = compiler.compile(c, st.query(), columns.stream().map(col -> col.name()).toList());
+                    io.pgtrickle.core.ivm.ClockPlans.requireSupported(plan);
                 } catch (NotDifferentiable e) {
                     plan = null;
                 }
@@ -404,7 +405,7 @@ public final class StreamTables {
             return new ModeDecision(RefreshMode.FULL, null);
         }
         try {
-            compiler.compile(c, query, names);
+            io.pgtrickle.core.ivm.ClockPlans.requireSupported(compiler.compile(c, query, names));
             return new ModeDecision(RefreshMode.DIFFERENTIAL, null);
         } catch (NotDifferentiable e) {
             if (requested == RefreshMode.DIFFERENTIAL) {

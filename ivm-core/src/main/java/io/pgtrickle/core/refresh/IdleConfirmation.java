@@ -165,6 +165,8 @@ final class IdleConfirmation {
                                            OR e.source_relid IN (SELECT f.function_oid
                                                                    FROM pgtrickle.pgt_function_dependencies f
                                                                   WHERE f.pgt_id = st.pgt_id)))
+                   -- a query that reads the clock changes as time passes: it refreshes on its schedule
+                   AND NOT EXISTS (SELECT 1 FROM pgtrickle.pgt_refresh_clock k WHERE k.pgt_id = st.pgt_id)
                    AND NOT (%s)
                 RETURNING st.pgt_id, pg_current_xact_id()::text""".formatted(changed);
         Set<Long> confirmed = new LinkedHashSet<>();

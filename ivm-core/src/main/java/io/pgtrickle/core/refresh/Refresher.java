@@ -238,6 +238,9 @@ public final class Refresher {
         }
         List<Column> columns = prologue.columns();
         IvmPlan plan = planFor(tx, st, columns, prologue.fingerprint());
+        // A plan that reads the clock: this refresh's instant and the previous one's (a sliding window).
+        io.pgtrickle.core.ivm.ClockFilter clockFilter = plan == null ? null : io.pgtrickle.core.ivm.ClockPlans.of(plan);
+        RefreshClock clock = clockFilter == null ? null : RefreshClock.read(tx, st.id());
         PhaseTimer phases = new PhaseTimer(start);
         phases.lap("plan");
         ChangeWindow.InPlace inPlace = null;
@@ -279,6 +282,7 @@ public final class Refresher {
         String earlyFull = inPlace == null ? null
                 : Boolean.FALSE.equals(ready) ? "the aggregate state is missing: a FULL refresh rebuilds it"
                 : prologue.redefinitionPending() ? "a view or function it reads was redefined and is not re-planned yet"
+                : clock != null && clock.recomputeReason() != null ? clock.recomputeReason()
                 : autoFull ? "AUTO: recomputing is estimated cheaper than this window's delta"
                 : plan.recomputeReason(changedInPlace(involved, inPlace));
         ChangeWindow window = inPlace == null || earlyFull != null ? null
@@ -304,6 +308,9 @@ public final class Refresher {
                 }
             }
             phases.lap("window_read");
+            io.pgtrickle.core.ivm.ClockMove move = clock == null ? null
+                    : io.pgtrickle.core.ivm.ClockMove.compute(tx, clockFilter, clock.previous(), clock.now());
+            boolean clockMoved = move != null && !move.still();
             if (windows.isEmpty()) {
                 // Nothing to apply, but a query broken by a source change must not pass for healthy:
                 // PostgreSQL plans it again, unless it passed with the very same catalog fingerprint
@@ -315,13 +322,16 @@ public final class Refresher {
                     Jdbc.call(tx, "SELECT pgtrickle._check_query(?)", st.query());
                     checkedQueries.put(st.id(), checkKey);
                 }
-                if (probe != null) {
+                if (probe != null && !clockMoved) {
                     probe.note = RefreshAnalysis.NOTHING_PENDING;
                     return null;
                 }
             }
-            entry = outbox && !windows.isEmpty() ? OutboxWriter.reserve(work, st.id(), false) : null;
-            d = DeltaApplier.apply(work, st.name(), st.relid(), plan, windows, server, entry);
+            entry = outbox && (!windows.isEmpty() || clockMoved) ? OutboxWriter.reserve(work, st.id(), false) : null;
+            d = DeltaApplier.apply(work, st.name(), st.relid(), plan, windows, move, server, entry);
+            if (clock != null) {
+                RefreshClock.record(work, st.id());
+            }
             action = "DIFFERENTIAL";
         } else {
             entry = outbox ? OutboxWriter.reserve(work, st.id(), true) : null;
@@ -485,6 +495,7 @@ public final class Refresher {
         }
         try {
             IvmPlan plan = compiler.compile(tx, st.query(), names);
+            io.pgtrickle.core.ivm.ClockPlans.requireSupported(plan);
             plans.put(st.id(), key, plan);
             return plan;
         } catch (NotDifferentiable e) {
@@ -545,7 +556,14 @@ public final class Refresher {
     private StorageMerge.Counts applyFull(Connection c, StreamTableRecord st, IvmPlan plan, List<Column> columns,
                                           OutboxWriter.Entry outbox) throws SQLException {
         String rows = DeltaApplier.beforeFullRefresh(c, st.relid(), plan);
-        return FullRefresh.apply(c, st.name(), columns, st.query(), rows, server, outbox);
+        StorageMerge.Counts counts = FullRefresh.apply(c, st.name(), columns, st.query(), rows, server, outbox);
+        // The clock the query just read (its transaction's now()), from which the next refresh slides the window.
+        if (plan != null && io.pgtrickle.core.ivm.ClockPlans.of(plan) != null) {
+            RefreshClock.record(c, st.id());
+        } else {
+            RefreshClock.forget(c, st.id());
+        }
+        return counts;
     }
 
     /** Names the latest schema change of a source since the last good refresh, if any. */
