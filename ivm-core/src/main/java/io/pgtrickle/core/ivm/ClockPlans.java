@@ -13,7 +13,7 @@ public final class ClockPlans {
 
     /** The clock filter a refresh of {@code plan} maintains, or null when the plan does not read the clock. */
     public static ClockFilter of(IvmPlan plan) {
-        return plan instanceof SelectPlan select ? select.clock() : plan instanceof TopKPlan topK ? topK.inner().clock() : null;
+        return plan instanceof SelectPlan select ? select.clock() : plan instanceof TopKPlan topK ? of(topK.inner()) : null;
     }
 
     /** @throws NotDifferentiable when the plan reads the clock where no sliding-window rule applies */

@@ -194,7 +194,7 @@ public record TopKPlan(IvmPlan inner, List<SortKey> order, long limit, long offs
 
     @Override
     public String deltaSqlForExplain() {
-        ClockFilter clock = inner.clock();
+        ClockFilter clock = ClockPlans.of(inner);
         DeltaContext ctx = DeltaContext.allChanged(relids(), clock == null ? null : ClockMove.symbolic(clock));
         return ctx.setupSql() + ctx.wrap(delta(ctx));
     }
