@@ -18,7 +18,9 @@ import java.util.List;
  * Waits, by reading {@code pgtrickle.pgt_refresh_history}, until the scheduler has carried a
  * change through a chain of stream tables: the first must have a successful refresh that started
  * after the change committed, each following one a refresh that started after the previous
- * one's finished. Only then does every layer reflect the change.
+ * one's finished. Only then does every layer reflect the change. A layer none of whose sources
+ * changed is not refreshed: the scheduler confirms it current instead (its frontier and
+ * {@code last_refresh_at} move, without a history row), which counts too.
  */
 final class CascadeWatch {
     private static final Duration POLL = Duration.ofMillis(50);
@@ -28,6 +30,9 @@ final class CascadeWatch {
              WHERE pgt_schema = ? AND pgt_name = ? AND trigger = 'SCHEDULE' AND started_at > ?
              ORDER BY started_at, refresh_id
              LIMIT 1""";
+    private static final String CONFIRMED = """
+            SELECT last_refresh_at FROM pgtrickle.pgt_stream_tables
+             WHERE pgt_schema = ? AND pgt_name = ? AND last_refresh_at > ?""";
 
     /** One refresh of the cascade. */
     record Refresh(QualifiedName name, OffsetDateTime startedAt, OffsetDateTime finishedAt) {
@@ -56,6 +61,18 @@ final class CascadeWatch {
         return refreshes;
     }
 
+    /** When the scheduler confirmed {@code name} current (nothing it reads changed) after {@code after}, or null. */
+    private static OffsetDateTime confirmedAfter(Connection c, QualifiedName name, OffsetDateTime after) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(CONFIRMED)) {
+            ps.setString(1, name.schema());
+            ps.setString(2, name.name());
+            ps.setObject(3, after);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getObject(1, OffsetDateTime.class) : null;
+            }
+        }
+    }
+
     private static Refresh awaitRefresh(Connection c, QualifiedName name, OffsetDateTime after, long deadline,
                                         Duration timeout) throws SQLException, InterruptedException {
         try (PreparedStatement ps = c.prepareStatement(NEXT_REFRESH)) {
@@ -72,6 +89,10 @@ final class CascadeWatch {
                         return new Refresh(name, rs.getObject("started_at", OffsetDateTime.class),
                                 rs.getObject("finished_at", OffsetDateTime.class));
                     }
+                }
+                OffsetDateTime confirmed = confirmedAfter(c, name, after);
+                if (confirmed != null) {
+                    return new Refresh(name, confirmed, confirmed);
                 }
                 if (System.nanoTime() > deadline) {
                     throw new PgTrickleException(ErrorCode.REFRESH_FAILED, name + " was not refreshed within "
