@@ -45,18 +45,34 @@ public final class DeltaApplier {
         if (plan instanceof SelectPlan select && select.aggregates() != null) {
             return applyAggregates(c, table, storageRelid, select, ctx, server, sink);
         }
+        if (plan instanceof GroupingSetsPlan sets) {
+            return applyGroupingSets(c, table, storageRelid, sets, ctx, server, sink);
+        }
         return plan instanceof SelectPlan select && select.keyed() ? rescanGroups(c, table, select, ctx, server, sink)
                 : applyMultiset(c, table, plan, ctx, server, sink);
     }
 
     /** Whether a differential refresh can run now (an algebraic plan needs its state table, built by FULL). */
     public static boolean ready(Connection c, long storageRelid, IvmPlan plan) throws SQLException {
+        if (plan instanceof GroupingSetsPlan sets) {
+            for (SelectPlan b : sets.branches()) {
+                if (!b.aggregates().exists(c, storageRelid)) {
+                    return false;
+                }
+            }
+            return true;
+        }
         return !(plan instanceof SelectPlan select && select.aggregates() != null)
                 || select.aggregates().exists(c, storageRelid);
     }
 
     /** {@link #ready} as an SQL check to evaluate with others; {@code null} when the plan keeps no state. */
     public static io.pgtrickle.core.sql.SqlCheck readyCheck(long storageRelid, IvmPlan plan) {
+        if (plan instanceof GroupingSetsPlan sets) {
+            return io.pgtrickle.core.sql.SqlCheck.of(sets.branches().stream().map(b -> "to_regclass(?) IS NOT NULL")
+                    .collect(Collectors.joining(" AND ")), sets.branches().stream()
+                    .map(b -> (Object) b.aggregates().qualified(storageRelid)).toArray());
+        }
         return plan instanceof SelectPlan select && select.aggregates() != null
                 ? io.pgtrickle.core.sql.SqlCheck.of("to_regclass(?) IS NOT NULL", select.aggregates().qualified(storageRelid))
                 : null;
@@ -73,6 +89,11 @@ public final class DeltaApplier {
             select.aggregates().rebuild(c, select, storageRelid);
         } else {
             AggregateState.dropAll(c, storageRelid);
+            if (plan instanceof GroupingSetsPlan sets) {
+                for (SelectPlan b : sets.branches()) {
+                    Jdbc.executeRaw(c, b.aggregates().rebuildSql(b, storageRelid));
+                }
+            }
         }
         return fullRefreshRows(storageRelid, plan);
     }
@@ -82,11 +103,23 @@ public final class DeltaApplier {
         if (plan instanceof SelectPlan select && select.aggregates() != null) {
             return select.aggregates().allOutputSql(select.aggregates().qualified(storageRelid), plan.names());
         }
+        if (plan instanceof GroupingSetsPlan sets) {
+            List<String> parts = new java.util.ArrayList<>();
+            for (int i = 0; i < sets.branches().size(); i++) {
+                SelectPlan b = sets.branches().get(i);
+                parts.add(saltedRows(i, plan, b.aggregates().allOutputSql(b.aggregates().qualified(storageRelid), plan.names())));
+            }
+            return String.join("\nUNION ALL\n", parts);
+        }
         return plan == null ? null : plan.hashedFullQuery();
     }
 
     /** The statements rebuilding the aggregate state before a FULL refresh, for explain; {@code null} if none. */
     public static String stateRebuildSql(long storageRelid, IvmPlan plan) {
+        if (plan instanceof GroupingSetsPlan sets) {
+            return sets.branches().stream().map(b -> b.aggregates().rebuildSql(b, storageRelid))
+                    .collect(Collectors.joining(";\n"));
+        }
         return plan instanceof SelectPlan select && select.aggregates() != null
                 ? select.aggregates().rebuildSql(select, storageRelid) : null;
     }
@@ -95,33 +128,81 @@ public final class DeltaApplier {
     private static StorageMerge.Counts applyAggregates(Connection c, QualifiedName table, long storageRelid, SelectPlan plan,
                                           DeltaContext ctx, ServerCapabilities server, ChangeSink sink)
             throws SQLException {
+        String net = updateState(c, table, storageRelid, plan, ctx, "");
+        if (net == null) {
+            return new StorageMerge.Counts(0, 0, 0);
+        }
+        AggregateState a = plan.aggregates();
+        return mergeGroups(c, table, plan, "SELECT __pgt_kh FROM " + net, a.outputSql(a.qualified(storageRelid), plan.names(),
+                net), server, sink);
+    }
+
+    /**
+     * Grouping sets with a state per set: each branch's state takes its changes, then one MERGE
+     * re-emits every touched group of every set, keyed by the set's salted group hash.
+     */
+    private static StorageMerge.Counts applyGroupingSets(Connection c, QualifiedName table, long storageRelid,
+                                                         GroupingSetsPlan plan, DeltaContext ctx, ServerCapabilities server,
+                                                         ChangeSink sink) throws SQLException {
+        List<String> hashes = new java.util.ArrayList<>();
+        List<String> rows = new java.util.ArrayList<>();
+        for (int i = 0; i < plan.branches().size(); i++) {
+            SelectPlan b = plan.branches().get(i);
+            String net = updateState(c, table, storageRelid, b, ctx, "_" + i);
+            if (net != null) {
+                AggregateState a = b.aggregates();
+                hashes.add("SELECT " + GroupingSetsPlan.salted(i, "__pgt_kh") + " AS __pgt_kh FROM " + net);
+                rows.add(saltedRows(i, plan, a.outputSql(a.qualified(storageRelid), plan.names(), net)));
+            }
+        }
+        if (hashes.isEmpty()) {
+            return new StorageMerge.Counts(0, 0, 0);
+        }
+        return mergeGroups(c, table, plan, String.join(" UNION ALL ", hashes), String.join("\nUNION ALL\n", rows), server, sink);
+    }
+
+    /** {@code rows} (user columns and a branch's {@code __pgt_h}) with the hash salted for branch {@code i}. */
+    private static String saltedRows(int i, IvmPlan plan, String rows) {
+        return "SELECT " + columns(plan, "__pgt_o") + ", " + GroupingSetsPlan.salted(i, "__pgt_o.__pgt_h") + " AS __pgt_h FROM ("
+                + rows + ") __pgt_o";
+    }
+
+    /**
+     * Adds the window's weighted changes of {@code plan} to its group states and rescans the groups
+     * whose extremum may have left; returns the temporary table of the touched groups' net change
+     * (with {@code __pgt_kh}), or null when the window does not reach the plan.
+     */
+    private static String updateState(Connection c, QualifiedName table, long storageRelid, SelectPlan plan,
+                                      DeltaContext ctx, String suffix) throws SQLException {
         AggregateState a = plan.aggregates();
         List<String> terms = plan.weightedTerms(ctx, a.deltaProjection(), true);
         if (terms.isEmpty()) {
-            return new StorageMerge.Counts(0, 0, 0);
+            return null;
         }
         String state = a.qualified(storageRelid);
+        String delta = "__pgt_agg_delta" + suffix;
+        String net = "__pgt_agg_net" + suffix;
+        String rescan = "__pgt_agg_rescan" + suffix;
         ctx.prepare(c);
-        Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_agg_delta ON COMMIT DROP AS "
+        Jdbc.executeRaw(c, "CREATE TEMP TABLE " + delta + " ON COMMIT DROP AS "
                 + ctx.wrap("SELECT * FROM (" + String.join("\nUNION ALL\n", terms) + ") __pgt_u"));
-        Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_agg_net ON COMMIT DROP AS " + a.netDeltaSql("__pgt_agg_delta"));
-        Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_agg_rescan ON COMMIT DROP AS SELECT __pgt_n.* FROM __pgt_agg_net __pgt_n"
+        Jdbc.executeRaw(c, "CREATE TEMP TABLE " + net + " ON COMMIT DROP AS " + a.netDeltaSql(delta));
+        Jdbc.executeRaw(c, "CREATE TEMP TABLE " + rescan + " ON COMMIT DROP AS SELECT __pgt_n.* FROM " + net + " __pgt_n"
                 + " JOIN " + state + " __pgt_s ON __pgt_s.__pgt_kh = __pgt_n.__pgt_kh WHERE " + a.extremumMayHaveLeft());
-        Jdbc.executeRaw(c, a.mergeSql(state, "__pgt_agg_net"));
+        Jdbc.executeRaw(c, a.mergeSql(state, net));
         Long negative = Jdbc.queryValue(c, Long.class, "SELECT count(*) FROM " + state + " WHERE __pgt_count < 0"
-                + " AND __pgt_kh IN (SELECT __pgt_kh FROM __pgt_agg_net)");
+                + " AND __pgt_kh IN (SELECT __pgt_kh FROM " + net + ")");
         if (negative != null && negative > 0) {
             throw new PgTrickleException(ErrorCode.INTERNAL, "the delta of " + table + " would leave " + negative
                     + " groups with a negative row count; refresh it FULL to repair");
         }
         if (!a.global()) {
-            Jdbc.executeRaw(c, "DELETE FROM " + state + " WHERE __pgt_count = 0 AND __pgt_kh IN (SELECT __pgt_kh FROM __pgt_agg_net)");
+            Jdbc.executeRaw(c, "DELETE FROM " + state + " WHERE __pgt_count = 0 AND __pgt_kh IN (SELECT __pgt_kh FROM " + net + ")");
         }
-        Jdbc.executeRaw(c, "DELETE FROM " + state + " WHERE __pgt_kh IN (SELECT __pgt_kh FROM __pgt_agg_rescan)");
-        Jdbc.executeRaw(c, "INSERT INTO " + state + " SELECT * FROM (" + a.restrictedStateSql(plan, "__pgt_agg_rescan")
-                + ") __pgt_r WHERE EXISTS (SELECT 1 FROM __pgt_agg_rescan)");
-        return mergeGroups(c, table, plan, "SELECT __pgt_kh FROM __pgt_agg_net",
-                a.outputSql(state, plan.names(), "__pgt_agg_net"), server, sink);
+        Jdbc.executeRaw(c, "DELETE FROM " + state + " WHERE __pgt_kh IN (SELECT __pgt_kh FROM " + rescan + ")");
+        Jdbc.executeRaw(c, "INSERT INTO " + state + " SELECT * FROM (" + a.restrictedStateSql(plan, rescan)
+                + ") __pgt_r WHERE EXISTS (SELECT 1 FROM " + rescan + ")");
+        return net;
     }
 
     private static String columns(IvmPlan plan, String qualifier) {
@@ -185,7 +266,7 @@ public final class DeltaApplier {
      * {@code __pgt_h}) holds their rows now; a touched group without a row is deleted, and rows
      * whose values did not change are not rewritten.
      */
-    private static StorageMerge.Counts mergeGroups(Connection c, QualifiedName table, SelectPlan plan, String hashes, String rows,
+    private static StorageMerge.Counts mergeGroups(Connection c, QualifiedName table, IvmPlan plan, String hashes, String rows,
                                       ServerCapabilities server, ChangeSink sink) throws SQLException {
         String cols = columns(plan, null);
         String set = plan.names().stream().map(n -> Identifiers.quote(n) + " = __pgt_s." + Identifiers.quote(n))

@@ -153,7 +153,7 @@ public final class IvmCompiler {
             throws NotDifferentiable, SQLException {
         rejectUnsupportedExpressions(select);
         if (GroupingSets.present(select)) {
-            return compileQuery(c, GroupingSetsRewrite.asUnion(c, select, tables), names, tables);
+            return GroupingSetsPlan.of(compileQuery(c, GroupingSetsRewrite.asUnion(c, select, tables), names, tables));
         }
         UsingJoins.rewrite(select, tables, q -> outputNames(c, q));
         List<FromItem> items = new ArrayList<>();

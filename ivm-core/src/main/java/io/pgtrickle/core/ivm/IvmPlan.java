@@ -10,7 +10,7 @@ import java.util.Set;
  * for differential maintenance. Every plan can say what it returns now and how that changed over
  * a refresh's change window, as a Z-set: rows with a weight column {@code __pgt_w}.
  */
-public sealed interface IvmPlan permits SelectPlan, SetOpPlan, TopKPlan, RecursivePlan {
+public sealed interface IvmPlan permits SelectPlan, SetOpPlan, TopKPlan, RecursivePlan, GroupingSetsPlan {
     /** Output column names, in order. */
     List<String> names();
 
