@@ -161,6 +161,11 @@ public final class EmpDeptWorkload implements Workload {
             Shape.of("top_k_union", "SELECT id FROM emp UNION SELECT id FROM dept ORDER BY 1 DESC LIMIT 5"),
             Shape.of("top_k_join_positional", "SELECT e.id, d.name AS dept, e.salary FROM emp e JOIN dept d ON e.dept_id = d.id"
                     + " WHERE e.salary > 10 ORDER BY 3, 1 DESC LIMIT 4"),
+            // set-returning functions in FROM, here so that the FULL, AUTO, mode-switch and concurrent runs have them too
+            Shape.of("srf_unnest_ordinality", "SELECT e.id, t.x, t.n FROM emp e CROSS JOIN LATERAL"
+                    + " unnest(ARRAY[e.salary, e.bonus]) WITH ORDINALITY AS t(x, n)"),
+            Shape.of("srf_series_group", "SELECT d.region, count(*) AS n FROM dept d, generate_series(1, d.id % 3) AS g(i)"
+                    + " GROUP BY d.region"),
             Shape.of("distinct_on", "SELECT DISTINCT ON (dept_id) dept_id, id, salary FROM emp ORDER BY dept_id, salary DESC, id"),
             // the reference's getting-started examples, on this schema; later ones read earlier stream tables
             Shape.of("ref_department_tree", "WITH RECURSIVE tree AS (SELECT id, name, parent_id, name AS path, 0 AS depth"
