@@ -16,6 +16,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.Consumer;
 
 /**
@@ -80,7 +81,7 @@ public final class RecursiveBench {
     public List<KindResult> run() throws SQLException {
         List<ChangeKind> kinds = ChangeKind.of(tree);
         for (ChangeKind k : kinds) {
-            progress.accept(String.format(java.util.Locale.ROOT, "%-20s node %d, subtree %d", k.label(), k.node(),
+            progress.accept(String.format(Locale.ROOT, "%-20s node %d, subtree %d", k.label(), k.node(),
                     k.subtree()));
         }
         dropAll();
