@@ -30,7 +30,8 @@ import picocli.CommandLine.Spec;
                     + " F^3 and F^5 nodes, the chain's top and a node near its end, inserts and deletes a leaf and"
                     + " moves a subtree of about F^4 nodes, refreshing all three after each change in rotating"
                     + " order and checking both stream tables against the query (multiset equality).",
-            "Prints the medians per change with the rows the differential refresh inserted and deleted;"
+            "Prints the medians per change with the rows the differential refresh inserted and deleted and the"
+                    + " bytes of the paths it rewrites (a chain's rows are few but long);"
                     + " writes recursive.csv into --output.",
             ""},
         footer = {"", "Examples:",
@@ -123,9 +124,10 @@ final class BenchRecursiveCommand implements Callable<Integer> {
         }).run();
         out.println();
         out.println("refresh time per change, " + nodes + " tree nodes (fanout " + fanout + ") and a chain of "
-                + chainDepth + ", medians of " + rounds + " rounds; rows are the DIFFERENTIAL refresh's");
+                + chainDepth + ", medians of " + rounds + " rounds; rows are the DIFFERENTIAL refresh's, path kB"
+                + " the paths of the subtree");
         TextTable table = new TextTable(RecursiveBench.HEADER, List.of(false, true, true, true, true, true, true, true,
-                true));
+                true, true));
         RecursiveBench.rows(results).forEach(table::add);
         out.print(table.render(""));
         out.println("every refresh held the invariant (both stream tables equal to the query after each change)");

@@ -46,8 +46,13 @@ public final class RecursiveBench {
 
     private enum Target { DIFFERENTIAL, FULL, VIEW }
 
-    /** The figures of one change kind over the measured rounds. */
-    public record KindResult(String label, int node, long subtree, long expectedInserted, long expectedDeleted,
+    /**
+     * The figures of one change kind over the measured rounds. {@code pathBytes}: the bytes of the
+     * paths the change rewrites (its subtree's, before or after the change, whichever is more),
+     * since a row's cost grows with its path: the chain's rows are few but long.
+     */
+    public record KindResult(String label, int node, long subtree, long pathBytes, long expectedInserted,
+                             long expectedDeleted,
                              double insertedMedian, double deletedMedian, Quantiles differential, Quantiles full,
                              Quantiles view) {
         /** Whether the differential refreshes changed the rows the subtree predicts. */
@@ -63,6 +68,7 @@ public final class RecursiveBench {
         final List<Long> view = new ArrayList<>();
         final List<Long> inserted = new ArrayList<>();
         final List<Long> deleted = new ArrayList<>();
+        long pathBytes;
     }
 
     private final PgTrickleEngine engine;
@@ -93,7 +99,7 @@ public final class RecursiveBench {
             // Round 0 is untimed: the first refreshes after create plan and warm caches.
             for (int round = 0; round <= options.rounds(); round++) {
                 for (int i = 0; i < kinds.size(); i++) {
-                    measure(kinds.get(i), round, round == 0 ? null : samples.get(i));
+                    measure(kinds.get(i), round, samples.get(i));
                 }
                 progress.accept(round == 0 ? "warm-up round done, invariants held"
                         : "round " + round + " of " + options.rounds() + " done, invariants held");
@@ -139,8 +145,15 @@ public final class RecursiveBench {
         check("after create");
     }
 
-    /** Applies one change of {@code kind}, refreshes the three, checks; records into {@code into} unless null. */
-    private void measure(ChangeKind kind, int round, Samples into) throws SQLException {
+    /**
+     * Applies one change of {@code kind}, refreshes the three, checks; records into {@code into}
+     * from round 1 on, and the bytes of the subtree's paths in round 0.
+     */
+    private void measure(ChangeKind kind, int round, Samples samples) throws SQLException {
+        Samples into = round == 0 ? null : samples;
+        if (round == 0) {
+            samples.pathBytes = pathBytes(kind.node());
+        }
         try (Connection c = engine.dataSource().getConnection()) {
             update(c, kind.sql(), kind.parameters().apply(round).toArray());
         }
@@ -176,6 +189,20 @@ public final class RecursiveBench {
             }
         }
         check(kind.label() + ", round " + round);
+        if (round == 0) {
+            samples.pathBytes = Math.max(samples.pathBytes, pathBytes(kind.node()));
+        }
+    }
+
+    /** The bytes of the paths of {@code node}'s subtree as the DIFFERENTIAL stream table holds them; untimed. */
+    private long pathBytes(int node) throws SQLException {
+        try (Connection c = engine.dataSource().getConnection()) {
+            Long bytes = Sql.value(c, Long.class, "WITH RECURSIVE sub(id) AS (SELECT id FROM " + TABLE + " WHERE id = ?"
+                    + " UNION ALL SELECT d.id FROM " + TABLE + " d JOIN sub ON d.parent_id = sub.id)"
+                    + " SELECT coalesce(sum(octet_length(t.path)), 0)::bigint FROM sub JOIN " + DIFFERENTIAL
+                    + " t USING (id)", node);
+            return bytes == null ? 0 : bytes;
+        }
     }
 
     private long refreshView() throws SQLException {
@@ -201,7 +228,7 @@ public final class RecursiveBench {
 
     private static KindResult result(ChangeKind k, Samples s) {
         // Quantiles works on any longs; its nanos(0.5) is the plain median of the row counts.
-        return new KindResult(k.label(), k.node(), k.subtree(), k.expectedInserted(), k.expectedDeleted(),
+        return new KindResult(k.label(), k.node(), k.subtree(), s.pathBytes, k.expectedInserted(), k.expectedDeleted(),
                 Quantiles.of(s.inserted).nanos(0.5), Quantiles.of(s.deleted).nanos(0.5), Quantiles.of(s.differential),
                 Quantiles.of(s.full), Quantiles.of(s.view));
     }
@@ -227,12 +254,13 @@ public final class RecursiveBench {
         }
     }
 
-    public static final List<String> HEADER = List.of("change", "node", "subtree", "rows inserted", "rows deleted",
-            "DIFFERENTIAL ms", "FULL ms", "MV ms", "MV/DIFFERENTIAL");
+    public static final List<String> HEADER = List.of("change", "node", "subtree", "path kB", "rows inserted",
+            "rows deleted", "DIFFERENTIAL ms", "FULL ms", "MV ms", "MV/DIFFERENTIAL");
 
     /** The table rows: medians of the measured rounds. */
     public static List<List<String>> rows(List<KindResult> results) {
         return results.stream().map(r -> List.of(r.label(), String.valueOf(r.node()), String.valueOf(r.subtree()),
+                String.format(Locale.ROOT, "%.1f", r.pathBytes() / 1024.0),
                 Figures.plain(r.insertedMedian()), Figures.plain(r.deletedMedian()),
                 Figures.millis(r.differential().medianMillis()), Figures.millis(r.full().medianMillis()),
                 Figures.millis(r.view().medianMillis()),
@@ -242,10 +270,11 @@ public final class RecursiveBench {
     /** Writes {@code recursive.csv}. */
     public static Path write(List<KindResult> results, Path directory) throws IOException {
         Path csv = directory.resolve("recursive.csv");
-        Csv.write(csv, List.of("change", "node", "subtree", "rows_inserted_median", "rows_deleted_median",
+        Csv.write(csv, List.of("change", "node", "subtree", "path_bytes", "rows_inserted_median", "rows_deleted_median",
                 "differential_median_ms", "differential_p95_ms", "full_median_ms", "full_p95_ms", "mv_median_ms",
                 "mv_p95_ms", "mv_over_differential"), results.stream().map(r -> List.of(r.label(),
-                String.valueOf(r.node()), String.valueOf(r.subtree()), Figures.csv(r.insertedMedian()),
+                String.valueOf(r.node()), String.valueOf(r.subtree()), String.valueOf(r.pathBytes()),
+                Figures.csv(r.insertedMedian()),
                 Figures.csv(r.deletedMedian()), Figures.csv(r.differential().medianMillis()),
                 Figures.csv(r.differential().p95Millis()), Figures.csv(r.full().medianMillis()),
                 Figures.csv(r.full().p95Millis()), Figures.csv(r.view().medianMillis()),
