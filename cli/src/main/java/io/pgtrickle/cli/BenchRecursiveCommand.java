@@ -124,8 +124,8 @@ final class BenchRecursiveCommand implements Callable<Integer> {
         }).run();
         out.println();
         out.println("refresh time per change, " + nodes + " tree nodes (fanout " + fanout + ") and a chain of "
-                + chainDepth + ", medians of " + rounds + " rounds; rows are the DIFFERENTIAL refresh's, path kB"
-                + " the paths of the subtree");
+                + chainDepth + ", medians of " + rounds + " rounds; rows are the DIFFERENTIAL refresh's, path bytes"
+                + " those of the subtree's paths");
         TextTable table = new TextTable(RecursiveBench.HEADER, List.of(false, true, true, true, true, true, true, true,
                 true, true));
         RecursiveBench.rows(results).forEach(table::add);

@@ -254,13 +254,13 @@ public final class RecursiveBench {
         }
     }
 
-    public static final List<String> HEADER = List.of("change", "node", "subtree", "path kB", "rows inserted",
+    public static final List<String> HEADER = List.of("change", "node", "subtree", "path bytes", "rows inserted",
             "rows deleted", "DIFFERENTIAL ms", "FULL ms", "MV ms", "MV/DIFFERENTIAL");
 
     /** The table rows: medians of the measured rounds. */
     public static List<List<String>> rows(List<KindResult> results) {
         return results.stream().map(r -> List.of(r.label(), String.valueOf(r.node()), String.valueOf(r.subtree()),
-                String.format(Locale.ROOT, "%.1f", r.pathBytes() / 1024.0),
+                String.valueOf(r.pathBytes()),
                 Figures.plain(r.insertedMedian()), Figures.plain(r.deletedMedian()),
                 Figures.millis(r.differential().medianMillis()), Figures.millis(r.full().medianMillis()),
                 Figures.millis(r.view().medianMillis()),
