@@ -14,7 +14,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The four benchmarks end to end at toy sizes against a real PostgreSQL (18 unless the suite runs
+ * The benchmarks end to end at toy sizes against a real PostgreSQL (18 unless the suite runs
  * on another version): each measures, checks its invariants, writes its CSV and PNG files, and
  * leaves the database as it found it. The figures are not checked: timing is not a test's business.
  */
@@ -113,6 +113,29 @@ class BenchIT {
         assertThat(out.resolve("outbox-overhead.csv")).exists();
         assertThat(db.value("SELECT count(*) FROM pgtrickle.pgt_stream_tables")).isEqualTo(0L);
         assertThat(db.value("SELECT count(*) FROM pgtrickle.pgt_outbox_config")).isEqualTo(0L);
+    }
+
+    @Test
+    void recursiveRefreshesEveryChangeKindThreeWaysAndTheInvariantHolds(TestDatabase db, @TempDir Path out) {
+        Cli.Result r = Cli.run("bench", "recursive", "--jdbc-url", db.jdbcUrl(), "--slot-name", slot(db), "--nodes",
+                "2000", "--chain-depth", "50", "--rounds", "1", "--output", out.toString());
+
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        // A rename rewrites the paths of its subtree: as many rows inserted as deleted.
+        assertThat(r.out()).containsPattern("(?m)^ rename leaf +\\| +2000 \\| +1 \\| +[0-9.]+ \\| +1 \\| +1 \\|")
+                .containsPattern("(?m)^ rename subtree ~F\\^3 +\\| +\\d+ \\| +125 \\| +[0-9.]+ \\| +125 \\| +125 \\|")
+                .containsPattern("(?m)^ rename subtree ~F\\^5 +\\| ")
+                .containsPattern("(?m)^ insert leaf +\\| +2051 \\| +1 \\| +[0-9.]+ \\| +1 \\| +0 \\|")
+                .containsPattern("(?m)^ delete leaf +\\| +2051 \\| +1 \\| +[0-9.]+ \\| +0 \\| +1 \\|")
+                .containsPattern("(?m)^ move subtree ~F\\^4 +\\| ")
+                .containsPattern("(?m)^ rename chain top +\\| +2001 \\| +50 \\| +[0-9.]+ \\| +50 \\| +50 \\|")
+                .containsPattern("(?m)^ rename chain end +\\| +2046 \\| +5 \\| +[0-9.]+ \\| +5 \\| +5 \\| .*x$")
+                .contains("every refresh held the invariant", "machine     ").doesNotContain("note:");
+        assertThat(out.resolve("recursive.csv")).content().startsWith("change,node,subtree,path_bytes,rows_inserted_median,")
+                .contains("\nmove subtree ~F^4,", "\nrename chain top,2001,50,10200,");
+        assertThat(db.value("SELECT count(*) FROM pgtrickle.pgt_stream_tables")).isEqualTo(0L);
+        assertThat(db.value("SELECT to_regclass('public.recursive_bench_departments') IS NULL"
+                + " AND to_regclass('public.recursive_bench_mv') IS NULL")).isEqualTo(true);
     }
 
     @Test

@@ -7,7 +7,7 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
-/** The options of {@code bench tpch}, {@code bench idle} and {@code bench load}, without a database. */
+/** The options of {@code bench tpch}, {@code bench idle}, {@code bench load} and {@code bench recursive}, without a database. */
 class BenchOptionsTest {
     @SuppressWarnings("unchecked")
     private static <T> T parse(String sub, String... args) {
@@ -77,18 +77,34 @@ class BenchOptionsTest {
     }
 
     @Test
+    void recursiveDefaultsAndEveryOption() {
+        BenchRecursiveCommand d = parse("recursive");
+        d.validate();
+        assertThat(d.commandLine()).isEqualTo("bin/pgtrickle bench recursive --nodes 200000 --fanout 5"
+                + " --chain-depth 1500 --rounds 5 --output bench-results --capture wal");
+
+        BenchRecursiveCommand c = parse("recursive", "--nodes", "2000", "--fanout", "3", "--chain-depth", "50",
+                "--rounds", "1", "--output", "o", "--capture", "trigger");
+        assertThat(c.validate()).isEqualTo(new io.pgtrickle.bench.recursive.RecursiveOptions(2000, 3, 50, 1));
+    }
+
+    @Test
     void impossibleOptionsAreUsageErrors() {
         String[][] cases = {
             {"tpch", "--sf", "0.001"}, {"tpch", "--queries", "23"}, {"tpch", "--change", "0%"},
             {"tpch", "--change", "200000rows"}, {"tpch", "--cycles", "0"},
             {"tpch", "--capture", "auto"}, {"tpch", "--refresh-timeout", "0s"}, {"idle", "--repeats", "0"},
             {"idle", "--stream-tables", "0"}, {"load", "--rates", "fast"}, {"load", "--schedule", "10ms"},
-            {"load", "--writers", "0"}, {"load", "--batch", "0"}, {"load", "--jdbc-url", "jdbc:mysql://x/y"}};
+            {"load", "--writers", "0"}, {"load", "--batch", "0"}, {"load", "--jdbc-url", "jdbc:mysql://x/y"},
+            {"recursive", "--nodes", "50"}, {"recursive", "--fanout", "1"}, {"recursive", "--chain-depth", "5"},
+            {"recursive", "--chain-depth", "9000"}, {"recursive", "--rounds", "0"}};
         String[] expected = {"--sf must be between 0.01 and 100", "TPC-H queries are 1 to 22", "a change size must be more",
             "change 200000rows needs 12,500 orders each way, more than half of the 15,000 orders", "--cycles must be between", "--capture must be wal or trigger", "--refresh-timeout must be longer",
             "--repeats must be between", "--stream-tables must be between", "--rates must be rows per second",
             "--schedule", "--writers must be between", "--batch must be between",
-            "--jdbc-url must be a PostgreSQL JDBC URL"};
+            "--jdbc-url must be a PostgreSQL JDBC URL", "--nodes must be between 100 and 50000000",
+            "--fanout must be between 2 and 1000", "--chain-depth must be between 10 and 5000",
+            "--chain-depth must be between 10 and 5000", "--rounds must be between 1 and 1000"};
         for (int i = 0; i < cases.length; i++) {
             String[] args = new String[cases[i].length + 1];
             args[0] = "bench";
@@ -118,5 +134,7 @@ class BenchOptionsTest {
         assertThat(help("bench", "load", "--help")).contains("--rates=LIST", "Default: 1000,5000",
                 "--duration=D", "--warmup=D", "--writers=N", "--batch=N", "--schedule=S", "--tick=D", "--poll=D",
                 "--drain-timeout=D", "--output=DIR", "--capture=MODE", "frontier");
+        assertThat(help("bench", "recursive", "--help")).contains("--nodes=N", "Default: 200000", "--fanout=F",
+                "--chain-depth=D", "Default: 1500", "--rounds=N", "--output=DIR", "--capture=MODE", "recursive.csv");
     }
 }
