@@ -225,32 +225,39 @@ public final class DeltaApplier {
         ctx.prepare(c);
         Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_delta ON COMMIT DROP AS " + ctx.wrap("SELECT md5(row(" + d
                 + ")::text)::uuid AS __pgt_h, " + d + ", __pgt_d.__pgt_w FROM (\n" + delta + "\n) AS __pgt_d"));
+        // Its size, for the next statements' plans: unanalyzed, a few rows look like hundreds, and the
+        // statements then hash the whole stream table instead of looking rows up by hash or id.
+        Jdbc.executeRaw(c, "ANALYZE pg_temp.__pgt_delta");
         Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_net ON COMMIT DROP AS"
                 + " SELECT n.__pgt_h, n.__pgt_n, coalesce(k.__pgt_k, 0) AS __pgt_k FROM"
                 + " (SELECT __pgt_h, sum(__pgt_w) AS __pgt_n FROM __pgt_delta GROUP BY __pgt_h HAVING sum(__pgt_w) <> 0) n"
                 + " LEFT JOIN (SELECT __pgt_h, count(*) AS __pgt_k FROM " + table.quoted() + " WHERE __pgt_h IN"
                 + " (SELECT __pgt_h FROM __pgt_delta) GROUP BY __pgt_h) k USING (__pgt_h)");
-        // Their sizes, for the MERGE's plan: unanalyzed, a few rows look like hundreds, and the MERGE
-        // then hashes the whole stream table instead of looking the rows up by id.
-        Jdbc.executeRaw(c, "ANALYZE pg_temp.__pgt_delta; ANALYZE pg_temp.__pgt_net");
+        Jdbc.executeRaw(c, "ANALYZE pg_temp.__pgt_net");
         Long negative = Jdbc.queryValue(c, Long.class, "SELECT count(*) FROM __pgt_net WHERE __pgt_k + __pgt_n < 0");
+        // rows whose net change is more than one occurrence: rare, and only they need generate_series below
+        boolean several = Boolean.TRUE.equals(Jdbc.queryValue(c, Boolean.class,
+                "SELECT EXISTS (SELECT 1 FROM __pgt_net WHERE abs(__pgt_n) > 1)"));
         if (negative != null && negative > 0) {
             throw new PgTrickleException(ErrorCode.INTERNAL, "the delta of " + table + " would remove rows it does not"
                     + " have (" + negative + " distinct rows); refresh it FULL to repair");
         }
         // One MERGE: occurrences k+1 … k+n of a row come in, occurrences k+n+1 … k go. A net change of
         // one occurrence (the common case) is written without generate_series, whose row estimate
-        // (1,000 per call, whatever its bounds) would make a few changes look like a large MERGE.
+        // (1,000 per call, whatever its bounds) would make a few changes look like a large MERGE;
+        // the generate_series branches are there only when some row changes by more than one.
         String nulls = plan.names().stream().map(n -> ", NULL").collect(Collectors.joining());
         String rows = " FROM __pgt_net net JOIN (SELECT DISTINCT ON (__pgt_h) * FROM __pgt_delta ORDER BY __pgt_h) r USING (__pgt_h)";
         String source = "SELECT md5(net.__pgt_h::text || ':' || (net.__pgt_k + 1))::uuid AS __pgt_rid, net.__pgt_h,"
                 + " true AS __pgt_in, " + columns(plan, "r") + rows + " WHERE net.__pgt_n = 1"
-                + "\nUNION ALL\nSELECT md5(net.__pgt_h::text || ':' || __pgt_j)::uuid, net.__pgt_h, true, " + columns(plan, "r")
-                + rows + ", generate_series(net.__pgt_k + 1, net.__pgt_k + net.__pgt_n) __pgt_j WHERE net.__pgt_n > 1"
                 + "\nUNION ALL\nSELECT md5(__pgt_h::text || ':' || __pgt_k)::uuid, __pgt_h, false" + nulls
-                + " FROM __pgt_net WHERE __pgt_n = -1"
-                + "\nUNION ALL\nSELECT md5(__pgt_h::text || ':' || __pgt_j)::uuid, __pgt_h, false" + nulls
-                + " FROM __pgt_net, generate_series(__pgt_k + __pgt_n + 1, __pgt_k) __pgt_j WHERE __pgt_n < -1";
+                + " FROM __pgt_net WHERE __pgt_n = -1";
+        if (several) {
+            source += "\nUNION ALL\nSELECT md5(net.__pgt_h::text || ':' || __pgt_j)::uuid, net.__pgt_h, true, " + columns(plan, "r")
+                    + rows + ", generate_series(net.__pgt_k + 1, net.__pgt_k + net.__pgt_n) __pgt_j WHERE net.__pgt_n > 1"
+                    + "\nUNION ALL\nSELECT md5(__pgt_h::text || ':' || __pgt_j)::uuid, __pgt_h, false" + nulls
+                    + " FROM __pgt_net, generate_series(__pgt_k + __pgt_n + 1, __pgt_k) __pgt_j WHERE __pgt_n < -1";
+        }
         return new StorageMerge(table.quoted(), source, "__pgt_rid", false, "NOT __pgt_s.__pgt_in",
                 null, null, "__pgt_s.__pgt_in", cols + ", __pgt_row_id, __pgt_h",
                 columns(plan, "__pgt_s") + ", __pgt_s.__pgt_rid, __pgt_s.__pgt_h", plan.names()).apply(c, server, sink);
