@@ -7,6 +7,7 @@ import io.pgtrickle.core.sql.Identifiers;
 import io.pgtrickle.core.sql.Jdbc;
 import io.pgtrickle.core.sql.QualifiedName;
 import io.pgtrickle.core.sql.ServerCapabilities;
+import io.pgtrickle.core.sql.SqlRunner;
 import io.pgtrickle.core.sql.StorageMerge;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -36,6 +37,16 @@ public final class DeltaApplier {
      * (null or still: no time delta), so rows that enter or leave the window apply too.
      */
     public static StorageMerge.Counts apply(Connection c, QualifiedName table, long storageRelid, IvmPlan plan,
+                               Map<Long, String> windows, ClockMove clock, ServerCapabilities server, ChangeSink sink)
+            throws SQLException {
+        return apply(SqlRunner.jdbc(c), table, storageRelid, plan, windows, clock, server, sink);
+    }
+
+    /**
+     * The same delta through {@code c}, a {@link SqlRunner}: run now, or written down as the body
+     * of an IMMEDIATE trigger (the one set of delta rules serves both).
+     */
+    public static StorageMerge.Counts apply(SqlRunner c, QualifiedName table, long storageRelid, IvmPlan plan,
                                Map<Long, String> windows, ClockMove clock, ServerCapabilities server, ChangeSink sink)
             throws SQLException {
         if (windows.isEmpty() && (clock == null || clock.still())) {
@@ -91,8 +102,18 @@ public final class DeltaApplier {
                 ? select.aggregates().rebuildSql(select, storageRelid) : null;
     }
 
+    /**
+     * {@link #stateRebuildSql} preceded by the drop of the state table, as statements to run later
+     * (an IMMEDIATE trigger's TRUNCATE); {@code null} if the plan keeps no state.
+     */
+    public static String stateReplaceSql(long storageRelid, IvmPlan plan) {
+        return plan instanceof SelectPlan select && select.aggregates() != null
+                ? "DROP TABLE IF EXISTS " + select.aggregates().qualified(storageRelid) + ";\n"
+                        + select.aggregates().rebuildSql(select, storageRelid) : null;
+    }
+
     /** Algebraic aggregates: add the weighted changes to the group states, then re-emit the touched groups. */
-    private static StorageMerge.Counts applyAggregates(Connection c, QualifiedName table, long storageRelid, SelectPlan plan,
+    private static StorageMerge.Counts applyAggregates(SqlRunner c, QualifiedName table, long storageRelid, SelectPlan plan,
                                           DeltaContext ctx, ServerCapabilities server, ChangeSink sink)
             throws SQLException {
         AggregateState a = plan.aggregates();
@@ -102,23 +123,20 @@ public final class DeltaApplier {
         }
         String state = a.qualified(storageRelid);
         ctx.prepare(c);
-        Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_agg_delta ON COMMIT DROP AS "
+        c.execute("CREATE TEMP TABLE __pgt_agg_delta ON COMMIT DROP AS "
                 + ctx.wrap("SELECT * FROM (" + String.join("\nUNION ALL\n", terms) + ") __pgt_u"));
-        Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_agg_net ON COMMIT DROP AS " + a.netDeltaSql("__pgt_agg_delta"));
-        Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_agg_rescan ON COMMIT DROP AS SELECT __pgt_n.* FROM __pgt_agg_net __pgt_n"
+        c.execute("CREATE TEMP TABLE __pgt_agg_net ON COMMIT DROP AS " + a.netDeltaSql("__pgt_agg_delta"));
+        c.execute("CREATE TEMP TABLE __pgt_agg_rescan ON COMMIT DROP AS SELECT __pgt_n.* FROM __pgt_agg_net __pgt_n"
                 + " JOIN " + state + " __pgt_s ON __pgt_s.__pgt_kh = __pgt_n.__pgt_kh WHERE " + a.extremumMayHaveLeft());
-        Jdbc.executeRaw(c, a.mergeSql(state, "__pgt_agg_net"));
-        Long negative = Jdbc.queryValue(c, Long.class, "SELECT count(*) FROM " + state + " WHERE __pgt_count < 0"
-                + " AND __pgt_kh IN (SELECT __pgt_kh FROM __pgt_agg_net)");
-        if (negative != null && negative > 0) {
-            throw new PgTrickleException(ErrorCode.INTERNAL, "the delta of " + table + " would leave " + negative
-                    + " groups with a negative row count; refresh it FULL to repair");
-        }
+        c.execute(a.mergeSql(state, "__pgt_agg_net"));
+        c.failIfPositive("SELECT count(*) FROM " + state + " WHERE __pgt_count < 0"
+                + " AND __pgt_kh IN (SELECT __pgt_kh FROM __pgt_agg_net)", "the delta of " + table
+                + " would leave groups with a negative row count; refresh it FULL to repair");
         if (!a.global()) {
-            Jdbc.executeRaw(c, "DELETE FROM " + state + " WHERE __pgt_count = 0 AND __pgt_kh IN (SELECT __pgt_kh FROM __pgt_agg_net)");
+            c.execute("DELETE FROM " + state + " WHERE __pgt_count = 0 AND __pgt_kh IN (SELECT __pgt_kh FROM __pgt_agg_net)");
         }
-        Jdbc.executeRaw(c, "DELETE FROM " + state + " WHERE __pgt_kh IN (SELECT __pgt_kh FROM __pgt_agg_rescan)");
-        Jdbc.executeRaw(c, "INSERT INTO " + state + " SELECT * FROM (" + a.restrictedStateSql(plan, "__pgt_agg_rescan")
+        c.execute("DELETE FROM " + state + " WHERE __pgt_kh IN (SELECT __pgt_kh FROM __pgt_agg_rescan)");
+        c.execute("INSERT INTO " + state + " SELECT * FROM (" + a.restrictedStateSql(plan, "__pgt_agg_rescan")
                 + ") __pgt_r WHERE EXISTS (SELECT 1 FROM __pgt_agg_rescan)");
         return mergeGroups(c, table, plan, "SELECT __pgt_kh FROM __pgt_agg_net",
                 a.outputSql(state, plan.names(), "__pgt_agg_net"), server, sink);
@@ -133,7 +151,7 @@ public final class DeltaApplier {
      * Select–project–join: the net change per distinct row (by content hash); rows with hash h
      * are numbered 1…k, so removing n drops the top n and adding n appends k+1…k+n.
      */
-    private static StorageMerge.Counts applyMultiset(Connection c, QualifiedName table, IvmPlan plan, DeltaContext ctx,
+    private static StorageMerge.Counts applyMultiset(SqlRunner c, QualifiedName table, IvmPlan plan, DeltaContext ctx,
                                         ServerCapabilities server, ChangeSink sink) throws SQLException {
         String delta = plan.delta(ctx);
         if (delta == null) {
@@ -142,18 +160,15 @@ public final class DeltaApplier {
         String cols = columns(plan, null);
         String d = columns(plan, "__pgt_d");
         ctx.prepare(c);
-        Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_delta ON COMMIT DROP AS " + ctx.wrap("SELECT md5(row(" + d
+        c.execute("CREATE TEMP TABLE __pgt_delta ON COMMIT DROP AS " + ctx.wrap("SELECT md5(row(" + d
                 + ")::text)::uuid AS __pgt_h, " + d + ", __pgt_d.__pgt_w FROM (\n" + delta + "\n) AS __pgt_d"));
-        Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_net ON COMMIT DROP AS"
+        c.execute("CREATE TEMP TABLE __pgt_net ON COMMIT DROP AS"
                 + " SELECT n.__pgt_h, n.__pgt_n, coalesce(k.__pgt_k, 0) AS __pgt_k FROM"
                 + " (SELECT __pgt_h, sum(__pgt_w) AS __pgt_n FROM __pgt_delta GROUP BY __pgt_h HAVING sum(__pgt_w) <> 0) n"
                 + " LEFT JOIN (SELECT __pgt_h, count(*) AS __pgt_k FROM " + table.quoted() + " WHERE __pgt_h IN"
                 + " (SELECT __pgt_h FROM __pgt_delta) GROUP BY __pgt_h) k USING (__pgt_h)");
-        Long negative = Jdbc.queryValue(c, Long.class, "SELECT count(*) FROM __pgt_net WHERE __pgt_k + __pgt_n < 0");
-        if (negative != null && negative > 0) {
-            throw new PgTrickleException(ErrorCode.INTERNAL, "the delta of " + table + " would remove rows it does not"
-                    + " have (" + negative + " distinct rows); refresh it FULL to repair");
-        }
+        c.failIfPositive("SELECT count(*) FROM __pgt_net WHERE __pgt_k + __pgt_n < 0", "the delta of " + table
+                + " would remove rows it does not have (distinct rows); refresh it FULL to repair");
         // One MERGE: occurrences k+1 … k+n of a row come in, occurrences k+n+1 … k go.
         String source = "SELECT md5(net.__pgt_h::text || ':' || __pgt_j)::uuid AS __pgt_rid, net.__pgt_h, true AS __pgt_in, "
                 + columns(plan, "r") + " FROM __pgt_net net"
@@ -162,18 +177,18 @@ public final class DeltaApplier {
                 + "\nUNION ALL\nSELECT md5(__pgt_h::text || ':' || __pgt_j)::uuid, __pgt_h, false"
                 + plan.names().stream().map(n -> ", NULL").collect(Collectors.joining())
                 + " FROM __pgt_net, generate_series(__pgt_k + __pgt_n + 1, __pgt_k) __pgt_j WHERE __pgt_n < 0";
-        return new StorageMerge(table.quoted(), source, "__pgt_rid", false, "NOT __pgt_s.__pgt_in",
+        return c.merge(new StorageMerge(table.quoted(), source, "__pgt_rid", false, "NOT __pgt_s.__pgt_in",
                 null, null, "__pgt_s.__pgt_in", cols + ", __pgt_row_id, __pgt_h",
-                columns(plan, "__pgt_s") + ", __pgt_s.__pgt_rid, __pgt_s.__pgt_h", plan.names()).apply(c, server, sink);
+                columns(plan, "__pgt_s") + ", __pgt_s.__pgt_rid, __pgt_s.__pgt_h", plan.names()), server, sink);
     }
 
     /** Grouped: recompute the groups the changes touch and MERGE only rows that differ. */
-    private static StorageMerge.Counts rescanGroups(Connection c, QualifiedName table, SelectPlan plan, DeltaContext ctx,
+    private static StorageMerge.Counts rescanGroups(SqlRunner c, QualifiedName table, SelectPlan plan, DeltaContext ctx,
                                        ServerCapabilities server, ChangeSink sink) throws SQLException {
         String touched = plan.touchedKeys(ctx);
         ctx.prepare(c);
-        Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_keys ON COMMIT DROP AS\n" + ctx.wrap(touched));
-        Jdbc.executeRaw(c, "ANALYZE pg_temp.__pgt_keys");
+        c.execute("CREATE TEMP TABLE __pgt_keys ON COMMIT DROP AS\n" + ctx.wrap(touched));
+        c.execute("ANALYZE pg_temp.__pgt_keys");
         String keyHash = plan.groupKeys().isEmpty() ? "md5(row()::text)::uuid" : plan.keyHash("__pgt_kk");
         return mergeGroups(c, table, plan, "SELECT DISTINCT " + keyHash + " AS __pgt_kh FROM pg_temp.__pgt_keys __pgt_kk",
                 plan.recompute("pg_temp.__pgt_keys", FromItem::current, plan.select(), plan.where(), plan.having(), true),
@@ -185,7 +200,7 @@ public final class DeltaApplier {
      * {@code __pgt_h}) holds their rows now; a touched group without a row is deleted, and rows
      * whose values did not change are not rewritten.
      */
-    private static StorageMerge.Counts mergeGroups(Connection c, QualifiedName table, SelectPlan plan, String hashes, String rows,
+    private static StorageMerge.Counts mergeGroups(SqlRunner c, QualifiedName table, SelectPlan plan, String hashes, String rows,
                                       ServerCapabilities server, ChangeSink sink) throws SQLException {
         String cols = columns(plan, null);
         String set = plan.names().stream().map(n -> Identifiers.quote(n) + " = __pgt_s." + Identifiers.quote(n))
@@ -193,9 +208,9 @@ public final class DeltaApplier {
         String source = "SELECT md5(__pgt_kk.__pgt_kh::text || ':1')::uuid AS __pgt_rid, __pgt_kk.__pgt_kh, __pgt_r.*\n"
                 + "    FROM (" + hashes + ") __pgt_kk\n"
                 + "    LEFT JOIN (" + rows + ") __pgt_r ON __pgt_r.__pgt_h = __pgt_kk.__pgt_kh";
-        return new StorageMerge(table.quoted(), source, "__pgt_rid", false, "__pgt_s.__pgt_h IS NULL",
+        return c.merge(new StorageMerge(table.quoted(), source, "__pgt_rid", false, "__pgt_s.__pgt_h IS NULL",
                 "row(" + columns(plan, "__pgt_t") + ")::text IS DISTINCT FROM row(" + columns(plan, "__pgt_s") + ")::text",
                 set, "__pgt_s.__pgt_h IS NOT NULL", cols + ", __pgt_row_id, __pgt_h",
-                columns(plan, "__pgt_s") + ", __pgt_s.__pgt_rid, __pgt_s.__pgt_h", plan.names()).apply(c, server, sink);
+                columns(plan, "__pgt_s") + ", __pgt_s.__pgt_rid, __pgt_s.__pgt_h", plan.names()), server, sink);
     }
 }

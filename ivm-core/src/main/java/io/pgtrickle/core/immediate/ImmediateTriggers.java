@@ -1,0 +1,167 @@
+package io.pgtrickle.core.immediate;
+
+import io.pgtrickle.core.catalog.StreamTableRecord;
+import io.pgtrickle.core.capture.ChangeWindow;
+import io.pgtrickle.core.capture.RowDecoder;
+import io.pgtrickle.core.ivm.ClockPlans;
+import io.pgtrickle.core.ivm.DeltaApplier;
+import io.pgtrickle.core.ivm.IvmPlan;
+import io.pgtrickle.core.query.Column;
+import io.pgtrickle.core.refresh.FullRefresh;
+import io.pgtrickle.core.sql.Identifiers;
+import io.pgtrickle.core.sql.Jdbc;
+import io.pgtrickle.core.sql.QualifiedName;
+import io.pgtrickle.core.sql.ServerCapabilities;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The triggers that keep an IMMEDIATE stream table exact at every commit: on each source,
+ * statement-level AFTER INSERT, UPDATE and DELETE triggers with transition tables, whose function
+ * turns the transition tables into the source's change window (the capture's row images, so the
+ * same decoder reads them) and runs the very statements a differential refresh would run for that
+ * window ({@link DeltaApplier} through a {@link PlpgsqlEmitter}); and a TRUNCATE trigger that
+ * recomputes the stream table.
+ *
+ * <p>Writers are serialised per stream table by an UPDATE of its row in
+ * {@code pgtrickle.pgt_immediate_writes}, at the start of each trigger. Under READ COMMITTED the
+ * row lock makes a second writer wait until the first commits, and every statement after it takes
+ * a new snapshot that sees the first writer's rows (so a join of two concurrent inserts is not
+ * lost). Under REPEATABLE READ or SERIALIZABLE the snapshot is fixed: PostgreSQL's
+ * first-updater-wins rule then fails the second writer with a serialization error instead of
+ * letting it compute a delta against stale sources.
+ */
+public final class ImmediateTriggers {
+    private ImmediateTriggers() {
+    }
+
+    private static final String[] EVENTS = {"INSERT", "UPDATE", "DELETE"};
+
+    /** Why {@code plan} cannot be maintained in IMMEDIATE mode, or {@code null}. */
+    public static String unsupportedReason(IvmPlan plan) {
+        if (ClockPlans.of(plan) != null) {
+            return "the query reads the clock (now(), current_timestamp…): IMMEDIATE triggers run only when a source"
+                    + " changes, so rows could not leave the window as time passes";
+        }
+        return null;
+    }
+
+    /**
+     * (Re)creates the functions and triggers of stream table {@code st} for {@code plan}, in the
+     * caller's transaction: first dropping those it had.
+     */
+    public static void install(Connection c, StreamTableRecord st, IvmPlan plan, List<Column> columns,
+                               ServerCapabilities server) throws SQLException {
+        drop(c, st.id());
+        Jdbc.executeRaw(c, "INSERT INTO pgtrickle.pgt_immediate_writes (pgt_id) VALUES (" + st.id()
+                + ") ON CONFLICT DO NOTHING");
+        String truncate = truncateBody(st, plan, columns, server);
+        for (long relid : plan.relids()) {
+            QualifiedName source = sourceName(c, relid);
+            String function = functionName(st.id(), relid);
+            String body = "DECLARE __pgt_count bigint; __pgt_any boolean;\nBEGIN\n"
+                    + "UPDATE pgtrickle.pgt_immediate_writes SET writes = writes + 1 WHERE pgt_id = " + st.id() + ";\n"
+                    + "IF TG_OP = 'TRUNCATE' THEN\n" + truncate + "RETURN NULL;\nEND IF;\n"
+                    + deltaBody(c, st, plan, relid, source, server)
+                    + "RETURN NULL;\nEND";
+            Jdbc.executeRaw(c, "CREATE FUNCTION " + function + "() RETURNS trigger LANGUAGE plpgsql AS "
+                    + Identifiers.literal(body));
+            for (String event : EVENTS) {
+                String referencing = switch (event) {
+                    case "INSERT" -> "NEW TABLE AS __pgt_new";
+                    case "DELETE" -> "OLD TABLE AS __pgt_old";
+                    default -> "OLD TABLE AS __pgt_old NEW TABLE AS __pgt_new";
+                };
+                Jdbc.executeRaw(c, "CREATE TRIGGER " + Identifiers.quote(triggerName(st.id(), event)) + " AFTER " + event
+                        + " ON " + source.quoted() + " REFERENCING " + referencing + " FOR EACH STATEMENT EXECUTE FUNCTION "
+                        + function + "()");
+            }
+            Jdbc.executeRaw(c, "CREATE TRIGGER " + Identifiers.quote(triggerName(st.id(), "TRUNCATE")) + " AFTER TRUNCATE ON "
+                    + source.quoted() + " FOR EACH STATEMENT EXECUTE FUNCTION " + function + "()");
+        }
+    }
+
+    /** Drops the functions (and with them the triggers) of stream table {@code id}; none is fine. */
+    public static void drop(Connection c, long id) throws SQLException {
+        List<String> functions = new ArrayList<>();
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT p.oid::regprocedure::text FROM pg_proc p"
+                + " WHERE p.pronamespace = 'pgtrickle'::regnamespace AND p.proname LIKE " + Identifiers.literal(
+                        "\\_imm\\_" + id + "\\_%"))) {
+            while (rs.next()) {
+                functions.add(rs.getString(1));
+            }
+        }
+        for (String f : functions) {
+            Jdbc.executeRaw(c, "DROP FUNCTION " + f + " CASCADE");
+        }
+    }
+
+    /** The trigger function of stream table {@code id} on source {@code relid}. */
+    static String functionName(long id, long relid) {
+        return "pgtrickle." + Identifiers.quote("_imm_" + id + "_" + relid);
+    }
+
+    /** Trigger names sort by stream table id within a source; fired in name order. */
+    static String triggerName(long id, String event) {
+        return "__pgt_imm_" + id + "_" + event.toLowerCase(java.util.Locale.ROOT);
+    }
+
+    private static QualifiedName sourceName(Connection c, long relid) throws SQLException {
+        String schema = Jdbc.queryValue(c, String.class, "SELECT n.nspname::text FROM pg_class r JOIN pg_namespace n"
+                + " ON n.oid = r.relnamespace WHERE r.oid = ?::oid", relid);
+        String name = Jdbc.queryValue(c, String.class, "SELECT relname::text FROM pg_class WHERE oid = ?::oid", relid);
+        return new QualifiedName(schema, name);
+    }
+
+    /**
+     * The statements for one writer statement on source {@code relid}: its window from the
+     * transition tables (weight −1 for old rows, +1 for new), decoded as a refresh decodes a
+     * window, then the delta.
+     */
+    private static String deltaBody(Connection c, StreamTableRecord st, IvmPlan plan, long relid, QualifiedName source,
+                                    ServerCapabilities server) throws SQLException {
+        String window = "__pgt_window_" + relid;
+        String oldImage = Jdbc.queryValue(c, String.class, "SELECT pgtrickle._row_image(?::oid, 'o', false)", relid);
+        String newImage = Jdbc.queryValue(c, String.class, "SELECT pgtrickle._row_image(?::oid, 'n', false)", relid);
+        String create = "CREATE TEMP TABLE " + Identifiers.quote(window) + " ON COMMIT DROP AS ";
+        String olds = "SELECT pg_current_xact_id() AS xid, 0::bigint AS seq, (-1)::smallint AS weight, " + oldImage
+                + " AS row FROM __pgt_old o";
+        String news = "SELECT pg_current_xact_id() AS xid, 0::bigint AS seq, 1::smallint AS weight, " + newImage
+                + " AS row FROM __pgt_new n";
+        PlpgsqlEmitter e = new PlpgsqlEmitter("_s" + st.id());
+        e.raw("IF TG_OP = 'INSERT' THEN");
+        e.execute(create + news);
+        e.raw("ELSIF TG_OP = 'DELETE' THEN");
+        e.execute(create + olds);
+        e.raw("ELSE");
+        e.execute(create + olds + " UNION ALL " + news);
+        e.raw("END IF;");
+        RowDecoder decoder = plan.decoders().get(relid);
+        if (decoder == null) {
+            decoder = RowDecoder.load(c, relid, source);
+        }
+        for (String statement : ChangeWindow.decodeSql(window, decoder)) {
+            e.execute(statement);
+        }
+        DeltaApplier.apply(e, st.name(), st.relid(), plan, Map.of(relid, window), null, server, null);
+        return e.finish();
+    }
+
+    /** A TRUNCATE of a source: recompute the stream table (and its aggregate state) fully. */
+    private static String truncateBody(StreamTableRecord st, IvmPlan plan, List<Column> columns,
+                                       ServerCapabilities server) {
+        PlpgsqlEmitter e = new PlpgsqlEmitter("_s" + st.id());
+        String state = DeltaApplier.stateReplaceSql(st.relid(), plan);
+        if (state != null) {
+            e.execute(state);
+        }
+        e.execute(FullRefresh.mergeSql(st.name(), columns, st.query(), DeltaApplier.fullRefreshRows(st.relid(), plan),
+                server));
+        return e.finish();
+    }
+}

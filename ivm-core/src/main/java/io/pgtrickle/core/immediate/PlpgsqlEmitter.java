@@ -1,0 +1,94 @@
+package io.pgtrickle.core.immediate;
+
+import io.pgtrickle.core.sql.ChangeSink;
+import io.pgtrickle.core.sql.Identifiers;
+import io.pgtrickle.core.sql.ServerCapabilities;
+import io.pgtrickle.core.sql.SqlRunner;
+import io.pgtrickle.core.sql.StorageMerge;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A {@link SqlRunner} that writes the statements of a delta down as PL/pgSQL ({@code EXECUTE}),
+ * for the body of an IMMEDIATE trigger function. A count check becomes an {@code IF … RAISE}.
+ *
+ * <p>Every temporary table the statements create gets this emitter's {@code suffix}, and is
+ * dropped at the end: the MERGE into a stream table fires the triggers of the IMMEDIATE stream
+ * tables that read it while this function's tables still exist (a cascade runs nested), and the
+ * next statement of the same transaction fires this function again.
+ */
+final class PlpgsqlEmitter implements SqlRunner {
+    private static final Pattern CREATED = Pattern.compile(
+            "CREATE TEMP TABLE (?:IF NOT EXISTS )?(?:pg_temp\\.)?\"?([A-Za-z_][A-Za-z0-9_]*)\"?");
+    private static final Pattern INDEX = Pattern.compile("CREATE INDEX (?:IF NOT EXISTS )?\"?([A-Za-z_][A-Za-z0-9_]*)\"?");
+
+    private final String suffix;
+    private final List<String> body = new ArrayList<>();
+
+    /** @param suffix appended to the name of every temporary table created (unique per stream table) */
+    PlpgsqlEmitter(String suffix) {
+        this.suffix = suffix;
+    }
+
+    @Override
+    public void execute(String sql) {
+        body.add("EXECUTE " + Identifiers.literal(sql) + ";");
+    }
+
+    @Override
+    public void failIfPositive(String countSql, String message) {
+        body.add("EXECUTE " + Identifiers.literal(countSql) + " INTO __pgt_count;\n"
+                + "IF __pgt_count > 0 THEN RAISE EXCEPTION USING ERRCODE = 'XX000', MESSAGE = "
+                + Identifiers.literal(message + " (IMMEDIATE trigger)") + "; END IF;");
+    }
+
+    @Override
+    public StorageMerge.Counts merge(StorageMerge merge, ServerCapabilities server, ChangeSink sink) {
+        if (sink != null) {
+            throw new IllegalStateException("an IMMEDIATE trigger writes no outbox");
+        }
+        execute(merge.sql(server));
+        return new StorageMerge.Counts(0, 0, 0);
+    }
+
+    /** Adds a PL/pgSQL statement as it is. */
+    void raw(String plpgsql) {
+        body.add(plpgsql);
+    }
+
+    /**
+     * The body so far with every created temporary table renamed (whole words only), and the
+     * statements that drop them.
+     */
+    String finish() {
+        Set<String> created = new LinkedHashSet<>();
+        for (String statement : body) {
+            for (Pattern p : List.of(CREATED, INDEX)) {
+                Matcher m = p.matcher(statement);
+                while (m.find()) {
+                    if (!m.group(1).endsWith(suffix)) {
+                        created.add(m.group(1));
+                    }
+                }
+            }
+        }
+        String text = String.join("\n", body);
+        for (String name : created) {
+            text = text.replaceAll("(?<![A-Za-z0-9_])" + Pattern.quote(name) + "(?![A-Za-z0-9_])",
+                    Matcher.quoteReplacement(name + suffix));
+        }
+        StringBuilder drops = new StringBuilder();
+        for (String statement : body) {
+            Matcher m = CREATED.matcher(statement);
+            while (m.find()) {
+                String name = m.group(1).endsWith(suffix) ? m.group(1) : m.group(1) + suffix;
+                drops.append("DROP TABLE IF EXISTS pg_temp.").append(Identifiers.quote(name)).append(";\n");
+            }
+        }
+        return text + "\n" + drops;
+    }
+}

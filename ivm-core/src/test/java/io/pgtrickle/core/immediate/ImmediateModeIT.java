@@ -1,0 +1,184 @@
+package io.pgtrickle.core.immediate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.pgtrickle.core.EngineFixture;
+import io.pgtrickle.core.PgTrickleEngine;
+import io.pgtrickle.core.lifecycle.StreamTableSpec;
+import io.pgtrickle.core.lifecycle.StreamTables;
+import io.pgtrickle.testing.PostgresExtension;
+import io.pgtrickle.testing.TestDatabase;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * IMMEDIATE stream tables equal a fresh run of their query after every writer statement, inside
+ * the writer's transaction and after it, with no engine refresh in between.
+ */
+@ExtendWith(PostgresExtension.class)
+class ImmediateModeIT {
+    static final Map<String, String> SHAPES = new LinkedHashMap<>();
+
+    static {
+        SHAPES.put("imm_join", "SELECT e.id, e.name, d.dname FROM emp e JOIN dept d ON d.id = e.dept_id");
+        SHAPES.put("imm_agg", "SELECT dept_id, count(*) AS n, sum(salary) AS total, avg(salary) AS av,"
+                + " max(salary) AS mx, min(salary) AS mn FROM emp GROUP BY dept_id");
+        SHAPES.put("imm_distinct", "SELECT DISTINCT dept_id FROM emp");
+        SHAPES.put("imm_union", "SELECT dept_id FROM emp UNION SELECT id FROM dept");
+        SHAPES.put("imm_exists", "SELECT d.id, d.dname FROM dept d WHERE EXISTS (SELECT 1 FROM emp e WHERE e.dept_id = d.id)");
+        SHAPES.put("imm_left", "SELECT d.dname, count(e.id) AS n, sum(e.salary) AS total FROM dept d"
+                + " LEFT JOIN emp e ON e.dept_id = d.id GROUP BY d.dname");
+        SHAPES.put("imm_filter", "SELECT id, salary * 2 AS double_salary FROM emp WHERE salary > 100");
+    }
+
+    static void schema(TestDatabase db) {
+        db.execute("DROP TABLE IF EXISTS emp, dept CASCADE", "CREATE TABLE dept (id int PRIMARY KEY, dname text NOT NULL)",
+                "CREATE TABLE emp (id int PRIMARY KEY, name text, dept_id int, salary numeric)",
+                "INSERT INTO dept VALUES (1, 'eng'), (2, 'ops'), (3, 'empty')",
+                "INSERT INTO emp VALUES (1, 'ann', 1, 100), (2, 'bob', 1, 200), (3, 'cy', 2, 150), (4, 'dee', NULL, 50)");
+    }
+
+    /** Rows in one and not the other (both directions), read on {@code c}: what that transaction sees. */
+    static List<String> differences(Connection c, String table, String query) throws SQLException {
+        String cols = "SELECT * FROM (" + query + ") q";
+        List<String> out = new ArrayList<>();
+        try (Statement s = c.createStatement()) {
+            String stCols = columnsOf(c, table);
+            for (String sql : List.of(
+                    "SELECT 'missing', row(q.*)::text FROM (" + cols + " EXCEPT ALL SELECT " + stCols + " FROM " + table + ") q",
+                    "SELECT 'extra', row(q.*)::text FROM (SELECT " + stCols + " FROM " + table + " EXCEPT ALL " + cols + ") q")) {
+                try (ResultSet rs = s.executeQuery(sql)) {
+                    while (rs.next()) {
+                        out.add(table + ": " + rs.getString(1) + " " + rs.getString(2));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private static String columnsOf(Connection c, String table) throws SQLException {
+        List<String> names = new ArrayList<>();
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT attname FROM pg_attribute WHERE attrelid = '"
+                + table + "'::regclass AND attnum > 0 AND NOT attisdropped AND attname NOT LIKE '\\_\\_pgt\\_%' ORDER BY attnum")) {
+            while (rs.next()) {
+                names.add('"' + rs.getString(1) + '"');
+            }
+        }
+        return String.join(", ", names);
+    }
+
+    static void assertExact(Connection c, String when) throws SQLException {
+        List<String> diff = new ArrayList<>();
+        for (var e : SHAPES.entrySet()) {
+            diff.addAll(differences(c, e.getKey(), e.getValue()));
+        }
+        assertThat(diff).as(when).isEmpty();
+    }
+
+    static void run(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    @Test
+    void everyStatementIsAppliedInTheWritersTransaction(TestDatabase db) throws Exception {
+        schema(db);
+        try (PgTrickleEngine engine = EngineFixture.open(db); Connection w = db.connect()) {
+            StreamTables api = engine.streamTables();
+            EngineFixture.dropAllStreamTables(api);
+            for (var e : SHAPES.entrySet()) {
+                api.create(StreamTableSpec.parse(e.getKey(), e.getValue(), "1m", "IMMEDIATE"));
+            }
+            assertThat(db.value("SELECT string_agg(DISTINCT refresh_mode || '/' || effective_mode, ',')"
+                    + " FROM pgtrickle.pgt_stream_tables")).isEqualTo("IMMEDIATE/IMMEDIATE");
+            assertExact(w, "after create");
+
+            // autocommit statements
+            run(w, "INSERT INTO emp VALUES (5, 'eve', 3, 300), (6, 'fay', 2, 150)");
+            assertExact(w, "after insert");
+            run(w, "UPDATE emp SET salary = salary + 1 WHERE dept_id = 1");
+            assertExact(w, "after update");
+
+            // several statements in one transaction, checked inside and after
+            w.setAutoCommit(false);
+            List<String> statements = List.of(
+                    "INSERT INTO emp VALUES (7, 'gus', 1, 120)",
+                    "UPDATE emp SET id = id + 100 WHERE id IN (1, 3)",
+                    "UPDATE emp SET dept_id = 2 WHERE id = 2",
+                    "DELETE FROM emp WHERE id = 5",
+                    "INSERT INTO emp VALUES (2, 'bob', 3, 999), (8, 'hal', 1, 10) ON CONFLICT (id) DO UPDATE"
+                            + " SET dept_id = excluded.dept_id, salary = excluded.salary",
+                    "INSERT INTO dept VALUES (4, 'new')",
+                    "UPDATE dept SET dname = 'engineering' WHERE id = 1",
+                    "UPDATE emp SET dept_id = 4 WHERE dept_id IS NULL",
+                    "DELETE FROM dept WHERE id = 2",
+                    "UPDATE emp SET salary = NULL WHERE id = 7");
+            for (String sql : statements) {
+                run(w, sql);
+                assertExact(w, "inside the transaction, after " + sql);
+            }
+            w.commit();
+            assertExact(w, "after commit");
+            try (Connection other = db.connect()) {
+                assertExact(other, "after commit, another session");
+            }
+
+            // rollback leaves the stream tables as they were
+            run(w, "DELETE FROM emp WHERE dept_id = 1");
+            run(w, "INSERT INTO dept VALUES (9, 'gone')");
+            assertExact(w, "inside the transaction to roll back");
+            w.rollback();
+            assertExact(w, "after rollback");
+
+            // TRUNCATE recomputes; writes after it in the same transaction apply too
+            run(w, "TRUNCATE emp");
+            assertExact(w, "after truncate");
+            run(w, "INSERT INTO emp VALUES (1, 'ann', 1, 100), (2, 'bob', NULL, 5)");
+            assertExact(w, "after truncate and insert");
+            w.commit();
+            assertExact(w, "after the truncate commits");
+            w.setAutoCommit(true);
+
+            // a source row that joins nothing and a statement that changes nothing
+            run(w, "UPDATE emp SET salary = salary WHERE id = 1");
+            run(w, "DELETE FROM emp WHERE id = 12345");
+            assertExact(w, "after no-op statements");
+
+            // the engine's refresh neither applies the changes a second time nor fails
+            for (String name : SHAPES.keySet()) {
+                assertThat(api.refresh(name).action()).isEqualTo("IMMEDIATE");
+            }
+            assertExact(w, "after engine refreshes");
+            assertThat(db.value("SELECT count(*) FROM pgtrickle.pgt_refresh_history WHERE action = 'DIFFERENTIAL'"))
+                    .isEqualTo(0L);
+
+            // dropping the stream tables removes their triggers
+            EngineFixture.dropAllStreamTables(api);
+            assertThat(db.value("SELECT count(*) FROM pg_trigger WHERE tgname LIKE '\\_\\_pgt\\_imm\\_%'")).isEqualTo(0L);
+            run(w, "INSERT INTO emp VALUES (50, 'zed', 1, 1)");
+        }
+    }
+
+    @Test
+    void queriesWithoutADeltaRuleAreRefusedByName(TestDatabase db) throws Exception {
+        schema(db);
+        try (PgTrickleEngine engine = EngineFixture.open(db)) {
+            StreamTables api = engine.streamTables();
+            assertThatThrownBy(() -> api.create(StreamTableSpec.parse("imm_clock",
+                    "SELECT id FROM emp WHERE salary > 0 AND now() > '2000-01-01'::timestamptz", "1m", "IMMEDIATE")))
+                    .hasMessageContaining("IMMEDIATE");
+            assertThat(db.value("SELECT count(*) FROM pgtrickle.pgt_stream_tables")).isEqualTo(0L);
+        }
+    }
+}
