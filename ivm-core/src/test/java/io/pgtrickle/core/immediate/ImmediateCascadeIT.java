@@ -1,0 +1,52 @@
+package io.pgtrickle.core.immediate;
+
+import static io.pgtrickle.core.immediate.ImmediateModeIT.differences;
+import static io.pgtrickle.core.immediate.ImmediateModeIT.run;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgtrickle.core.EngineFixture;
+import io.pgtrickle.core.PgTrickleEngine;
+import io.pgtrickle.core.lifecycle.StreamTableSpec;
+import io.pgtrickle.core.lifecycle.StreamTables;
+import io.pgtrickle.testing.PostgresExtension;
+import io.pgtrickle.testing.TestDatabase;
+import java.sql.Connection;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** An IMMEDIATE stream table over IMMEDIATE stream tables changes in the same writer statement. */
+@ExtendWith(PostgresExtension.class)
+class ImmediateCascadeIT {
+    private static final String BASE = "SELECT e.id, e.salary, d.dname FROM emp e JOIN dept d ON d.id = e.dept_id";
+    private static final String TOTALS = "SELECT dname, count(*) AS n, sum(salary) AS total FROM cas_base GROUP BY dname";
+    private static final String BIG = "SELECT dname FROM cas_totals WHERE n > 1";
+
+    @Test
+    void dependantsUpdateInTheWritersTransaction(TestDatabase db) throws Exception {
+        ImmediateModeIT.schema(db);
+        try (PgTrickleEngine engine = EngineFixture.open(db); Connection w = db.connect()) {
+            StreamTables api = engine.streamTables();
+            api.create(StreamTableSpec.parse("cas_base", BASE, "1m", "IMMEDIATE"));
+            api.create(StreamTableSpec.parse("cas_totals", TOTALS, "1m", "IMMEDIATE"));
+            api.create(StreamTableSpec.parse("cas_big", BIG, "1m", "IMMEDIATE"));
+            w.setAutoCommit(false);
+            for (String sql : List.of("INSERT INTO emp VALUES (20, 'a', 2, 5), (21, 'b', 3, 6)",
+                    "UPDATE emp SET salary = salary * 2", "DELETE FROM emp WHERE id = 1",
+                    "UPDATE dept SET dname = 'x' WHERE id = 2", "INSERT INTO emp VALUES (22, 'c', 3, 1)",
+                    "TRUNCATE dept", "INSERT INTO dept VALUES (1, 'eng'), (3, 'three')")) {
+                run(w, sql);
+                List<String> diff = new ArrayList<>(differences(w, "cas_base", BASE));
+                diff.addAll(differences(w, "cas_totals", "SELECT dname, count(*) AS n, sum(salary) AS total FROM ("
+                        + BASE + ") b GROUP BY dname"));
+                diff.addAll(differences(w, "cas_big", "SELECT dname FROM (SELECT dname, count(*) AS n FROM (" + BASE
+                        + ") b GROUP BY dname) t WHERE n > 1"));
+                assertThat(diff).as("after " + sql).isEmpty();
+            }
+            w.commit();
+            w.setAutoCommit(true);
+            assertThat(db.value("SELECT count(*) FROM cas_totals")).isNotEqualTo(0L);
+        }
+    }
+}
