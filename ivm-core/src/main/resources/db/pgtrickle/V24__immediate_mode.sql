@@ -25,3 +25,20 @@ BEGIN
     RAISE EXCEPTION 'invalid refresh mode "%"', refresh_mode USING ERRCODE = '22023',
         HINT = 'use AUTO, FULL, DIFFERENTIAL or IMMEDIATE';
 END $$;
+
+-- An IMMEDIATE stream table's changes are applied by its triggers, which write no outbox entries:
+-- an outbox on it would stay empty while the table changes. Refused until they do.
+CREATE FUNCTION pgtrickle._outbox_not_immediate() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pgtrickle.pgt_stream_tables WHERE pgt_id = NEW.pgt_id AND effective_mode = 'IMMEDIATE') THEN
+        RAISE EXCEPTION 'stream table % is maintained in IMMEDIATE mode, whose triggers write no outbox',
+            (SELECT pgt_schema || '.' || pgt_name FROM pgtrickle.pgt_stream_tables WHERE pgt_id = NEW.pgt_id)
+            USING ERRCODE = '0A000',
+                  HINT = 'alter it to refresh_mode => ''DIFFERENTIAL'' (or AUTO/FULL) first';
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE TRIGGER outbox_not_immediate BEFORE INSERT ON pgtrickle.pgt_outbox_config
+    FOR EACH ROW EXECUTE FUNCTION pgtrickle._outbox_not_immediate();

@@ -23,8 +23,10 @@ import java.util.regex.Pattern;
  */
 final class PlpgsqlEmitter implements SqlRunner {
     private static final Pattern CREATED = Pattern.compile(
-            "CREATE TEMP TABLE (?:IF NOT EXISTS )?(?:pg_temp\\.)?\"?([A-Za-z_][A-Za-z0-9_]*)\"?");
-    private static final Pattern INDEX = Pattern.compile("CREATE INDEX (?:IF NOT EXISTS )?\"?([A-Za-z_][A-Za-z0-9_]*)\"?");
+            "CREATE TEMP TABLE (?:IF NOT EXISTS )?(?:pg_temp\\.)?\"?(__pgt[A-Za-z0-9_]*)\"?");
+    /** A named index (an unnamed one, {@code CREATE INDEX ON t}, needs no renaming). */
+    private static final Pattern INDEX = Pattern.compile(
+            "CREATE (?:UNIQUE )?INDEX (?:IF NOT EXISTS )?\"?(__pgt[A-Za-z0-9_]*)\"? ON ");
 
     private final String suffix;
     private final List<String> body = new ArrayList<>();

@@ -380,6 +380,12 @@ public final class StreamTables {
                 changeSources.untrackUnused(c);
                 requireReadersStillValid(c, st);
             }
+            if (mode.effective() == RefreshMode.IMMEDIATE && st.effectiveMode() != RefreshMode.IMMEDIATE
+                    && OutboxWriter.enabled(c, st.id())) {
+                throw new PgTrickleException(ErrorCode.UNSUPPORTED_QUERY, "stream table " + st.name() + " has an outbox,"
+                        + " and IMMEDIATE triggers write none; disable_outbox('" + st.name() + "') first, or keep"
+                        + " refresh mode DIFFERENTIAL");
+            }
             catalog.updateDefinition(c, st.id(), query, requested, mode.effective(), mode.reason());
             boolean leavingImmediate = st.effectiveMode() == RefreshMode.IMMEDIATE
                     && mode.effective() == RefreshMode.DIFFERENTIAL && !queryChanged;
