@@ -54,9 +54,12 @@ public final class ImmediateTriggers {
     /**
      * (Re)creates the functions and triggers of stream table {@code st} for {@code plan}, in the
      * caller's transaction: first dropping those it had.
+     *
+     * @param depth how many stream tables deep it reads (0: base tables only), which orders its
+     *     triggers before those of the stream tables it reads
      */
     public static void install(Connection c, StreamTableRecord st, IvmPlan plan, List<Column> columns,
-                               ServerCapabilities server) throws SQLException {
+                               ServerCapabilities server, int depth) throws SQLException {
         drop(c, st.id());
         Jdbc.executeRaw(c, "INSERT INTO pgtrickle.pgt_immediate_writes (pgt_id) VALUES (" + st.id()
                 + ") ON CONFLICT DO NOTHING");
@@ -77,11 +80,11 @@ public final class ImmediateTriggers {
                     case "DELETE" -> "OLD TABLE AS __pgt_old";
                     default -> "OLD TABLE AS __pgt_old NEW TABLE AS __pgt_new";
                 };
-                Jdbc.executeRaw(c, "CREATE TRIGGER " + Identifiers.quote(triggerName(st.id(), event)) + " AFTER " + event
+                Jdbc.executeRaw(c, "CREATE TRIGGER " + Identifiers.quote(triggerName(st.id(), depth, event)) + " AFTER " + event
                         + " ON " + source.quoted() + " REFERENCING " + referencing + " FOR EACH STATEMENT EXECUTE FUNCTION "
                         + function + "()");
             }
-            Jdbc.executeRaw(c, "CREATE TRIGGER " + Identifiers.quote(triggerName(st.id(), "TRUNCATE")) + " AFTER TRUNCATE ON "
+            Jdbc.executeRaw(c, "CREATE TRIGGER " + Identifiers.quote(triggerName(st.id(), depth, "TRUNCATE")) + " AFTER TRUNCATE ON "
                     + source.quoted() + " FOR EACH STATEMENT EXECUTE FUNCTION " + function + "()");
         }
     }
@@ -106,9 +109,16 @@ public final class ImmediateTriggers {
         return "pgtrickle." + Identifiers.quote("_imm_" + id + "_" + relid);
     }
 
-    /** Trigger names sort by stream table id within a source; fired in name order. */
-    static String triggerName(long id, String event) {
-        return "__pgt_imm_" + id + "_" + event.toLowerCase(java.util.Locale.ROOT);
+    /**
+     * PostgreSQL fires a table's triggers in name order; the names make the deepest stream table
+     * fire first. Where a stream table reads a source both directly and through another IMMEDIATE
+     * stream table (a diamond), its trigger on the source must apply the source's change while the
+     * other still holds the old contents (a delta for one changed input sees the others as they
+     * were); the other's MERGE then fires its trigger with that change, against the new source.
+     */
+    static String triggerName(long id, int depth, String event) {
+        return "__pgt_imm_" + String.format(java.util.Locale.ROOT, "%03d", 999 - Math.min(depth, 999)) + "_" + id + "_"
+                + event.toLowerCase(java.util.Locale.ROOT);
     }
 
     private static QualifiedName sourceName(Connection c, long relid) throws SQLException {

@@ -491,7 +491,19 @@ public final class StreamTables {
             return;
         }
         ImmediateTriggers.install(c, st, refresher.plan(c, st), StorageColumns.of(c, st.relid()),
-                refresher.serverCapabilities());
+                refresher.serverCapabilities(), depth(catalog.upstreamStreamTables(c), st.id(), new HashSet<>()));
+    }
+
+    /** How many stream tables deep {@code id} reads (0: base tables only); the graph has no cycle. */
+    private static int depth(Map<Long, Set<Long>> upstream, long id, Set<Long> seen) {
+        int d = 0;
+        for (long up : upstream.getOrDefault(id, Set.of())) {
+            if (seen.add(up)) {
+                d = Math.max(d, 1 + depth(upstream, up, seen));
+                seen.remove(up);
+            }
+        }
+        return d;
     }
 
     /**

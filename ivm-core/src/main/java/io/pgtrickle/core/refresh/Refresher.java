@@ -237,6 +237,13 @@ public final class Refresher {
             }
         }
         if (st.effectiveMode() == RefreshMode.IMMEDIATE) {
+            if (probe != null) {
+                probe.action = "IMMEDIATE";
+                probe.note = "IMMEDIATE: its triggers apply every change in the writer's transaction; a refresh"
+                        + " applies nothing and only moves the frontier";
+                probe.phases = "{}";
+                return null;
+            }
             return advanceImmediate(tx, st, involved, start);
         }
         List<Column> columns = prologue.columns();
