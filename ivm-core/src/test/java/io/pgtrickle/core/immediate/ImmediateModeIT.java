@@ -160,13 +160,51 @@ class ImmediateModeIT {
                 assertThat(api.refresh(name).action()).isEqualTo("IMMEDIATE");
             }
             assertExact(w, "after engine refreshes");
-            assertThat(db.value("SELECT count(*) FROM pgtrickle.pgt_refresh_history WHERE action = 'DIFFERENTIAL'"))
+            assertThat(db.value("SELECT count(*) FROM pgtrickle.pgt_refresh_history WHERE action = 'DIFFERENTIAL'"
+                    + " AND pgt_id IN (SELECT pgt_id FROM pgtrickle.pgt_stream_tables)"))
                     .isEqualTo(0L);
 
             // dropping the stream tables removes their triggers
             EngineFixture.dropAllStreamTables(api);
             assertThat(db.value("SELECT count(*) FROM pg_trigger WHERE tgname LIKE '\\_\\_pgt\\_imm\\_%'")).isEqualTo(0L);
             run(w, "INSERT INTO emp VALUES (50, 'zed', 1, 1)");
+        }
+    }
+
+    /**
+     * Through the SQL functions, with the engine running (its scheduler refreshes every 1s
+     * schedule): writes are visible at once and never applied a second time by a refresh.
+     */
+    @Test
+    void theSqlFunctionsCreateAndAlterImmediateStreamTablesWhileTheSchedulerRuns(TestDatabase db) throws Exception {
+        try (PgTrickleEngine engine = EngineFixture.open(db).start(); Connection w = db.connect()) {
+            EngineFixture.dropAllStreamTables(engine.streamTables());
+            schema(db);
+            String query = SHAPES.get("imm_agg");
+            long id = (Long) db.value("SELECT pgtrickle.create_stream_table('imm_agg', $$" + query + "$$,"
+                    + " schedule => '1s', refresh_mode => 'immediate')");
+            db.value("SELECT pgtrickle.await_request(?, '20 seconds')", id);
+            assertThat(db.rows("SELECT refresh_mode, effective_mode FROM pgtrickle.pgt_status() WHERE name = 'public.imm_agg'"))
+                    .containsExactly(List.of("IMMEDIATE", "IMMEDIATE"));
+            assertThat(engine.streamTables().explain(io.pgtrickle.core.sql.QualifiedName.parse("imm_agg")).render())
+                    .contains("refresh mode  IMMEDIATE -> IMMEDIATE");
+            for (int i = 0; i < 10; i++) {
+                run(w, "INSERT INTO emp VALUES (" + (500 + i) + ", 'n', " + (i % 3) + ", " + i + ")");
+                run(w, "UPDATE emp SET salary = salary + 1 WHERE id = " + (500 + i / 2));
+                assertThat(differences(w, "imm_agg", query)).as("write " + i).isEmpty();
+                Thread.sleep(150);
+            }
+            Thread.sleep(1500); // a scheduled refresh or two
+            assertThat(differences(w, "imm_agg", query)).as("after scheduled refreshes").isEmpty();
+            assertThat(db.value("SELECT frontier IS NOT NULL FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'imm_agg'"))
+                    .isEqualTo(true);
+            long alter = (Long) db.value("SELECT pgtrickle.alter_stream_table('imm_agg', refresh_mode => 'DIFFERENTIAL')");
+            db.value("SELECT pgtrickle.await_request(?, '20 seconds')", alter);
+            run(w, "DELETE FROM emp WHERE id = 500");
+            long refresh = (Long) db.value("SELECT pgtrickle.refresh_stream_table('imm_agg')");
+            db.value("SELECT pgtrickle.await_request(?, '20 seconds')", refresh);
+            assertThat(differences(w, "imm_agg", query)).as("DIFFERENTIAL again, refreshed").isEmpty();
+            assertThat(db.value("SELECT count(*) FROM pg_trigger WHERE tgname LIKE '\\_\\_pgt\\_imm\\_%'")).isEqualTo(0L);
         }
     }
 
@@ -178,7 +216,7 @@ class ImmediateModeIT {
             assertThatThrownBy(() -> api.create(StreamTableSpec.parse("imm_clock",
                     "SELECT id FROM emp WHERE salary > 0 AND now() > '2000-01-01'::timestamptz", "1m", "IMMEDIATE")))
                     .hasMessageContaining("IMMEDIATE");
-            assertThat(db.value("SELECT count(*) FROM pgtrickle.pgt_stream_tables")).isEqualTo(0L);
+            assertThat(db.value("SELECT count(*) FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'imm_clock'")).isEqualTo(0L);
         }
     }
 }
