@@ -72,8 +72,11 @@ public final class ImmediateTriggers {
                     + "IF TG_OP = 'TRUNCATE' THEN\n" + truncate + "RETURN NULL;\nEND IF;\n"
                     + deltaBody(c, st, plan, relid, source, server)
                     + "RETURN NULL;\nEND";
-            Jdbc.executeRaw(c, "CREATE FUNCTION " + function + "() RETURNS trigger LANGUAGE plpgsql AS "
-                    + Identifiers.literal(body));
+            // As the engine (its owner) with the engine's search_path: the delta reads and writes what
+            // a refresh would (storage, state, sources), resolving the query's names as a refresh
+            // does, whatever the writer may touch or has set; writers need no grant on the stream table.
+            Jdbc.executeRaw(c, "CREATE FUNCTION " + function + "() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER"
+                    + " SET search_path FROM CURRENT AS " + Identifiers.literal(body));
             for (String event : EVENTS) {
                 String referencing = switch (event) {
                     case "INSERT" -> "NEW TABLE AS __pgt_new";

@@ -164,6 +164,17 @@ class ImmediateModeIT {
                     + " AND pgt_id IN (SELECT pgt_id FROM pgtrickle.pgt_stream_tables)"))
                     .isEqualTo(0L);
 
+            // a writer with grants on the sources only: the triggers run as the engine
+            db.execute("DROP ROLE IF EXISTS imm_writer", "CREATE ROLE imm_writer",
+                    "GRANT SELECT, INSERT, UPDATE, DELETE ON emp, dept TO imm_writer");
+            run(w, "SET ROLE imm_writer");
+            run(w, "SET search_path = pg_catalog, public");
+            run(w, "INSERT INTO emp VALUES (60, 'role', 1, 77)");
+            run(w, "UPDATE dept SET dname = 'renamed' WHERE id = 1");
+            run(w, "RESET ROLE");
+            run(w, "RESET search_path");
+            assertExact(w, "after writes by a role without grants on the stream tables");
+
             // dropping the stream tables removes their triggers
             EngineFixture.dropAllStreamTables(api);
             assertThat(db.value("SELECT count(*) FROM pg_trigger WHERE tgname LIKE '\\_\\_pgt\\_imm\\_%'")).isEqualTo(0L);
