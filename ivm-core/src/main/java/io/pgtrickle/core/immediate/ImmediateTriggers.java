@@ -67,7 +67,7 @@ public final class ImmediateTriggers {
         for (long relid : plan.relids()) {
             QualifiedName source = sourceName(c, relid);
             String function = functionName(st.id(), relid);
-            String body = "DECLARE __pgt_count bigint; __pgt_any boolean;\nBEGIN\n"
+            String body = "DECLARE __pgt_count bigint; __pgt_rows bigint := 0; __pgt_hj text; __pgt_mj text;\nBEGIN\n"
                     + "UPDATE pgtrickle.pgt_immediate_writes SET writes = writes + 1 WHERE pgt_id = " + st.id() + ";\n"
                     + "IF TG_OP = 'TRUNCATE' THEN\n" + truncate + "RETURN NULL;\nEND IF;\n"
                     + deltaBody(c, st, plan, relid, source, server)
@@ -154,6 +154,9 @@ public final class ImmediateTriggers {
         e.raw("ELSE");
         e.execute(create + olds + " UNION ALL " + news);
         e.raw("END IF;");
+        // A statement that changed no row (an UPDATE matching nothing) has nothing to apply.
+        e.raw("EXECUTE 'SELECT count(*) FROM pg_temp." + Identifiers.quote(window).replace("'", "''") + "' INTO __pgt_rows;\n"
+                + "IF __pgt_rows = 0 THEN EXECUTE 'DROP TABLE pg_temp." + Identifiers.quote(window) + "'; RETURN NULL; END IF;");
         RowDecoder decoder = plan.decoders().get(relid);
         if (decoder == null) {
             decoder = RowDecoder.load(c, relid, source);
@@ -169,6 +172,7 @@ public final class ImmediateTriggers {
     private static String truncateBody(StreamTableRecord st, IvmPlan plan, List<Column> columns,
                                        ServerCapabilities server) {
         PlpgsqlEmitter e = new PlpgsqlEmitter("_s" + st.id());
+        e.raw("__pgt_rows := " + Long.MAX_VALUE + "; -- a recompute: not a small delta (joins as the planner likes)");
         String state = DeltaApplier.stateReplaceSql(st.relid(), plan);
         if (state != null) {
             e.execute(state);

@@ -39,6 +39,13 @@ final class PlpgsqlEmitter implements SqlRunner {
     @Override
     public void execute(String sql) {
         body.add("EXECUTE " + Identifiers.literal(sql) + ";");
+        Matcher m = CREATED.matcher(sql);
+        if (m.lookingAt() && !sql.contains(";\n")) { // a script (a FULL refresh) drops its own tables
+            // Temporary tables get no statistics but from ANALYZE: unanalyzed, a one-row delta is
+            // planned as ~1000 rows and joined to the stream table by a scan of all of it. A
+            // refresh amortises that over its window; a trigger would pay it on every statement.
+            body.add("EXECUTE " + Identifiers.literal("ANALYZE pg_temp." + Identifiers.quote(m.group(1))) + ";");
+        }
     }
 
     @Override
@@ -53,7 +60,15 @@ final class PlpgsqlEmitter implements SqlRunner {
         if (sink != null) {
             throw new IllegalStateException("an IMMEDIATE trigger writes no outbox");
         }
+        // A statement's delta is usually a few rows, but the planner takes generate_series (the
+        // occurrences of a row) for 1000 rows per input row and would hash all of the stream table:
+        // for a small window, index lookups on __pgt_row_id. Restored after, for the rest of the
+        // transaction (and for nested triggers, which save and restore the same way).
+        body.add("__pgt_hj := current_setting('enable_hashjoin'); __pgt_mj := current_setting('enable_mergejoin');\n"
+                + "IF __pgt_rows < 1000 THEN PERFORM set_config('enable_hashjoin', 'off', true);"
+                + " PERFORM set_config('enable_mergejoin', 'off', true); END IF;");
         execute(merge.sql(server));
+        body.add("PERFORM set_config('enable_hashjoin', __pgt_hj, true); PERFORM set_config('enable_mergejoin', __pgt_mj, true);");
         return new StorageMerge.Counts(0, 0, 0);
     }
 
@@ -83,14 +98,15 @@ final class PlpgsqlEmitter implements SqlRunner {
             text = text.replaceAll("(?<![A-Za-z0-9_])" + Pattern.quote(name) + "(?![A-Za-z0-9_])",
                     Matcher.quoteReplacement(name + suffix));
         }
-        StringBuilder drops = new StringBuilder();
+        Set<String> dropped = new LinkedHashSet<>();
         for (String statement : body) {
             Matcher m = CREATED.matcher(statement);
             while (m.find()) {
-                String name = m.group(1).endsWith(suffix) ? m.group(1) : m.group(1) + suffix;
-                drops.append("DROP TABLE IF EXISTS pg_temp.").append(Identifiers.quote(name)).append(";\n");
+                dropped.add(m.group(1).endsWith(suffix) ? m.group(1) : m.group(1) + suffix);
             }
         }
+        StringBuilder drops = new StringBuilder();
+        dropped.forEach(name -> drops.append("DROP TABLE IF EXISTS pg_temp.").append(Identifiers.quote(name)).append(";\n"));
         return text + "\n" + drops;
     }
 }
