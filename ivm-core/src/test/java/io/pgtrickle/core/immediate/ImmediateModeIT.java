@@ -164,6 +164,12 @@ class ImmediateModeIT {
                     + " AND pgt_id IN (SELECT pgt_id FROM pgtrickle.pgt_stream_tables)"))
                     .isEqualTo(0L);
 
+            // a column added to a source: the triggers keep working before the engine re-plans
+            run(w, "ALTER TABLE emp ADD COLUMN extra int DEFAULT 7");
+            run(w, "INSERT INTO emp VALUES (70, 'col', 2, 42, 1)");
+            run(w, "UPDATE emp SET extra = 2, salary = 43 WHERE id = 70");
+            assertExact(w, "after a column was added to a source");
+
             // a writer with grants on the sources only: the triggers run as the engine
             db.execute("DROP ROLE IF EXISTS imm_writer", "CREATE ROLE imm_writer",
                     "GRANT SELECT, INSERT, UPDATE, DELETE ON emp, dept TO imm_writer");
