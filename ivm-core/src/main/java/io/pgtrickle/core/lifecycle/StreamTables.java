@@ -97,7 +97,15 @@ public final class StreamTables {
 
     /** Creates the stream table, or brings an existing one to {@code spec}; a no-op when identical. */
     public CreateOutcome createOrReplace(StreamTableSpec spec, String requester) {
+        List<QualifiedName> lock = new ArrayList<>();
+        Optional<StreamTableRecord> before = find(spec.name());
+        if (spec.refreshMode() == RefreshMode.IMMEDIATE
+                || before.isPresent() && before.get().effectiveMode() == RefreshMode.IMMEDIATE) {
+            lock.addAll(lockableSources(spec.query(), requester));
+            before.ifPresent(b -> lock.addAll(lockableSources(b.query(), requester)));
+        }
         return lifecycle("cannot create or replace stream table " + spec.name(), spec.query(), requester, c -> {
+            lockSources(c, lock);
             Optional<StreamTableRecord> existing = catalog.find(c, spec.name());
             if (existing.isEmpty()) {
                 createIn(c, spec, requester);
@@ -130,7 +138,7 @@ public final class StreamTables {
                 ? find(name).map(StreamTableRecord::query).orElse(null) : null);
         List<QualifiedName> lock = new ArrayList<>();
         Optional<StreamTableRecord> before = change.refreshMode().isPresent() || change.query().isPresent()
-                ? find(name) : Optional.empty();
+                || change.status().filter(s -> s == Status.ACTIVE).isPresent() ? find(name) : Optional.empty();
         if (before.isPresent() && (before.get().effectiveMode() == RefreshMode.IMMEDIATE
                 || change.refreshMode().orElse(before.get().refreshMode()) == RefreshMode.IMMEDIATE)) {
             lock.addAll(lockableSources(before.get().query(), requester));
@@ -170,7 +178,9 @@ public final class StreamTables {
      * @throws PgTrickleException when the query no longer works
      */
     public boolean revalidate(QualifiedName name) {
+        List<QualifiedName> lock = immediateSources(name);
         return lifecycle("stream table " + name + " no longer works", null, null, c -> {
+            lockSources(c, lock);
             StreamTableRecord st = catalog.require(c, name);
             QueryDescription description = describer.describe(c, st.query(), catalog.streamTableRelids(c), null);
             var current = StorageColumns.of(c, st.relid());
@@ -196,7 +206,9 @@ public final class StreamTables {
      */
     public void replan(QualifiedName name) {
         String query = require(name).query();
+        List<QualifiedName> lock = immediateSources(name);
         lifecycle("stream table " + name + " no longer works", query, null, c -> {
+            lockSources(c, lock);
             StreamTableRecord st = catalog.require(c, name);
             QueryDescription description = describer.describe(c, st.query(), catalog.streamTableRelids(c), null);
             requireNoCycle(c, st, description.sources());
@@ -415,6 +427,7 @@ public final class StreamTables {
         changeSources.untrackUnused(c);
         refresher.refreshInTransaction(c, catalog.findById(c, st.id()).orElseThrow(), RefreshTrigger.ALTER,
                 OffsetDateTime.now());
+        syncImmediate(c, catalog.findById(c, st.id()).orElseThrow()); // a recreated source has lost them
     }
 
     private void dropIn(Connection c, StreamTableRecord st, boolean cascade) throws SQLException {
@@ -517,6 +530,19 @@ public final class StreamTables {
         if (!sources.isEmpty()) {
             Jdbc.executeRaw(c, "LOCK TABLE " + String.join(", ", sources.stream().map(QualifiedName::quoted).toList())
                     + " IN SHARE ROW EXCLUSIVE MODE");
+        }
+    }
+
+    /** The sources to lock for a recompute of {@code name} when it is IMMEDIATE (else none); they may be gone. */
+    private List<QualifiedName> immediateSources(QualifiedName name) {
+        Optional<StreamTableRecord> st = find(name);
+        if (st.isEmpty() || st.get().effectiveMode() != RefreshMode.IMMEDIATE) {
+            return List.of();
+        }
+        try {
+            return lockableSources(st.get().query(), null);
+        } catch (PgTrickleException e) {
+            return List.of(); // the query no longer resolves: the lifecycle step reports why
         }
     }
 
