@@ -51,6 +51,26 @@ class ImmediateCascadeIT {
         }
     }
 
+    /** A DIFFERENTIAL stream table over an IMMEDIATE one: the MERGEs of its triggers are captured like any write. */
+    @Test
+    void aDifferentialReaderOfAnImmediateStreamTableRefreshesFromItsChanges(TestDatabase db) throws Exception {
+        try (PgTrickleEngine engine = EngineFixture.open(db); Connection w = db.connect()) {
+            StreamTables api = engine.streamTables();
+            EngineFixture.dropAllStreamTables(api);
+            ImmediateModeIT.schema(db);
+            api.create(StreamTableSpec.parse("cas_base", BASE, "1m", "IMMEDIATE"));
+            api.create(StreamTableSpec.parse("cas_totals", TOTALS, "1m", "DIFFERENTIAL"));
+            String expanded = "SELECT dname, count(*) AS n, sum(salary) AS total FROM (" + BASE + ") b GROUP BY dname";
+            for (String sql : List.of("INSERT INTO emp VALUES (20, 'a', 2, 5), (21, 'b', 3, 6)",
+                    "UPDATE emp SET salary = salary * 2", "DELETE FROM emp WHERE id = 1",
+                    "UPDATE dept SET dname = 'x' WHERE id = 2")) {
+                run(w, sql);
+                assertThat(api.refresh("cas_totals").action()).isEqualTo("DIFFERENTIAL");
+                assertThat(differences(w, "cas_totals", expanded)).as("after " + sql).isEmpty();
+            }
+        }
+    }
+
     /**
      * A diamond: cas_diamond reads emp directly and through cas_rich (also over emp). Its own
      * trigger on emp must fire before cas_rich's, whose MERGE then fires cas_diamond's trigger.
