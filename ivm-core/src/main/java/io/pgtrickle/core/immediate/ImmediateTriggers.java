@@ -77,19 +77,47 @@ public final class ImmediateTriggers {
             // does, whatever the writer may touch or has set; writers need no grant on the stream table.
             Jdbc.executeRaw(c, "CREATE FUNCTION " + function + "() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER"
                     + " SET search_path FROM CURRENT AS " + Identifiers.literal(body));
-            for (String event : EVENTS) {
-                String referencing = switch (event) {
-                    case "INSERT" -> "NEW TABLE AS __pgt_new";
-                    case "DELETE" -> "OLD TABLE AS __pgt_old";
-                    default -> "OLD TABLE AS __pgt_old NEW TABLE AS __pgt_new";
-                };
-                Jdbc.executeRaw(c, "CREATE TRIGGER " + Identifiers.quote(triggerName(st.id(), depth, event)) + " AFTER " + event
-                        + " ON " + source.quoted() + " REFERENCING " + referencing + " FOR EACH STATEMENT EXECUTE FUNCTION "
-                        + function + "()");
+            // A statement fires only the statement triggers of the table it names: a partition or an
+            // inheritance child written directly needs its own. The parent's transition tables hold
+            // the rows of its members, so a statement on it is seen once. The images are keyed by
+            // column name, so the parent's function reads a member's rows as its own.
+            List<QualifiedName> tables = new ArrayList<>(List.of(source));
+            tables.addAll(members(c, relid));
+            for (QualifiedName table : tables) {
+                createTriggers(c, table, function, st.id(), depth);
             }
-            Jdbc.executeRaw(c, "CREATE TRIGGER " + Identifiers.quote(triggerName(st.id(), depth, "TRUNCATE")) + " AFTER TRUNCATE ON "
-                    + source.quoted() + " FOR EACH STATEMENT EXECUTE FUNCTION " + function + "()");
         }
+    }
+
+    private static void createTriggers(Connection c, QualifiedName table, String function, long id, int depth)
+            throws SQLException {
+        for (String event : EVENTS) {
+            String referencing = switch (event) {
+                case "INSERT" -> "NEW TABLE AS __pgt_new";
+                case "DELETE" -> "OLD TABLE AS __pgt_old";
+                default -> "OLD TABLE AS __pgt_old NEW TABLE AS __pgt_new";
+            };
+            Jdbc.executeRaw(c, "CREATE TRIGGER " + Identifiers.quote(triggerName(id, depth, event)) + " AFTER " + event
+                    + " ON " + table.quoted() + " REFERENCING " + referencing + " FOR EACH STATEMENT EXECUTE FUNCTION "
+                    + function + "()");
+        }
+        Jdbc.executeRaw(c, "CREATE TRIGGER " + Identifiers.quote(triggerName(id, depth, "TRUNCATE")) + " AFTER TRUNCATE ON "
+                + table.quoted() + " FOR EACH STATEMENT EXECUTE FUNCTION " + function + "()");
+    }
+
+    /** The partitions and inheritance children of {@code relid}, at every level. */
+    private static List<QualifiedName> members(Connection c, long relid) throws SQLException {
+        List<QualifiedName> out = new ArrayList<>();
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("WITH RECURSIVE m(oid) AS ("
+                + "SELECT inhrelid FROM pg_inherits WHERE inhparent = " + relid + "::oid UNION "
+                + "SELECT i.inhrelid FROM pg_inherits i JOIN m ON i.inhparent = m.oid) "
+                + "SELECT n.nspname::text, r.relname::text FROM m JOIN pg_class r ON r.oid = m.oid"
+                + " JOIN pg_namespace n ON n.oid = r.relnamespace WHERE r.relkind IN ('r', 'p', 'f') ORDER BY 1, 2")) {
+            while (rs.next()) {
+                out.add(new QualifiedName(rs.getString(1), rs.getString(2)));
+            }
+        }
+        return out;
     }
 
     /** Drops the functions (and with them the triggers) of stream table {@code id}; none is fine. */

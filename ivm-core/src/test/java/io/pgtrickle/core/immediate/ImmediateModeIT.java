@@ -225,6 +225,38 @@ class ImmediateModeIT {
         }
     }
 
+    /** Partitions and inheritance children written directly, and the parents written through. */
+    @Test
+    void writesToPartitionsAndChildrenAreSeen(TestDatabase db) throws Exception {
+        try (PgTrickleEngine engine = EngineFixture.open(db); Connection w = db.connect()) {
+            StreamTables api = engine.streamTables();
+            EngineFixture.dropAllStreamTables(api);
+            db.execute("DROP TABLE IF EXISTS meas, hist CASCADE",
+                    "CREATE TABLE meas (id int, region text NOT NULL, v int, PRIMARY KEY (id, region)) PARTITION BY LIST (region)",
+                    "CREATE TABLE meas_n PARTITION OF meas FOR VALUES IN ('n')",
+                    "CREATE TABLE meas_s PARTITION OF meas FOR VALUES IN ('s') PARTITION BY RANGE (id)",
+                    "CREATE TABLE meas_s_low PARTITION OF meas_s FOR VALUES FROM (MINVALUE) TO (100)",
+                    "CREATE TABLE meas_s_high PARTITION OF meas_s FOR VALUES FROM (100) TO (MAXVALUE)",
+                    "CREATE TABLE hist (id int PRIMARY KEY, v int)", "CREATE TABLE hist_child (note text) INHERITS (hist)",
+                    "INSERT INTO meas VALUES (1, 'n', 1), (2, 's', 2), (200, 's', 3)",
+                    "INSERT INTO hist VALUES (1, 10)", "INSERT INTO hist_child VALUES (2, 20, 'x')");
+            String byRegion = "SELECT region, count(*) AS n, sum(v) AS total FROM meas GROUP BY region";
+            String hist = "SELECT id, v FROM hist";
+            api.create(StreamTableSpec.parse("imm_meas", byRegion, "1m", "IMMEDIATE"));
+            api.create(StreamTableSpec.parse("imm_hist", hist, "1m", "IMMEDIATE"));
+            for (String sql : List.of("INSERT INTO meas_n VALUES (3, 'n', 5)", "INSERT INTO meas_s_high VALUES (300, 's', 7)",
+                    "INSERT INTO meas VALUES (4, 's', 9)", "UPDATE meas SET region = 'n' WHERE id = 4",
+                    "UPDATE meas_s_low SET v = v + 1", "DELETE FROM meas_n WHERE id = 1", "TRUNCATE meas_s_high",
+                    "INSERT INTO hist_child VALUES (3, 30, 'y')", "UPDATE hist SET v = v * 2", "DELETE FROM hist_child WHERE id = 2",
+                    "UPDATE hist_child SET v = 0")) {
+                run(w, sql);
+                List<String> diff = new ArrayList<>(differences(w, "imm_meas", byRegion));
+                diff.addAll(differences(w, "imm_hist", hist));
+                assertThat(diff).as("after " + sql).isEmpty();
+            }
+        }
+    }
+
     @Test
     void queriesWithoutADeltaRuleAreRefusedByName(TestDatabase db) throws Exception {
         schema(db);
