@@ -66,17 +66,20 @@ public final class ImmediateTriggers {
         String truncate = truncateBody(st, plan, columns, server);
         for (long relid : plan.relids()) {
             QualifiedName source = sourceName(c, relid);
+            requireNotInheritanceChild(c, relid, source);
             String function = functionName(st.id(), relid);
-            String body = "DECLARE __pgt_count bigint; __pgt_rows bigint := 0; __pgt_hj text; __pgt_mj text;\nBEGIN\n"
-                    + "UPDATE pgtrickle.pgt_immediate_writes SET writes = writes + 1 WHERE pgt_id = " + st.id() + ";\n"
-                    + "IF TG_OP = 'TRUNCATE' THEN\n" + truncate + "RETURN NULL;\nEND IF;\n"
-                    + deltaBody(c, st, plan, relid, source, server)
-                    + "RETURN NULL;\nEND";
-            // As the engine (its owner) with the engine's search_path: the delta reads and writes what
-            // a refresh would (storage, state, sources), resolving the query's names as a refresh
-            // does, whatever the writer may touch or has set; writers need no grant on the stream table.
-            Jdbc.executeRaw(c, "CREATE FUNCTION " + function + "() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER"
-                    + " SET search_path FROM CURRENT AS " + Identifiers.literal(body));
+            createFunction(c, function, st, truncate, deltaBody(c, st, plan, relid, source, server, null));
+            // A statement naming a partitioned ancestor of a partition source fires only the
+            // ancestor's triggers: those see the rows within the partition's bounds.
+            String bounds = Jdbc.queryValue(c, String.class, "SELECT CASE WHEN relispartition THEN"
+                    + " pg_get_partition_constraintdef(oid) END FROM pg_class WHERE oid = ?::oid", relid);
+            if (bounds != null) {
+                String ancestorFunction = "pgtrickle." + Identifiers.quote("_imm_" + st.id() + "_" + relid + "_a");
+                createFunction(c, ancestorFunction, st, truncate, deltaBody(c, st, plan, relid, source, server, bounds));
+                for (QualifiedName ancestor : ancestors(c, relid)) {
+                    createTriggers(c, ancestor, ancestorFunction, st.id(), depth);
+                }
+            }
             // A statement fires only the statement triggers of the table it names: a partition or an
             // inheritance child written directly needs its own. The parent's transition tables hold
             // the rows of its members, so a statement on it is seen once. The images are keyed by
@@ -87,6 +90,48 @@ public final class ImmediateTriggers {
                 createTriggers(c, table, function, st.id(), depth);
             }
         }
+    }
+
+    private static void createFunction(Connection c, String function, StreamTableRecord st, String truncate, String delta)
+            throws SQLException {
+        String body = "DECLARE __pgt_count bigint; __pgt_rows bigint := 0; __pgt_hj text; __pgt_mj text;\nBEGIN\n"
+                + "UPDATE pgtrickle.pgt_immediate_writes SET writes = writes + 1 WHERE pgt_id = " + st.id() + ";\n"
+                + "IF TG_OP = 'TRUNCATE' THEN\n" + truncate + "RETURN NULL;\nEND IF;\n"
+                + delta
+                + "RETURN NULL;\nEND";
+        // As the engine (its owner) with the engine's search_path: the delta reads and writes what
+        // a refresh would (storage, state, sources), resolving the query's names as a refresh
+        // does, whatever the writer may touch or has set; writers need no grant on the stream table.
+        Jdbc.executeRaw(c, "CREATE FUNCTION " + function + "() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER"
+                + " SET search_path FROM CURRENT AS " + Identifiers.literal(body));
+    }
+
+    /**
+     * An inheritance child (not a partition) as a source: a statement on its parent changes its
+     * rows firing only the parent's statement triggers, whose transition tables do not say which
+     * table a row is in. Capture uses row triggers there; IMMEDIATE refuses it.
+     */
+    private static void requireNotInheritanceChild(Connection c, long relid, QualifiedName source) throws SQLException {
+        if (Boolean.TRUE.equals(Jdbc.queryValue(c, Boolean.class, "SELECT EXISTS (SELECT 1 FROM pg_inherits i JOIN pg_class r"
+                + " ON r.oid = i.inhrelid WHERE i.inhrelid = ?::oid AND NOT r.relispartition)", relid))) {
+            throw new io.pgtrickle.core.error.PgTrickleException(io.pgtrickle.core.error.ErrorCode.UNSUPPORTED_QUERY,
+                    "the query cannot be maintained in IMMEDIATE mode: source " + source + " is an inheritance child,"
+                    + " whose rows statements on its parent change unseen by its statement triggers; read the parent"
+                    + " (with a filter), or use refresh mode DIFFERENTIAL");
+        }
+    }
+
+    /** The partitioned ancestors of partition {@code relid}, nearest first. */
+    private static List<QualifiedName> ancestors(Connection c, long relid) throws SQLException {
+        List<QualifiedName> out = new ArrayList<>();
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT n.nspname::text, r.relname::text"
+                + " FROM pg_partition_ancestors(" + relid + "::oid) WITH ORDINALITY a(oid, o) JOIN pg_class r ON r.oid = a.oid"
+                + " JOIN pg_namespace n ON n.oid = r.relnamespace WHERE a.oid <> " + relid + "::oid ORDER BY a.o")) {
+            while (rs.next()) {
+                out.add(new QualifiedName(rs.getString(1), rs.getString(2)));
+            }
+        }
+        return out;
     }
 
     private static void createTriggers(Connection c, QualifiedName table, String function, long id, int depth)
@@ -165,15 +210,16 @@ public final class ImmediateTriggers {
      * window, then the delta.
      */
     private static String deltaBody(Connection c, StreamTableRecord st, IvmPlan plan, long relid, QualifiedName source,
-                                    ServerCapabilities server) throws SQLException {
+                                    ServerCapabilities server, String bounds) throws SQLException {
         String window = "__pgt_window_" + relid;
         String oldImage = Jdbc.queryValue(c, String.class, "SELECT pgtrickle._row_image(?::oid, 'o', false)", relid);
         String newImage = Jdbc.queryValue(c, String.class, "SELECT pgtrickle._row_image(?::oid, 'n', false)", relid);
         String create = "CREATE TEMP TABLE " + Identifiers.quote(window) + " ON COMMIT DROP AS ";
+        String where = bounds == null ? "" : " WHERE " + bounds;
         String olds = "SELECT pg_current_xact_id() AS xid, 0::bigint AS seq, (-1)::smallint AS weight, " + oldImage
-                + " AS row FROM __pgt_old o";
+                + " AS row FROM __pgt_old o" + where;
         String news = "SELECT pg_current_xact_id() AS xid, 0::bigint AS seq, 1::smallint AS weight, " + newImage
-                + " AS row FROM __pgt_new n";
+                + " AS row FROM __pgt_new n" + where;
         PlpgsqlEmitter e = new PlpgsqlEmitter("_s" + st.id());
         e.raw("IF TG_OP = 'INSERT' THEN");
         e.execute(create + news);
