@@ -30,7 +30,7 @@ final class AlterCommand extends DatabaseCommand {
             description = "New schedule: a duration such as 30s, 5m or 1h30m, or 'calculated'.")
     String schedule;
 
-    @Option(names = "--mode", paramLabel = "M", description = "New refresh mode: AUTO, FULL or DIFFERENTIAL.")
+    @Option(names = "--mode", paramLabel = "M", description = "New refresh mode: AUTO, FULL, DIFFERENTIAL or IMMEDIATE.")
     String mode;
 
     @ArgGroup(exclusive = true, multiplicity = "0..1")

@@ -30,7 +30,7 @@ final class CreateCommand extends DatabaseCommand {
     String schedule;
 
     @Option(names = "--mode", paramLabel = "M", defaultValue = "AUTO",
-            description = "Refresh mode: AUTO, FULL or DIFFERENTIAL. Default: ${DEFAULT-VALUE}.")
+            description = "Refresh mode: AUTO, FULL, DIFFERENTIAL or IMMEDIATE. Default: ${DEFAULT-VALUE}.")
     String mode;
 
     private StreamTableSpec streamTable;

@@ -214,6 +214,12 @@ public final class PgTrickleEngine implements AutoCloseable {
         } catch (SQLException e) {
             log.warn("could not re-queue interrupted requests: {}", e.getMessage());
         }
+        try {
+            // This engine's delta SQL may differ from the version that generated the triggers.
+            streamTables.syncAllImmediate();
+        } catch (RuntimeException e) {
+            log.warn("could not regenerate the IMMEDIATE triggers: {}", e.getMessage());
+        }
         scheduler = new Scheduler(dataSource, catalog, refresher, config.schedulerTick());
         scheduler.addHousekeeping(
                 new SourceChangeHandler(dataSource, catalog, streamTables, capture.sources())::handlePending);

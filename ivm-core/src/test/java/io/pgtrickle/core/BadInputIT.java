@@ -129,8 +129,17 @@ class BadInputIT {
     void invalidRefreshModeIsNamed() {
         assertRejected(ErrorCode.INVALID_REFRESH_MODE, "invalid refresh mode \"FAST\"",
                 () -> api.create(StreamTableSpec.parse("bad", "SELECT 1 AS one", "1m", "FAST")));
-        assertRejected(ErrorCode.INVALID_REFRESH_MODE, "IMMEDIATE is not supported yet",
-                () -> api.create(StreamTableSpec.parse("bad", "SELECT 1 AS one", "1m", "IMMEDIATE")));
+        assertRejected(ErrorCode.INVALID_REFRESH_MODE, "use AUTO, FULL, DIFFERENTIAL or IMMEDIATE",
+                () -> api.create(StreamTableSpec.parse("bad", "SELECT 1 AS one", "1m", "SOON")));
+    }
+
+    @Test
+    void immediateModeForAQueryWithoutADeltaRuleSaysWhy() {
+        assertRejected(ErrorCode.UNSUPPORTED_QUERY, "cannot be maintained in IMMEDIATE mode (its triggers apply the"
+                        + " differential delta rules): a query over a recursive CTE other than SELECT <all its columns>",
+                () -> api.create(StreamTableSpec.parse("bad", "WITH RECURSIVE r AS (SELECT id FROM items UNION ALL"
+                        + " SELECT i.id FROM items i JOIN r ON i.id = r.id + 1) SELECT id FROM r WHERE id > 1",
+                        "1m", "IMMEDIATE")));
     }
 
     @Test

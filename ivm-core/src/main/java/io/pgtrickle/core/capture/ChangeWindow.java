@@ -44,16 +44,26 @@ public final class ChangeWindow {
             if (decoder == null) {
                 decoder = RowDecoder.load(tx, source.relid(), source.name());
             }
-            Jdbc.executeRaw(tx, "CREATE TEMP TABLE " + Identifiers.quote(rowsTable(tempTable)) + " ON COMMIT DROP AS"
+            for (String statement : decodeSql(tempTable, decoder)) {
+                Jdbc.executeRaw(tx, statement);
+            }
+        }
+    }
+
+    /**
+     * The statements {@link Part#decode} runs for window table {@code tempTable}: also the body of
+     * an IMMEDIATE trigger, which builds its window from transition tables.
+     */
+    public static List<String> decodeSql(String tempTable, RowDecoder decoder) {
+        return List.of("CREATE TEMP TABLE " + Identifiers.quote(rowsTable(tempTable)) + " ON COMMIT DROP AS"
                     + " SELECT " + decoder.selectList("__pgt_r", "__pgt_c.row") + ", __pgt_c.weight::bigint AS __pgt_w FROM pg_temp."
                     + Identifiers.quote(tempTable) + " __pgt_c, " + decoder.from("__pgt_c.row", "__pgt_r")
-                    + " WHERE __pgt_c.weight <> 0");
+                    + " WHERE __pgt_c.weight <> 0",
             // A small sample is enough for the planner to see the size and the spread of the keys;
             // the default (30,000 rows) would cost as much as decoding the window.
-            Jdbc.executeRaw(tx, "SET LOCAL default_statistics_target = 10; ANALYZE pg_temp."
+            "SET LOCAL default_statistics_target = 10; ANALYZE pg_temp."
                     + Identifiers.quote(rowsTable(tempTable)) + "; ANALYZE pg_temp." + Identifiers.quote(tempTable)
                     + " (weight); SET LOCAL default_statistics_target TO DEFAULT");
-        }
     }
 
     /** The typed table {@link Part#decode} makes of window table {@code window}. */

@@ -7,6 +7,7 @@ import io.pgtrickle.core.sql.Identifiers;
 import io.pgtrickle.core.sql.Jdbc;
 import io.pgtrickle.core.sql.QualifiedName;
 import io.pgtrickle.core.sql.ServerCapabilities;
+import io.pgtrickle.core.sql.SqlRunner;
 import io.pgtrickle.core.sql.StorageMerge;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -36,6 +37,16 @@ public final class DeltaApplier {
      * (null or still: no time delta), so rows that enter or leave the window apply too.
      */
     public static StorageMerge.Counts apply(Connection c, QualifiedName table, long storageRelid, IvmPlan plan,
+                               Map<Long, String> windows, ClockMove clock, ServerCapabilities server, ChangeSink sink)
+            throws SQLException {
+        return apply(SqlRunner.jdbc(c), table, storageRelid, plan, windows, clock, server, sink);
+    }
+
+    /**
+     * The same delta through {@code c}, a {@link SqlRunner}: run now, or written down as the body
+     * of an IMMEDIATE trigger (the one set of delta rules serves both).
+     */
+    public static StorageMerge.Counts apply(SqlRunner c, QualifiedName table, long storageRelid, IvmPlan plan,
                                Map<Long, String> windows, ClockMove clock, ServerCapabilities server, ChangeSink sink)
             throws SQLException {
         if (windows.isEmpty() && (clock == null || clock.still())) {
@@ -124,8 +135,22 @@ public final class DeltaApplier {
                 ? select.aggregates().rebuildSql(select, storageRelid) : null;
     }
 
+    /**
+     * {@link #stateRebuildSql} preceded by the drop of the state table, as statements to run later
+     * (an IMMEDIATE trigger's TRUNCATE); {@code null} if the plan keeps no state.
+     */
+    public static String stateReplaceSql(long storageRelid, IvmPlan plan) {
+        if (plan instanceof GroupingSetsPlan sets) {
+            return sets.branches().stream().map(b -> "DROP TABLE IF EXISTS " + b.aggregates().qualified(storageRelid) + ";\n"
+                    + b.aggregates().rebuildSql(b, storageRelid)).collect(Collectors.joining(";\n"));
+        }
+        return plan instanceof SelectPlan select && select.aggregates() != null
+                ? "DROP TABLE IF EXISTS " + select.aggregates().qualified(storageRelid) + ";\n"
+                        + select.aggregates().rebuildSql(select, storageRelid) : null;
+    }
+
     /** Algebraic aggregates: add the weighted changes to the group states, then re-emit the touched groups. */
-    private static StorageMerge.Counts applyAggregates(Connection c, QualifiedName table, long storageRelid, SelectPlan plan,
+    private static StorageMerge.Counts applyAggregates(SqlRunner c, QualifiedName table, long storageRelid, SelectPlan plan,
                                           DeltaContext ctx, ServerCapabilities server, ChangeSink sink)
             throws SQLException {
         String net = updateState(c, table, storageRelid, plan, ctx, "");
@@ -141,7 +166,7 @@ public final class DeltaApplier {
      * Grouping sets with a state per set: each branch's state takes its changes, then one MERGE
      * re-emits every touched group of every set, keyed by the set's salted group hash.
      */
-    private static StorageMerge.Counts applyGroupingSets(Connection c, QualifiedName table, long storageRelid,
+    private static StorageMerge.Counts applyGroupingSets(SqlRunner c, QualifiedName table, long storageRelid,
                                                          GroupingSetsPlan plan, DeltaContext ctx, ServerCapabilities server,
                                                          ChangeSink sink) throws SQLException {
         List<String> hashes = new java.util.ArrayList<>();
@@ -172,7 +197,7 @@ public final class DeltaApplier {
      * whose extremum may have left; returns the temporary table of the touched groups' net change
      * (with {@code __pgt_kh}), or null when the window does not reach the plan.
      */
-    private static String updateState(Connection c, QualifiedName table, long storageRelid, SelectPlan plan,
+    private static String updateState(SqlRunner c, QualifiedName table, long storageRelid, SelectPlan plan,
                                       DeltaContext ctx, String suffix) throws SQLException {
         AggregateState a = plan.aggregates();
         List<String> terms = plan.weightedTerms(ctx, a.deltaProjection(), true);
@@ -184,23 +209,20 @@ public final class DeltaApplier {
         String net = "__pgt_agg_net" + suffix;
         String rescan = "__pgt_agg_rescan" + suffix;
         ctx.prepare(c);
-        Jdbc.executeRaw(c, "CREATE TEMP TABLE " + delta + " ON COMMIT DROP AS "
+        c.execute("CREATE TEMP TABLE " + delta + " ON COMMIT DROP AS "
                 + ctx.wrap("SELECT * FROM (" + String.join("\nUNION ALL\n", terms) + ") __pgt_u"));
-        Jdbc.executeRaw(c, "CREATE TEMP TABLE " + net + " ON COMMIT DROP AS " + a.netDeltaSql(delta));
-        Jdbc.executeRaw(c, "CREATE TEMP TABLE " + rescan + " ON COMMIT DROP AS SELECT __pgt_n.* FROM " + net + " __pgt_n"
+        c.execute("CREATE TEMP TABLE " + net + " ON COMMIT DROP AS " + a.netDeltaSql(delta));
+        c.execute("CREATE TEMP TABLE " + rescan + " ON COMMIT DROP AS SELECT __pgt_n.* FROM " + net + " __pgt_n"
                 + " JOIN " + state + " __pgt_s ON __pgt_s.__pgt_kh = __pgt_n.__pgt_kh WHERE " + a.extremumMayHaveLeft());
-        Jdbc.executeRaw(c, a.mergeSql(state, net));
-        Long negative = Jdbc.queryValue(c, Long.class, "SELECT count(*) FROM " + state + " WHERE __pgt_count < 0"
-                + " AND __pgt_kh IN (SELECT __pgt_kh FROM " + net + ")");
-        if (negative != null && negative > 0) {
-            throw new PgTrickleException(ErrorCode.INTERNAL, "the delta of " + table + " would leave " + negative
-                    + " groups with a negative row count; refresh it FULL to repair");
-        }
+        c.execute(a.mergeSql(state, net));
+        c.failIfPositive("SELECT count(*) FROM " + state + " WHERE __pgt_count < 0"
+                + " AND __pgt_kh IN (SELECT __pgt_kh FROM " + net + ")", "the delta of " + table
+                + " would leave groups with a negative row count; refresh it FULL to repair");
         if (!a.global()) {
-            Jdbc.executeRaw(c, "DELETE FROM " + state + " WHERE __pgt_count = 0 AND __pgt_kh IN (SELECT __pgt_kh FROM " + net + ")");
+            c.execute("DELETE FROM " + state + " WHERE __pgt_count = 0 AND __pgt_kh IN (SELECT __pgt_kh FROM " + net + ")");
         }
-        Jdbc.executeRaw(c, "DELETE FROM " + state + " WHERE __pgt_kh IN (SELECT __pgt_kh FROM " + rescan + ")");
-        Jdbc.executeRaw(c, "INSERT INTO " + state + " SELECT * FROM (" + a.restrictedStateSql(plan, rescan)
+        c.execute("DELETE FROM " + state + " WHERE __pgt_kh IN (SELECT __pgt_kh FROM " + rescan + ")");
+        c.execute("INSERT INTO " + state + " SELECT * FROM (" + a.restrictedStateSql(plan, rescan)
                 + ") __pgt_r WHERE EXISTS (SELECT 1 FROM " + rescan + ")");
         return net;
     }
@@ -214,7 +236,7 @@ public final class DeltaApplier {
      * Select–project–join: the net change per distinct row (by content hash); rows with hash h
      * are numbered 1…k, so removing n drops the top n and adding n appends k+1…k+n.
      */
-    private static StorageMerge.Counts applyMultiset(Connection c, QualifiedName table, IvmPlan plan, DeltaContext ctx,
+    private static StorageMerge.Counts applyMultiset(SqlRunner c, QualifiedName table, IvmPlan plan, DeltaContext ctx,
                                         ServerCapabilities server, ChangeSink sink) throws SQLException {
         String delta = plan.delta(ctx);
         if (delta == null) {
@@ -223,25 +245,21 @@ public final class DeltaApplier {
         String cols = columns(plan, null);
         String d = columns(plan, "__pgt_d");
         ctx.prepare(c);
-        Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_delta ON COMMIT DROP AS " + ctx.wrap("SELECT md5(row(" + d
+        c.execute("CREATE TEMP TABLE __pgt_delta ON COMMIT DROP AS " + ctx.wrap("SELECT md5(row(" + d
                 + ")::text)::uuid AS __pgt_h, " + d + ", __pgt_d.__pgt_w FROM (\n" + delta + "\n) AS __pgt_d"));
         // Its size, for the next statements' plans: unanalyzed, a few rows look like hundreds, and the
         // statements then hash the whole stream table instead of looking rows up by hash or id.
-        Jdbc.executeRaw(c, "ANALYZE pg_temp.__pgt_delta");
-        Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_net ON COMMIT DROP AS"
+        c.execute("ANALYZE pg_temp.__pgt_delta");
+        c.execute("CREATE TEMP TABLE __pgt_net ON COMMIT DROP AS"
                 + " SELECT n.__pgt_h, n.__pgt_n, coalesce(k.__pgt_k, 0) AS __pgt_k FROM"
                 + " (SELECT __pgt_h, sum(__pgt_w) AS __pgt_n FROM __pgt_delta GROUP BY __pgt_h HAVING sum(__pgt_w) <> 0) n"
                 + " LEFT JOIN (SELECT __pgt_h, count(*) AS __pgt_k FROM " + table.quoted() + " WHERE __pgt_h IN"
                 + " (SELECT __pgt_h FROM __pgt_delta) GROUP BY __pgt_h) k USING (__pgt_h)");
-        Jdbc.executeRaw(c, "ANALYZE pg_temp.__pgt_net");
-        Long negative = Jdbc.queryValue(c, Long.class, "SELECT count(*) FROM __pgt_net WHERE __pgt_k + __pgt_n < 0");
+        c.execute("ANALYZE pg_temp.__pgt_net");
+        c.failIfPositive("SELECT count(*) FROM __pgt_net WHERE __pgt_k + __pgt_n < 0", "the delta of " + table
+                + " would remove rows it does not have (distinct rows); refresh it FULL to repair");
         // rows whose net change is more than one occurrence: rare, and only they need generate_series below
-        boolean several = Boolean.TRUE.equals(Jdbc.queryValue(c, Boolean.class,
-                "SELECT EXISTS (SELECT 1 FROM __pgt_net WHERE abs(__pgt_n) > 1)"));
-        if (negative != null && negative > 0) {
-            throw new PgTrickleException(ErrorCode.INTERNAL, "the delta of " + table + " would remove rows it does not"
-                    + " have (" + negative + " distinct rows); refresh it FULL to repair");
-        }
+        boolean several = c.holds("SELECT EXISTS (SELECT 1 FROM __pgt_net WHERE abs(__pgt_n) > 1)");
         // One MERGE: occurrences k+1 … k+n of a row come in, occurrences k+n+1 … k go. A net change of
         // one occurrence (the common case) is written without generate_series, whose row estimate
         // (1,000 per call, whatever its bounds) would make a few changes look like a large MERGE;
@@ -258,18 +276,18 @@ public final class DeltaApplier {
                     + "\nUNION ALL\nSELECT md5(__pgt_h::text || ':' || __pgt_j)::uuid, __pgt_h, false" + nulls
                     + " FROM __pgt_net, generate_series(__pgt_k + __pgt_n + 1, __pgt_k) __pgt_j WHERE __pgt_n < -1";
         }
-        return new StorageMerge(table.quoted(), source, "__pgt_rid", false, "NOT __pgt_s.__pgt_in",
+        return c.merge(new StorageMerge(table.quoted(), source, "__pgt_rid", false, "NOT __pgt_s.__pgt_in",
                 null, null, "__pgt_s.__pgt_in", cols + ", __pgt_row_id, __pgt_h",
-                columns(plan, "__pgt_s") + ", __pgt_s.__pgt_rid, __pgt_s.__pgt_h", plan.names()).apply(c, server, sink);
+                columns(plan, "__pgt_s") + ", __pgt_s.__pgt_rid, __pgt_s.__pgt_h", plan.names()), server, sink);
     }
 
     /** Grouped: recompute the groups the changes touch and MERGE only rows that differ. */
-    private static StorageMerge.Counts rescanGroups(Connection c, QualifiedName table, SelectPlan plan, DeltaContext ctx,
+    private static StorageMerge.Counts rescanGroups(SqlRunner c, QualifiedName table, SelectPlan plan, DeltaContext ctx,
                                        ServerCapabilities server, ChangeSink sink) throws SQLException {
         String touched = plan.touchedKeys(ctx);
         ctx.prepare(c);
-        Jdbc.executeRaw(c, "CREATE TEMP TABLE __pgt_keys ON COMMIT DROP AS\n" + ctx.wrap(touched));
-        Jdbc.executeRaw(c, "ANALYZE pg_temp.__pgt_keys");
+        c.execute("CREATE TEMP TABLE __pgt_keys ON COMMIT DROP AS\n" + ctx.wrap(touched));
+        c.execute("ANALYZE pg_temp.__pgt_keys");
         String keyHash = plan.groupKeys().isEmpty() ? "md5(row()::text)::uuid" : plan.keyHash("__pgt_kk");
         return mergeGroups(c, table, plan, "SELECT DISTINCT " + keyHash + " AS __pgt_kh FROM pg_temp.__pgt_keys __pgt_kk",
                 plan.recompute("pg_temp.__pgt_keys", FromItem::current, plan.select(), plan.where(), plan.having(), true),
@@ -281,7 +299,7 @@ public final class DeltaApplier {
      * {@code __pgt_h}) holds their rows now; a touched group without a row is deleted, and rows
      * whose values did not change are not rewritten.
      */
-    private static StorageMerge.Counts mergeGroups(Connection c, QualifiedName table, IvmPlan plan, String hashes, String rows,
+    private static StorageMerge.Counts mergeGroups(SqlRunner c, QualifiedName table, IvmPlan plan, String hashes, String rows,
                                       ServerCapabilities server, ChangeSink sink) throws SQLException {
         String cols = columns(plan, null);
         String set = plan.names().stream().map(n -> Identifiers.quote(n) + " = __pgt_s." + Identifiers.quote(n))
@@ -289,9 +307,9 @@ public final class DeltaApplier {
         String source = "SELECT md5(__pgt_kk.__pgt_kh::text || ':1')::uuid AS __pgt_rid, __pgt_kk.__pgt_kh, __pgt_r.*\n"
                 + "    FROM (" + hashes + ") __pgt_kk\n"
                 + "    LEFT JOIN (" + rows + ") __pgt_r ON __pgt_r.__pgt_h = __pgt_kk.__pgt_kh";
-        return new StorageMerge(table.quoted(), source, "__pgt_rid", false, "__pgt_s.__pgt_h IS NULL",
+        return c.merge(new StorageMerge(table.quoted(), source, "__pgt_rid", false, "__pgt_s.__pgt_h IS NULL",
                 "row(" + columns(plan, "__pgt_t") + ")::text IS DISTINCT FROM row(" + columns(plan, "__pgt_s") + ")::text",
                 set, "__pgt_s.__pgt_h IS NOT NULL", cols + ", __pgt_row_id, __pgt_h",
-                columns(plan, "__pgt_s") + ", __pgt_s.__pgt_rid, __pgt_s.__pgt_h", plan.names()).apply(c, server, sink);
+                columns(plan, "__pgt_s") + ", __pgt_s.__pgt_rid, __pgt_s.__pgt_h", plan.names()), server, sink);
     }
 }

@@ -210,9 +210,14 @@ public final class DeltaContext {
      * this context.
      */
     public void prepare(java.sql.Connection c) throws java.sql.SQLException {
+        prepare(io.pgtrickle.core.sql.SqlRunner.jdbc(c));
+    }
+
+    /** {@link #prepare(java.sql.Connection)} through a runner (which may write the statements down instead). */
+    public void prepare(io.pgtrickle.core.sql.SqlRunner c) throws java.sql.SQLException {
         if (prepared < setup.size()) {
             // One round trip for all of them: the driver sends a multi-statement string at once.
-            io.pgtrickle.core.sql.Jdbc.executeRaw(c, String.join(";\n", setup.subList(prepared, setup.size())));
+            c.execute(String.join(";\n", setup.subList(prepared, setup.size())));
             prepared = setup.size();
         }
     }

@@ -11,22 +11,24 @@ public enum RefreshMode {
     /** Recompute the whole query on every refresh. */
     FULL,
     /** Apply only the delta of what changed; an error when the query cannot be differentiated. */
-    DIFFERENTIAL;
+    DIFFERENTIAL,
+    /**
+     * Maintained inside every writer's transaction by generated statement triggers (the
+     * differential delta rules over the statement's transition tables): exact at every commit,
+     * read-your-writes. An error when the query cannot be differentiated.
+     */
+    IMMEDIATE;
 
     public static RefreshMode parse(String text) {
         if (text == null || text.isBlank()) {
             return AUTO;
         }
         String s = text.strip().toUpperCase(Locale.ROOT);
-        if (s.equals("IMMEDIATE")) {
-            throw new PgTrickleException(ErrorCode.INVALID_REFRESH_MODE,
-                    "refresh mode IMMEDIATE is not supported yet: use AUTO, FULL or DIFFERENTIAL");
-        }
         try {
             return valueOf(s);
         } catch (IllegalArgumentException e) {
             throw new PgTrickleException(ErrorCode.INVALID_REFRESH_MODE,
-                    "invalid refresh mode \"" + text + "\": use AUTO, FULL or DIFFERENTIAL");
+                    "invalid refresh mode \"" + text + "\": use AUTO, FULL, DIFFERENTIAL or IMMEDIATE");
         }
     }
 }

@@ -19,6 +19,7 @@ import io.pgtrickle.core.query.QueryDescriber;
 import io.pgtrickle.core.query.QueryDescription;
 import io.pgtrickle.core.query.SourceRelation;
 import io.pgtrickle.core.query.SqlText;
+import io.pgtrickle.core.immediate.ImmediateTriggers;
 import io.pgtrickle.core.refresh.FullRefresh;
 import io.pgtrickle.core.refresh.RefreshAnalysis;
 import io.pgtrickle.core.refresh.RefreshResult;
@@ -84,15 +85,27 @@ public final class StreamTables {
      *     SELECT on the result), or {@code null} for the engine's own role
      */
     public StreamTableRecord create(StreamTableSpec spec, String requester) {
-        StreamTableRecord st = lifecycle("cannot create stream table " + spec.name(), spec.query(), requester,
-                c -> createIn(c, spec, requester));
+        List<QualifiedName> lock = spec.refreshMode() == RefreshMode.IMMEDIATE
+                ? lockableSources(spec.query(), requester) : List.of();
+        StreamTableRecord st = lifecycle("cannot create stream table " + spec.name(), spec.query(), requester, c -> {
+            lockSources(c, lock);
+            return createIn(c, spec, requester);
+        });
         log.info("created stream table {} ({} -> {})", st.name(), st.refreshMode(), st.effectiveMode());
         return st;
     }
 
     /** Creates the stream table, or brings an existing one to {@code spec}; a no-op when identical. */
     public CreateOutcome createOrReplace(StreamTableSpec spec, String requester) {
+        List<QualifiedName> lock = new ArrayList<>();
+        Optional<StreamTableRecord> before = find(spec.name());
+        if (spec.refreshMode() == RefreshMode.IMMEDIATE
+                || before.isPresent() && before.get().effectiveMode() == RefreshMode.IMMEDIATE) {
+            lock.addAll(lockableSources(spec.query(), requester));
+            before.ifPresent(b -> lock.addAll(lockableSources(b.query(), requester)));
+        }
         return lifecycle("cannot create or replace stream table " + spec.name(), spec.query(), requester, c -> {
+            lockSources(c, lock);
             Optional<StreamTableRecord> existing = catalog.find(c, spec.name());
             if (existing.isEmpty()) {
                 createIn(c, spec, requester);
@@ -123,8 +136,18 @@ public final class StreamTables {
         // Resuming re-attaches the stream table to its sources (they may have been dropped and recreated).
         String trackQuery = change.query().orElse(change.status().filter(s -> s == Status.ACTIVE).isPresent()
                 ? find(name).map(StreamTableRecord::query).orElse(null) : null);
-        return lifecycle("cannot alter stream table " + name, trackQuery, requester,
-                c -> alterIn(c, catalog.require(c, name), change, requester));
+        List<QualifiedName> lock = new ArrayList<>();
+        Optional<StreamTableRecord> before = change.refreshMode().isPresent() || change.query().isPresent()
+                || change.status().filter(s -> s == Status.ACTIVE).isPresent() ? find(name) : Optional.empty();
+        if (before.isPresent() && (before.get().effectiveMode() == RefreshMode.IMMEDIATE
+                || change.refreshMode().orElse(before.get().refreshMode()) == RefreshMode.IMMEDIATE)) {
+            lock.addAll(lockableSources(before.get().query(), requester));
+            change.query().ifPresent(q -> lock.addAll(lockableSources(q, requester)));
+        }
+        return lifecycle("cannot alter stream table " + name, trackQuery, requester, c -> {
+            lockSources(c, lock);
+            return alterIn(c, catalog.require(c, name), change, requester);
+        });
     }
 
     public StreamTableRecord alter(String name, AlterSpec change) {
@@ -155,7 +178,9 @@ public final class StreamTables {
      * @throws PgTrickleException when the query no longer works
      */
     public boolean revalidate(QualifiedName name) {
+        List<QualifiedName> lock = immediateSources(name);
         return lifecycle("stream table " + name + " no longer works", null, null, c -> {
+            lockSources(c, lock);
             StreamTableRecord st = catalog.require(c, name);
             QueryDescription description = describer.describe(c, st.query(), catalog.streamTableRelids(c), null);
             var current = StorageColumns.of(c, st.relid());
@@ -164,6 +189,7 @@ public final class StreamTables {
             }
             StorageTable.migrate(c, st.name(), current, description.columns());
             refresher.refreshInTransaction(c, st, RefreshTrigger.ALTER, OffsetDateTime.now());
+            syncImmediate(c, st);
             storeExplanation(c, st.id());
             return true;
         });
@@ -180,7 +206,9 @@ public final class StreamTables {
      */
     public void replan(QualifiedName name) {
         String query = require(name).query();
+        List<QualifiedName> lock = immediateSources(name);
         lifecycle("stream table " + name + " no longer works", query, null, c -> {
+            lockSources(c, lock);
             StreamTableRecord st = catalog.require(c, name);
             QueryDescription description = describer.describe(c, st.query(), catalog.streamTableRelids(c), null);
             requireNoCycle(c, st, description.sources());
@@ -192,7 +220,23 @@ public final class StreamTables {
             catalog.updateDefinition(c, st.id(), st.query(), st.refreshMode(), mode.effective(), mode.reason());
             refresher.refreshInTransaction(c, catalog.findById(c, st.id()).orElseThrow(), RefreshTrigger.ALTER,
                     OffsetDateTime.now());
+            syncImmediate(c, catalog.findById(c, st.id()).orElseThrow());
             storeExplanation(c, st.id());
+            return null;
+        });
+    }
+
+    /**
+     * Regenerates the trigger functions of every IMMEDIATE stream table from its plan as this
+     * engine compiles it (at engine start: a new version may emit different delta SQL).
+     */
+    public void syncAllImmediate() {
+        lifecycle("cannot install the IMMEDIATE triggers", null, null, c -> {
+            for (StreamTableRecord st : catalog.all(c)) {
+                if (st.effectiveMode() == RefreshMode.IMMEDIATE) {
+                    syncImmediate(c, st);
+                }
+            }
             return null;
         });
     }
@@ -257,7 +301,7 @@ public final class StreamTables {
         {
             var columns = StorageColumns.of(c, st.relid());
             IvmPlan plan = null;
-            if (st.effectiveMode() == RefreshMode.DIFFERENTIAL) {
+            if (st.effectiveMode() == RefreshMode.DIFFERENTIAL || st.effectiveMode() == RefreshMode.IMMEDIATE) {
                 try {
                     plan = compiler.compile(c, st.query(), columns.stream().map(col -> col.name()).toList());
                     io.pgtrickle.core.ivm.ClockPlans.requireSupported(plan);
@@ -316,6 +360,7 @@ public final class StreamTables {
         recordDependencies(c, id, description);
         refresher.refreshInTransaction(c, catalog.findById(c, id).orElseThrow(), RefreshTrigger.CREATE,
                 OffsetDateTime.now());
+        syncImmediate(c, catalog.findById(c, id).orElseThrow());
         storeExplanation(c, id);
         return catalog.findById(c, id).orElseThrow();
     }
@@ -347,11 +392,25 @@ public final class StreamTables {
                 changeSources.untrackUnused(c);
                 requireReadersStillValid(c, st);
             }
+            if (mode.effective() == RefreshMode.IMMEDIATE && st.effectiveMode() != RefreshMode.IMMEDIATE
+                    && OutboxWriter.enabled(c, st.id())) {
+                throw new PgTrickleException(ErrorCode.UNSUPPORTED_QUERY, "stream table " + st.name() + " has an outbox,"
+                        + " and IMMEDIATE triggers write none; disable_outbox('" + st.name() + "') first, or keep"
+                        + " refresh mode DIFFERENTIAL");
+            }
             catalog.updateDefinition(c, st.id(), query, requested, mode.effective(), mode.reason());
-            if (queryChanged || mode.effective() != st.effectiveMode()) {
+            boolean leavingImmediate = st.effectiveMode() == RefreshMode.IMMEDIATE
+                    && mode.effective() == RefreshMode.DIFFERENTIAL && !queryChanged;
+            if (leavingImmediate) {
+                // Exact at this snapshot (the sources were locked before it was taken, so every
+                // writer that committed is in it and had its triggers applied): the frontier
+                // is this snapshot, and differential refreshes continue from the contents as they are.
+                catalog.markRefreshed(c, st.id());
+            } else if (queryChanged || mode.effective() != st.effectiveMode()) {
                 refresher.refreshInTransaction(c, catalog.findById(c, st.id()).orElseThrow(), RefreshTrigger.ALTER,
                         OffsetDateTime.now());
             }
+            syncImmediate(c, catalog.findById(c, st.id()).orElseThrow());
         }
         storeExplanation(c, st.id());
         StreamTableRecord altered = catalog.findById(c, st.id()).orElseThrow();
@@ -368,6 +427,7 @@ public final class StreamTables {
         changeSources.untrackUnused(c);
         refresher.refreshInTransaction(c, catalog.findById(c, st.id()).orElseThrow(), RefreshTrigger.ALTER,
                 OffsetDateTime.now());
+        syncImmediate(c, catalog.findById(c, st.id()).orElseThrow()); // a recreated source has lost them
     }
 
     private void dropIn(Connection c, StreamTableRecord st, boolean cascade) throws SQLException {
@@ -390,6 +450,7 @@ public final class StreamTables {
                 dropIn(c, still.get(), true);
             }
         }
+        ImmediateTriggers.drop(c, st.id());
         AggregateState.dropAll(c, st.relid());
         // Else PostgreSQL would leave the stream table's publication behind, publishing nothing.
         StreamTablePublications.dropWith(c, st.id());
@@ -405,9 +466,23 @@ public final class StreamTables {
             return new ModeDecision(RefreshMode.FULL, null);
         }
         try {
-            io.pgtrickle.core.ivm.ClockPlans.requireSupported(compiler.compile(c, query, names));
+            io.pgtrickle.core.ivm.IvmPlan plan = compiler.compile(c, query, names);
+            io.pgtrickle.core.ivm.ClockPlans.requireSupported(plan);
+            if (requested == RefreshMode.IMMEDIATE) {
+                String reason = ImmediateTriggers.unsupportedReason(plan);
+                if (reason != null) {
+                    throw new PgTrickleException(ErrorCode.UNSUPPORTED_QUERY, "the query cannot be maintained in"
+                            + " IMMEDIATE mode: " + reason + "; use refresh mode DIFFERENTIAL, AUTO or FULL");
+                }
+                return new ModeDecision(RefreshMode.IMMEDIATE, null);
+            }
             return new ModeDecision(RefreshMode.DIFFERENTIAL, null);
         } catch (NotDifferentiable e) {
+            if (requested == RefreshMode.IMMEDIATE) {
+                throw new PgTrickleException(ErrorCode.UNSUPPORTED_QUERY, "the query cannot be maintained in IMMEDIATE"
+                        + " mode (its triggers apply the differential delta rules): " + e.getMessage()
+                        + "; use refresh mode AUTO or FULL");
+            }
             if (requested == RefreshMode.DIFFERENTIAL) {
                 throw new PgTrickleException(ErrorCode.UNSUPPORTED_QUERY, "the query cannot be maintained differentially: "
                         + e.getMessage() + "; use refresh mode AUTO or FULL");
@@ -417,6 +492,65 @@ public final class StreamTables {
     }
 
     private record ModeDecision(RefreshMode effective, String reason) {
+    }
+
+    /**
+     * Installs (again) the triggers of an IMMEDIATE stream table for its current plan, or drops
+     * any it had when it is in another mode; in the caller's transaction.
+     */
+    private void syncImmediate(Connection c, StreamTableRecord st) throws SQLException {
+        if (st.effectiveMode() != RefreshMode.IMMEDIATE) {
+            ImmediateTriggers.drop(c, st.id());
+            return;
+        }
+        ImmediateTriggers.install(c, st, refresher.plan(c, st), StorageColumns.of(c, st.relid()),
+                refresher.serverCapabilities(), depth(catalog.upstreamStreamTables(c), st.id(), new HashSet<>()));
+    }
+
+    /** How many stream tables deep {@code id} reads (0: base tables only); the graph has no cycle. */
+    private static int depth(Map<Long, Set<Long>> upstream, long id, Set<Long> seen) {
+        int d = 0;
+        for (long up : upstream.getOrDefault(id, Set.of())) {
+            if (seen.add(up)) {
+                d = Math.max(d, 1 + depth(upstream, up, seen));
+                seen.remove(up);
+            }
+        }
+        return d;
+    }
+
+    /**
+     * Before the lifecycle transaction of a change that starts or ends IMMEDIATE maintenance takes
+     * its snapshot: locks the sources against writers (waiting for those in flight), so that no
+     * writer commits between the snapshot (which populates the stream table, or becomes its
+     * frontier) and the moment its triggers appear or disappear. Nothing is missed or applied twice.
+     * Called first in the transaction: a REPEATABLE READ snapshot is taken by its first query.
+     */
+    private static void lockSources(Connection c, List<QualifiedName> sources) throws SQLException {
+        if (!sources.isEmpty()) {
+            Jdbc.executeRaw(c, "LOCK TABLE " + String.join(", ", sources.stream().map(QualifiedName::quoted).toList())
+                    + " IN SHARE ROW EXCLUSIVE MODE");
+        }
+    }
+
+    /** The sources to lock for a recompute of {@code name} when it is IMMEDIATE (else none); they may be gone. */
+    private List<QualifiedName> immediateSources(QualifiedName name) {
+        Optional<StreamTableRecord> st = find(name);
+        if (st.isEmpty() || st.get().effectiveMode() != RefreshMode.IMMEDIATE) {
+            return List.of();
+        }
+        try {
+            return lockableSources(st.get().query(), null);
+        } catch (PgTrickleException e) {
+            return List.of(); // the query no longer resolves: the lifecycle step reports why
+        }
+    }
+
+    /** The tables (and stream tables) {@code query} reads, to lock; read outside the lifecycle transaction. */
+    private List<QualifiedName> lockableSources(String query, String requester) {
+        return read("cannot resolve the sources of " + query, c -> describer.describe(c, SqlText.requireSingleStatement(query),
+                catalog.streamTableRelids(c), requester).sources().stream()
+                .filter(io.pgtrickle.core.capture.ChangeSources::capturable).map(SourceRelation::name).toList());
     }
 
     private void requireNoCycle(Connection c, StreamTableRecord st, List<SourceRelation> sources) throws SQLException {

@@ -236,6 +236,16 @@ public final class Refresher {
                         + " alter_stream_table(name, status => 'ACTIVE')");
             }
         }
+        if (st.effectiveMode() == RefreshMode.IMMEDIATE) {
+            if (probe != null) {
+                probe.action = "IMMEDIATE";
+                probe.note = "IMMEDIATE: its triggers apply every change in the writer's transaction; a refresh"
+                        + " applies nothing and only moves the frontier";
+                probe.phases = "{}";
+                return null;
+            }
+            return advanceImmediate(tx, st, involved, start);
+        }
         List<Column> columns = prologue.columns();
         IvmPlan plan = planFor(tx, st, columns, prologue.fingerprint());
         // A plan that reads the clock: this refresh's instant and the previous one's (a sliding window).
@@ -371,6 +381,23 @@ public final class Refresher {
     }
 
     /** A setting of the refresh transaction: when its bookkeeping began, in the server's clock. */
+    /**
+     * A "refresh" of an IMMEDIATE stream table applies nothing (its triggers already applied every
+     * committed change: applying the window again would count it twice). Its contents are exact
+     * at every snapshot, so the frontier moves to this one: the change buffers it holds back can
+     * be cleaned, and a switch to DIFFERENTIAL later starts from an exact frontier. No history row.
+     */
+    private RefreshResult advanceImmediate(Connection tx, StreamTableRecord st, List<ChangeSource> involved, long start)
+            throws SQLException {
+        markRefreshedAndClean(tx, false, st.id(), involved, null, null, null);
+        return new RefreshResult(st.name(), "IMMEDIATE", 0, 0, Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    /** The compiled plan of stream table {@code st} (DIFFERENTIAL or IMMEDIATE), for its triggers. */
+    public IvmPlan plan(Connection c, StreamTableRecord st) throws SQLException {
+        return planFor(c, st, StorageColumns.of(c, st.relid()), PlanCache.fingerprint(c, st.id()));
+    }
+
     private static final String BOOKKEEPING_STARTED = "pgtrickle_engine.bookkeeping_started";
 
     /**
@@ -484,7 +511,7 @@ public final class Refresher {
      */
     private IvmPlan planFor(Connection tx, StreamTableRecord st, List<Column> columns, PlanCache.Fingerprint fingerprint)
             throws SQLException {
-        if (st.effectiveMode() != RefreshMode.DIFFERENTIAL) {
+        if (st.effectiveMode() != RefreshMode.DIFFERENTIAL && st.effectiveMode() != RefreshMode.IMMEDIATE) {
             return null;
         }
         List<String> names = columns.stream().map(Column::name).toList();
@@ -499,7 +526,7 @@ public final class Refresher {
             plans.put(st.id(), key, plan);
             return plan;
         } catch (NotDifferentiable e) {
-            if (st.refreshMode() == RefreshMode.DIFFERENTIAL) {
+            if (st.refreshMode() == RefreshMode.DIFFERENTIAL || st.refreshMode() == RefreshMode.IMMEDIATE) {
                 // Asked for explicitly: failing names the reason, where FULL would hide it.
                 throw new PgTrickleException(ErrorCode.REFRESH_FAILED, "the query cannot be maintained"
                         + " differentially any more: " + e.getMessage() + "; use refresh mode AUTO or FULL");

@@ -93,7 +93,7 @@ class DifferentialHarnessIT {
     @Test
     void everyViewShapeEqualsItsQueryAfterEveryRefreshInItsExpectedMode(TestDatabase db) {
         Workload views = new ViewWorkload();
-        db.execute(views.schema().toArray(String[]::new));
+        ensureSchema(db, views);
         runCycles("views/expected", db, views, BUDGET.share(0.05), Shape::expectedMode);
     }
 
@@ -101,7 +101,7 @@ class DifferentialHarnessIT {
     @Test
     void everyPartitionShapeEqualsItsQueryAfterEveryRefreshInItsExpectedMode(TestDatabase db) {
         Workload partitions = new PartitionWorkload();
-        db.execute(partitions.schema().toArray(String[]::new));
+        ensureSchema(db, partitions);
         runCycles("partitions/expected", db, partitions, BUDGET.share(0.05), Shape::expectedMode);
     }
 
@@ -122,6 +122,43 @@ class DifferentialHarnessIT {
     }
 
     /**
+     * IMMEDIATE: every shape the compiler differentiates is maintained by its triggers; after each batch commits it must equal its query before any
+     * refresh, and a refresh applies nothing.
+     */
+    @Test
+    void everyEmpDeptDifferentialShapeEqualsItsQueryInImmediateMode(TestDatabase db) {
+        Budget budget = BUDGET.share(0.075).withCycles(Math.max(2, BUDGET.cycles() / 2));
+        assertTimeoutPreemptively(budget.timeout(), () -> {
+            Workload workload = new EmpDeptWorkload();
+            try (HarnessRun run = HarnessRun.start("emp-dept/IMMEDIATE", db, api, workload, budget)) {
+                // (no emp-dept shape reads the clock, which IMMEDIATE refuses)
+                List<Shape> immediate = workload.shapes().stream().filter(Shape::differential)
+                        .filter(s -> ExpectedModes.immediateRefused(s.name()) == null).toList();
+                run.createWithUpstream(immediate, s -> RefreshMode.IMMEDIATE, RefreshMode.FULL);
+                assertThat(run.cycle(null)).isPositive();
+            }
+        });
+    }
+
+    /** IMMEDIATE over partitioned and inherited sources (written through roots and members) and over views. */
+    @Test
+    void everyPartitionAndViewShapeEqualsItsQueryInImmediateMode(TestDatabase db) {
+        for (Workload workload : List.of(new PartitionWorkload(), new ViewWorkload())) {
+            ensureSchema(db, workload);
+            Budget budget = BUDGET.share(0.03).withCycles(Math.max(2, BUDGET.cycles() / 2));
+            assertTimeoutPreemptively(budget.timeout(), () -> {
+                try (HarnessRun run = HarnessRun.start(workload.getClass().getSimpleName() + "/IMMEDIATE", db, api,
+                        workload, budget)) {
+                    run.createWithUpstream(workload.shapes().stream().filter(Shape::differential)
+                            .filter(s -> ExpectedModes.immediateRefused(s.name()) == null).toList(),
+                            s -> RefreshMode.IMMEDIATE, RefreshMode.FULL);
+                    assertThat(run.cycle(null)).isPositive();
+                }
+            });
+        }
+    }
+
+    /**
      * Altering the refresh mode refills the stream table under the new mode; the differential
      * shapes hop between FULL, DIFFERENTIAL and AUTO at random after each cycle and stay correct.
      */
@@ -135,7 +172,8 @@ class DifferentialHarnessIT {
                 List<Shape> differential = workload.shapes().stream().filter(Shape::differential).toList();
                 run.createWithUpstream(differential, s -> RefreshMode.FULL, RefreshMode.FULL);
                 Random random = budget.random("emp-dept/mode-switch/modes");
-                RefreshMode[] modes = RefreshMode.values();
+                // IMMEDIATE has a run of its own (it writes no outbox, which this run checks)
+                RefreshMode[] modes = {RefreshMode.FULL, RefreshMode.DIFFERENTIAL, RefreshMode.AUTO};
                 run.cycle((cycle, batch) -> run.targets().stream()
                         .filter(t -> t.shape().differential() && t.shape().knownBug() == null).forEach(t -> {
                     RefreshMode next = modes[random.nextInt(modes.length)];
@@ -182,6 +220,13 @@ class DifferentialHarnessIT {
                 run.refreshAll("  (writers stopped after " + written.committed() + " batches)", true);
             }
         });
+    }
+
+    /** Creates a workload's own schema unless an earlier test of this class did (they share the database). */
+    private static void ensureSchema(TestDatabase db, Workload workload) {
+        if (db.value("SELECT to_regclass(?)::text", workload.tables().get(0)) == null) {
+            db.execute(workload.schema().toArray(String[]::new));
+        }
     }
 
     private static void runCycles(String label, TestDatabase db, Workload workload, Budget budget,

@@ -156,6 +156,9 @@ public final class HarnessRun implements AutoCloseable {
         }
         expectEffectiveMode(shape, requested, st, CREATING);
         Target target = inspect(shape, requested);
+        if (requested == RefreshMode.IMMEDIATE) {
+            return; // its triggers write no outbox (enable_outbox refuses it)
+        }
         // A small inline threshold: entries go inline and to the side table.
         outboxes.enable(shape.name(), 24, 50);
         replays.put(shape.name(), new OutboxReplay());
@@ -188,6 +191,12 @@ public final class HarnessRun implements AutoCloseable {
         while (budget.more(done, start)) {
             cycle++;
             Batch batch = applyRandomBatch();
+            // IMMEDIATE: exact once the batch commits, before any refresh
+            for (Target target : targets.values()) {
+                if (target.requested() == RefreshMode.IMMEDIATE) {
+                    checkContents(target, batch.describe() + "\n  (IMMEDIATE, checked before any refresh)");
+                }
+            }
             refreshAll(batch);
             if (between != null) {
                 between.accept(cycle, batch);
@@ -260,6 +269,9 @@ public final class HarnessRun implements AutoCloseable {
     private void checkOutbox(Target target, String batch) {
         String name = target.shape().name();
         OutboxReplay replay = replays.get(name);
+        if (replay == null) {
+            return; // no outbox (IMMEDIATE)
+        }
         try {
             org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20))
                     .pollInterval(java.time.Duration.ofMillis(50)).untilAsserted(() -> {
