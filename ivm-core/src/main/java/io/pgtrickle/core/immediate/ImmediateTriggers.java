@@ -28,13 +28,12 @@ import java.util.Map;
  * window ({@link DeltaApplier} through a {@link PlpgsqlEmitter}); and a TRUNCATE trigger that
  * recomputes the stream table.
  *
- * <p>Writers are serialised per stream table by an UPDATE of its row in
- * {@code pgtrickle.pgt_immediate_writes}, at the start of each trigger. Under READ COMMITTED the
- * row lock makes a second writer wait until the first commits, and every statement after it takes
- * a new snapshot that sees the first writer's rows (so a join of two concurrent inserts is not
- * lost). Under REPEATABLE READ or SERIALIZABLE the snapshot is fixed: PostgreSQL's
- * first-updater-wins rule then fails the second writer with a serialization error instead of
- * letting it compute a delta against stale sources.
+ * <p>Writers are serialised by {@link WriterLocks}: by the keys they produce for a plan over one
+ * table, else per stream table. Under READ COMMITTED the lock makes a second writer wait until the
+ * first commits, and every statement after it takes a new snapshot that sees the first writer's
+ * rows (so a join of two concurrent inserts is not lost). Under REPEATABLE READ or SERIALIZABLE
+ * the snapshot is fixed: PostgreSQL's first-updater-wins rule then fails the second writer with a
+ * serialization error instead of letting it compute a delta against stale sources.
  */
 public final class ImmediateTriggers {
     private ImmediateTriggers() {
@@ -61,21 +60,22 @@ public final class ImmediateTriggers {
     public static void install(Connection c, StreamTableRecord st, IvmPlan plan, List<Column> columns,
                                ServerCapabilities server, int depth) throws SQLException {
         drop(c, st.id());
-        Jdbc.executeRaw(c, "INSERT INTO pgtrickle.pgt_immediate_writes (pgt_id) VALUES (" + st.id()
-                + ") ON CONFLICT DO NOTHING");
+        WriterLocks locks = WriterLocks.of(st.id(), plan);
+        Jdbc.executeRaw(c, locks.installSql());
         String truncate = truncateBody(st, plan, columns, server);
         for (long relid : plan.relids()) {
             QualifiedName source = sourceName(c, relid);
             requireNotInheritanceChild(c, relid, source);
             String function = functionName(st.id(), relid);
-            createFunction(c, function, st, truncate, deltaBody(c, st, plan, relid, source, server, null));
+            createFunction(c, function, locks, truncate, deltaBody(c, st, plan, locks, relid, source, server, null));
             // A statement naming a partitioned ancestor of a partition source fires only the
             // ancestor's triggers: those see the rows within the partition's bounds.
             String bounds = Jdbc.queryValue(c, String.class, "SELECT CASE WHEN relispartition THEN"
                     + " pg_get_partition_constraintdef(oid) END FROM pg_class WHERE oid = ?::oid", relid);
             if (bounds != null) {
                 String ancestorFunction = "pgtrickle." + Identifiers.quote("_imm_" + st.id() + "_" + relid + "_a");
-                createFunction(c, ancestorFunction, st, truncate, deltaBody(c, st, plan, relid, source, server, bounds));
+                createFunction(c, ancestorFunction, locks, truncate, deltaBody(c, st, plan, locks, relid, source, server,
+                        bounds));
                 for (QualifiedName ancestor : ancestors(c, relid)) {
                     createTriggers(c, ancestor, ancestorFunction, st.id(), depth);
                 }
@@ -92,10 +92,10 @@ public final class ImmediateTriggers {
         }
     }
 
-    private static void createFunction(Connection c, String function, StreamTableRecord st, String truncate, String delta)
+    private static void createFunction(Connection c, String function, WriterLocks locks, String truncate, String delta)
             throws SQLException {
         String body = "DECLARE __pgt_count bigint; __pgt_rows bigint := 0; __pgt_hj text; __pgt_mj text;\nBEGIN\n"
-                + "UPDATE pgtrickle.pgt_immediate_writes SET writes = writes + 1 WHERE pgt_id = " + st.id() + ";\n"
+                + locks.onEntry() + "\n"
                 + "IF TG_OP = 'TRUNCATE' THEN\n" + truncate + "RETURN NULL;\nEND IF;\n"
                 + delta
                 + "RETURN NULL;\nEND";
@@ -209,8 +209,8 @@ public final class ImmediateTriggers {
      * transition tables (weight −1 for old rows, +1 for new), decoded as a refresh decodes a
      * window, then the delta.
      */
-    private static String deltaBody(Connection c, StreamTableRecord st, IvmPlan plan, long relid, QualifiedName source,
-                                    ServerCapabilities server, String bounds) throws SQLException {
+    private static String deltaBody(Connection c, StreamTableRecord st, IvmPlan plan, WriterLocks locks, long relid,
+                                    QualifiedName source, ServerCapabilities server, String bounds) throws SQLException {
         String window = "__pgt_window_" + relid;
         String oldImage = Jdbc.queryValue(c, String.class, "SELECT pgtrickle._row_image(?::oid, 'o', false)", relid);
         String newImage = Jdbc.queryValue(c, String.class, "SELECT pgtrickle._row_image(?::oid, 'n', false)", relid);
@@ -220,7 +220,7 @@ public final class ImmediateTriggers {
                 + " AS row FROM __pgt_old o" + where;
         String news = "SELECT pg_current_xact_id() AS xid, 0::bigint AS seq, 1::smallint AS weight, " + newImage
                 + " AS row FROM __pgt_new n" + where;
-        PlpgsqlEmitter e = new PlpgsqlEmitter("_s" + st.id());
+        PlpgsqlEmitter e = new PlpgsqlEmitter("_s" + st.id(), locks);
         e.raw("IF TG_OP = 'INSERT' THEN");
         e.execute(create + news);
         e.raw("ELSIF TG_OP = 'DELETE' THEN");
@@ -245,7 +245,7 @@ public final class ImmediateTriggers {
     /** A TRUNCATE of a source: recompute the stream table (and its aggregate state) fully. */
     private static String truncateBody(StreamTableRecord st, IvmPlan plan, List<Column> columns,
                                        ServerCapabilities server) {
-        PlpgsqlEmitter e = new PlpgsqlEmitter("_s" + st.id());
+        PlpgsqlEmitter e = new PlpgsqlEmitter("_s" + st.id(), null);
         e.raw("__pgt_rows := " + Long.MAX_VALUE + "; -- a recompute: not a small delta (joins as the planner likes)");
         String state = DeltaApplier.stateReplaceSql(st.relid(), plan);
         if (state != null) {

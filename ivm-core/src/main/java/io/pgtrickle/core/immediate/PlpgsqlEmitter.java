@@ -29,16 +29,34 @@ final class PlpgsqlEmitter implements SqlRunner {
             "CREATE (?:UNIQUE )?INDEX (?:IF NOT EXISTS )?\"?(__pgt[A-Za-z0-9_]*)\"? ON ");
 
     private final String suffix;
+    private final WriterLocks locks;
     private final List<String> body = new ArrayList<>();
 
-    /** @param suffix appended to the name of every temporary table created (unique per stream table) */
-    PlpgsqlEmitter(String suffix) {
+    /**
+     * @param suffix appended to the name of every temporary table created (unique per stream table)
+     * @param locks how the trigger serialises writers ({@code null}: no key locks)
+     */
+    PlpgsqlEmitter(String suffix, WriterLocks locks) {
         this.suffix = suffix;
+        this.locks = locks;
+    }
+
+    @Override
+    public void lockKeys(String keysSql) {
+        String lock = locks == null ? null : locks.keyLockSql(keysSql);
+        if (lock != null) {
+            execute(lock);
+        }
     }
 
     @Override
     public void execute(String sql) {
-        body.add("EXECUTE " + Identifiers.literal(sql) + ";");
+        String statement = "EXECUTE " + Identifiers.literal(sql) + ";";
+        if (sql.startsWith("ANALYZE pg_temp.") && !body.isEmpty()
+                && body.get(body.size() - 1).replace("\"", "").equals(statement.replace("\"", ""))) {
+            return; // the table this emitter just created and analyzed
+        }
+        body.add(statement);
         Matcher m = CREATED.matcher(sql);
         if (m.lookingAt() && !sql.contains(";\n")) { // a script (a FULL refresh) drops its own tables
             // Temporary tables get no statistics but from ANALYZE: unanalyzed, a one-row delta is

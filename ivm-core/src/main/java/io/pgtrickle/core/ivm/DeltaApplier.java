@@ -212,6 +212,7 @@ public final class DeltaApplier {
         c.execute("CREATE TEMP TABLE " + delta + " ON COMMIT DROP AS "
                 + ctx.wrap("SELECT * FROM (" + String.join("\nUNION ALL\n", terms) + ") __pgt_u"));
         c.execute("CREATE TEMP TABLE " + net + " ON COMMIT DROP AS " + a.netDeltaSql(delta));
+        c.lockKeys("SELECT __pgt_kh FROM " + net);
         c.execute("CREATE TEMP TABLE " + rescan + " ON COMMIT DROP AS SELECT __pgt_n.* FROM " + net + " __pgt_n"
                 + " JOIN " + state + " __pgt_s ON __pgt_s.__pgt_kh = __pgt_n.__pgt_kh WHERE " + a.extremumMayHaveLeft());
         c.execute(a.mergeSql(state, net));
@@ -250,6 +251,7 @@ public final class DeltaApplier {
         // Its size, for the next statements' plans: unanalyzed, a few rows look like hundreds, and the
         // statements then hash the whole stream table instead of looking rows up by hash or id.
         c.execute("ANALYZE pg_temp.__pgt_delta");
+        c.lockKeys("SELECT __pgt_h FROM __pgt_delta");
         c.execute("CREATE TEMP TABLE __pgt_net ON COMMIT DROP AS"
                 + " SELECT n.__pgt_h, n.__pgt_n, coalesce(k.__pgt_k, 0) AS __pgt_k FROM"
                 + " (SELECT __pgt_h, sum(__pgt_w) AS __pgt_n FROM __pgt_delta GROUP BY __pgt_h HAVING sum(__pgt_w) <> 0) n"
@@ -289,6 +291,7 @@ public final class DeltaApplier {
         c.execute("CREATE TEMP TABLE __pgt_keys ON COMMIT DROP AS\n" + ctx.wrap(touched));
         c.execute("ANALYZE pg_temp.__pgt_keys");
         String keyHash = plan.groupKeys().isEmpty() ? "md5(row()::text)::uuid" : plan.keyHash("__pgt_kk");
+        c.lockKeys("SELECT " + keyHash + " FROM pg_temp.__pgt_keys __pgt_kk");
         return mergeGroups(c, table, plan, "SELECT DISTINCT " + keyHash + " AS __pgt_kh FROM pg_temp.__pgt_keys __pgt_kk",
                 plan.recompute("pg_temp.__pgt_keys", FromItem::current, plan.select(), plan.where(), plan.having(), true),
                 server, sink);

@@ -63,6 +63,17 @@ public record SelectPlan(FromTree from, List<String> select, List<String> names,
         return out;
     }
 
+    /**
+     * Whether the delta of a change to its one table is a function of the changed rows alone: one
+     * table (no join, no derived table), functions in FROM, no subquery and no window function.
+     */
+    public boolean readsOnlyTheChangedRows() {
+        long tablesInFrom = from.items().stream().filter(i -> i.table() != null).count();
+        boolean othersAreFunctions = from.items().stream().allMatch(i -> i.table() != null || i.function() != null);
+        return tablesInFrom == 1 && othersAreFunctions && relids().size() == 1 && filterSubqueries.isEmpty()
+                && outputSubqueries.isEmpty() && !windowed;
+    }
+
     @Override
     public boolean keyed() {
         return grouped;

@@ -26,6 +26,14 @@ public interface SqlRunner {
      */
     boolean holds(String sql) throws SQLException;
 
+    /**
+     * Serialises this delta with concurrent ones producing any of the key hashes {@code keysSql}
+     * selects (one uuid column), before what is stored for them is read. A refresh runs alone and
+     * needs nothing; an IMMEDIATE trigger locked by key locks them here.
+     */
+    default void lockKeys(String keysSql) throws SQLException {
+    }
+
     /** Runs (or records) a storage MERGE; recorded MERGEs count nothing and take no sink. */
     StorageMerge.Counts merge(StorageMerge merge, ServerCapabilities server, ChangeSink sink) throws SQLException;
 

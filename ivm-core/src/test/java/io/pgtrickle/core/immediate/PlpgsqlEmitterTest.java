@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 class PlpgsqlEmitterTest {
     @Test
     void temporaryTablesAndNamedIndexesGetTheSuffixAndAreDroppedAtTheEnd() {
-        PlpgsqlEmitter e = new PlpgsqlEmitter("_s7");
+        PlpgsqlEmitter e = new PlpgsqlEmitter("_s7", null);
         e.execute("CREATE TEMP TABLE \"__pgt_window_5\" ON COMMIT DROP AS SELECT 1 AS weight");
         e.execute("CREATE TEMP TABLE __pgt_delta ON COMMIT DROP AS SELECT * FROM pg_temp.\"__pgt_window_5\"");
         e.execute("CREATE INDEX IF NOT EXISTS \"__pgt_window_5_net_key\" ON pg_temp.__pgt_delta (id)");
