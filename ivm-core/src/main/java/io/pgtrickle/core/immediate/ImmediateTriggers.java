@@ -39,7 +39,11 @@ public final class ImmediateTriggers {
     private ImmediateTriggers() {
     }
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ImmediateTriggers.class);
     private static final String[] EVENTS = {"INSERT", "UPDATE", "DELETE"};
+    /** The variables the statements of a trigger (or recompute) function use, and its BEGIN. */
+    private static final String DECLARE = "DECLARE __pgt_count bigint; __pgt_rows bigint := 0; __pgt_hj text; __pgt_mj text;\n"
+            + "BEGIN\n";
 
     /** Why {@code plan} cannot be maintained in IMMEDIATE mode, or {@code null}. */
     public static String unsupportedReason(IvmPlan plan) {
@@ -63,6 +67,11 @@ public final class ImmediateTriggers {
         WriterLocks locks = WriterLocks.of(st.id(), plan);
         Jdbc.executeRaw(c, locks.installSql());
         String truncate = truncateBody(st, plan, columns, server);
+        // The recompute on its own, for the schema changes that move rows in or out unseen by the
+        // triggers (a partition attached or detached: pgtrickle._immediate_members_sync).
+        Jdbc.executeRaw(c, "CREATE FUNCTION pgtrickle." + Identifiers.quote("_imm_" + st.id() + "_recompute")
+                + "() RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS " + Identifiers.literal(
+                        DECLARE + locks.wholeTableSql() + "\n" + truncate + "END"));
         for (long relid : plan.relids()) {
             QualifiedName source = sourceName(c, relid);
             requireNotInheritanceChild(c, relid, source);
@@ -86,6 +95,9 @@ public final class ImmediateTriggers {
             // column name, so the parent's function reads a member's rows as its own.
             List<QualifiedName> tables = new ArrayList<>(List.of(source));
             tables.addAll(members(c, relid));
+            if (tables.size() > 1 || bounds != null) {
+                warnIfMembersGoUnwatched(c, st, source);
+            }
             for (QualifiedName table : tables) {
                 createTriggers(c, table, function, st.id(), depth);
             }
@@ -94,8 +106,7 @@ public final class ImmediateTriggers {
 
     private static void createFunction(Connection c, String function, WriterLocks locks, String truncate, String delta)
             throws SQLException {
-        String body = "DECLARE __pgt_count bigint; __pgt_rows bigint := 0; __pgt_hj text; __pgt_mj text;\nBEGIN\n"
-                + locks.onEntry() + "\n"
+        String body = DECLARE + locks.onEntry() + "\n"
                 + "IF TG_OP = 'TRUNCATE' THEN\n" + truncate + "RETURN NULL;\nEND IF;\n"
                 + delta
                 + "RETURN NULL;\nEND";
@@ -118,6 +129,20 @@ public final class ImmediateTriggers {
                     "the query cannot be maintained in IMMEDIATE mode: source " + source + " is an inheritance child,"
                     + " whose rows statements on its parent change unseen by its statement triggers; read the parent"
                     + " (with a filter), or use refresh mode DIFFERENTIAL");
+        }
+    }
+
+    /**
+     * Without a superuser there are no event triggers: a partition created or attached later gets
+     * no triggers and its rows are not recomputed in (pgtrickle._immediate_members_sync).
+     */
+    private static void warnIfMembersGoUnwatched(Connection c, StreamTableRecord st, QualifiedName source)
+            throws SQLException {
+        if (!Boolean.TRUE.equals(Jdbc.queryValue(c, Boolean.class, "SELECT EXISTS (SELECT 1 FROM pg_event_trigger"
+                + " WHERE evtname = 'pgtrickle_check_immediate_ddl' AND evtenabled <> 'D')"))) {
+            LOG.warn("IMMEDIATE stream table {}: partitions or children of {} created, attached or detached later are not"
+                    + " followed (the catalog was installed without a superuser, so without event triggers); alter the"
+                    + " stream table after such a change to re-install its triggers", st.name(), source);
         }
     }
 

@@ -61,11 +61,15 @@ public final class WriterLocks {
      * whole; for one locked by key, every bucket on a TRUNCATE (the others lock their keys later).
      */
     String onEntry() {
+        return byKey ? "IF TG_OP = 'TRUNCATE' THEN " + wholeTableSql() + " END IF;" : wholeTableSql();
+    }
+
+    /** The PL/pgSQL statement locking the stream table as a whole (every bucket, for one locked by key). */
+    String wholeTableSql() {
         if (!byKey) {
             return "UPDATE pgtrickle.pgt_immediate_writes SET writes = writes + 1 WHERE pgt_id = " + id + " AND bucket = 0;";
         }
-        return "IF TG_OP = 'TRUNCATE' THEN " + lockSql("SELECT bucket FROM pgtrickle.pgt_immediate_writes WHERE pgt_id = " + id)
-                + "; END IF;";
+        return lockSql("SELECT bucket FROM pgtrickle.pgt_immediate_writes WHERE pgt_id = " + id) + ";";
     }
 
     /**
