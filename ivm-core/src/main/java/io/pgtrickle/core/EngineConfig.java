@@ -25,11 +25,13 @@ import java.util.Objects;
  *     millisecond of each, so an idle engine costs about 1 ms of CPU per interval (10 ms: barrier
  *     medians of 8 to 13 ms, 9 to 11 % of a core while idle; 2 ms: 3.5 to 4 ms, about 32 %;
  *     measured under load by {@code RefreshStatementsIT}; see docs/capture.md)
+ * @param maxConcurrentRefreshes how many stream tables refresh at once, each on its own connection
+ *     (dependants after their sources); 1 refreshes them one by one; below {@code poolSize}
  */
 public record EngineConfig(String jdbcUrl, String user, String password, Duration schedulerTick,
                            Duration requestPoll, RetryPolicy retryPolicy, int poolSize, CdcMode cdcMode,
                            String slotName, Duration captureTimeout, Duration trackingTimeout,
-                           Duration capturePollInterval) {
+                           Duration capturePollInterval, int maxConcurrentRefreshes) {
     public EngineConfig {
         Objects.requireNonNull(jdbcUrl, "jdbcUrl");
         if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
@@ -49,6 +51,10 @@ public record EngineConfig(String jdbcUrl, String user, String password, Duratio
         if (poolSize < 2) {
             throw new IllegalArgumentException("poolSize must be at least 2, got " + poolSize);
         }
+        if (maxConcurrentRefreshes < 1 || maxConcurrentRefreshes >= poolSize) {
+            throw new IllegalArgumentException("maxConcurrentRefreshes must be from 1 to poolSize - 1 (" + (poolSize - 1)
+                    + ": the scheduler and the request listener need connections too), got " + maxConcurrentRefreshes);
+        }
         if (slotName == null || !slotName.matches("[a-z0-9_]{1,63}")) {
             throw new IllegalArgumentException("slot name must be 1-63 lower-case letters, digits or underscores, got "
                     + slotName);
@@ -59,52 +65,58 @@ public record EngineConfig(String jdbcUrl, String user, String password, Duratio
     public static EngineConfig of(String jdbcUrl) {
         return new EngineConfig(jdbcUrl, null, null, Duration.ofSeconds(1), Duration.ofSeconds(1),
                 RetryPolicy.defaults(), 8, CdcMode.AUTO, "pgtrickle_slot", Duration.ofSeconds(30),
-                Duration.ofSeconds(60), Duration.ofMillis(10));
+                Duration.ofSeconds(60), Duration.ofMillis(10), 1);
     }
 
     public EngineConfig withCredentials(String user, String password) {
         return new EngineConfig(jdbcUrl, user, password, schedulerTick, requestPoll, retryPolicy, poolSize, cdcMode,
-                slotName, captureTimeout, trackingTimeout, capturePollInterval);
+                slotName, captureTimeout, trackingTimeout, capturePollInterval, maxConcurrentRefreshes);
+    }
+
+    /** Refresh up to {@code n} independent stream tables at once (the pool grows to fit). */
+    public EngineConfig withMaxConcurrentRefreshes(int n) {
+        return new EngineConfig(jdbcUrl, user, password, schedulerTick, requestPoll, retryPolicy, Math.max(poolSize, n + 4),
+                cdcMode, slotName, captureTimeout, trackingTimeout, capturePollInterval, n);
     }
 
     public EngineConfig withSchedulerTick(Duration tick) {
         return new EngineConfig(jdbcUrl, user, password, tick, requestPoll, retryPolicy, poolSize, cdcMode,
-                slotName, captureTimeout, trackingTimeout, capturePollInterval);
+                slotName, captureTimeout, trackingTimeout, capturePollInterval, maxConcurrentRefreshes);
     }
 
     public EngineConfig withRequestPoll(Duration poll) {
         return new EngineConfig(jdbcUrl, user, password, schedulerTick, poll, retryPolicy, poolSize, cdcMode,
-                slotName, captureTimeout, trackingTimeout, capturePollInterval);
+                slotName, captureTimeout, trackingTimeout, capturePollInterval, maxConcurrentRefreshes);
     }
 
     public EngineConfig withRetryPolicy(RetryPolicy policy) {
         return new EngineConfig(jdbcUrl, user, password, schedulerTick, requestPoll, policy, poolSize, cdcMode,
-                slotName, captureTimeout, trackingTimeout, capturePollInterval);
+                slotName, captureTimeout, trackingTimeout, capturePollInterval, maxConcurrentRefreshes);
     }
 
     public EngineConfig withCdcMode(CdcMode mode) {
         return new EngineConfig(jdbcUrl, user, password, schedulerTick, requestPoll, retryPolicy, poolSize, mode,
-                slotName, captureTimeout, trackingTimeout, capturePollInterval);
+                slotName, captureTimeout, trackingTimeout, capturePollInterval, maxConcurrentRefreshes);
     }
 
     public EngineConfig withSlotName(String slot) {
         return new EngineConfig(jdbcUrl, user, password, schedulerTick, requestPoll, retryPolicy, poolSize, cdcMode,
-                slot, captureTimeout, trackingTimeout, capturePollInterval);
+                slot, captureTimeout, trackingTimeout, capturePollInterval, maxConcurrentRefreshes);
     }
 
     public EngineConfig withCaptureTimeout(Duration timeout) {
         return new EngineConfig(jdbcUrl, user, password, schedulerTick, requestPoll, retryPolicy, poolSize, cdcMode,
-                slotName, timeout, trackingTimeout, capturePollInterval);
+                slotName, timeout, trackingTimeout, capturePollInterval, maxConcurrentRefreshes);
     }
 
     public EngineConfig withTrackingTimeout(Duration timeout) {
         return new EngineConfig(jdbcUrl, user, password, schedulerTick, requestPoll, retryPolicy, poolSize, cdcMode,
-                slotName, captureTimeout, timeout, capturePollInterval);
+                slotName, captureTimeout, timeout, capturePollInterval, maxConcurrentRefreshes);
     }
 
     public EngineConfig withCapturePollInterval(Duration interval) {
         return new EngineConfig(jdbcUrl, user, password, schedulerTick, requestPoll, retryPolicy, poolSize, cdcMode,
-                slotName, captureTimeout, trackingTimeout, interval);
+                slotName, captureTimeout, trackingTimeout, interval, maxConcurrentRefreshes);
     }
 
     /** The URL with any password parameter masked, for logs and messages. */
@@ -118,6 +130,6 @@ public record EngineConfig(String jdbcUrl, String user, String password, Duratio
                 + ", schedulerTick=" + schedulerTick + ", requestPoll=" + requestPoll + ", retryPolicy=" + retryPolicy
                 + ", poolSize=" + poolSize + ", cdcMode=" + cdcMode + ", slotName=" + slotName
                 + ", captureTimeout=" + captureTimeout + ", trackingTimeout=" + trackingTimeout
-                + ", capturePollInterval=" + capturePollInterval + "]";
+                + ", capturePollInterval=" + capturePollInterval + ", maxConcurrentRefreshes=" + maxConcurrentRefreshes + "]";
     }
 }

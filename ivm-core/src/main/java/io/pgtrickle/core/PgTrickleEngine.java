@@ -24,6 +24,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.Properties;
+import java.time.Duration;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -220,7 +221,7 @@ public final class PgTrickleEngine implements AutoCloseable {
         } catch (RuntimeException e) {
             log.warn("could not regenerate the IMMEDIATE triggers: {}", e.getMessage());
         }
-        scheduler = new Scheduler(dataSource, catalog, refresher, config.schedulerTick());
+        scheduler = new Scheduler(dataSource, catalog, refresher, config.schedulerTick(), config.maxConcurrentRefreshes());
         scheduler.addHousekeeping(
                 new SourceChangeHandler(dataSource, catalog, streamTables, capture.sources())::handlePending);
         // WAL capture starts once the first source is tracked (that creates the slot).
@@ -236,6 +237,26 @@ public final class PgTrickleEngine implements AutoCloseable {
         scheduler.start();
         log.info("pg_trickle engine running against {}", config.redactedUrl());
         return this;
+    }
+
+    /**
+     * Starts no new scheduled refresh in this engine and waits up to {@code timeout} for those in
+     * flight; true when quiet. For an orderly shutdown: unlike {@code pgtrickle.drain()} it is not
+     * recorded in the catalog, so it ends with this engine (or {@link #resume}).
+     */
+    public boolean drain(Duration timeout) throws InterruptedException {
+        Scheduler s;
+        synchronized (this) {
+            s = scheduler;
+        }
+        return s == null || s.drain(timeout);
+    }
+
+    /** Undoes {@link #drain}. */
+    public synchronized void resume() {
+        if (scheduler != null) {
+            scheduler.resume();
+        }
     }
 
     @Override

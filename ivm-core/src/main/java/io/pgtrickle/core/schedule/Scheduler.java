@@ -18,7 +18,11 @@ import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
@@ -37,18 +41,36 @@ public final class Scheduler implements AutoCloseable {
     private final Catalog catalog;
     private final Refresher refresher;
     private final Duration tick;
+    private final int maxConcurrent;
     private final List<Housekeeping> housekeeping = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "pgtrickle-scheduler");
         t.setDaemon(true);
         return t;
     });
+    /** The refreshes of a tick, beside the scheduler thread (none when they run one by one). */
+    private final ExecutorService workers;
+    /** Held while a tick runs: {@link #drain} waits on it. */
+    private final ReentrantLock ticking = new ReentrantLock();
+    private volatile boolean drained;
 
     public Scheduler(DataSource dataSource, Catalog catalog, Refresher refresher, Duration tick) {
+        this(dataSource, catalog, refresher, tick, 1);
+    }
+
+    /** @param maxConcurrent how many stream tables may refresh at once (dependants after their sources) */
+    public Scheduler(DataSource dataSource, Catalog catalog, Refresher refresher, Duration tick, int maxConcurrent) {
         this.dataSource = dataSource;
         this.catalog = catalog;
         this.refresher = refresher;
         this.tick = tick;
+        this.maxConcurrent = maxConcurrent;
+        AtomicInteger n = new AtomicInteger();
+        this.workers = maxConcurrent <= 1 ? null : Executors.newFixedThreadPool(maxConcurrent, r -> {
+            Thread t = new Thread(r, "pgtrickle-refresh-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /** Work done at the start of every tick, before refreshes (e.g. reacting to source changes). */
@@ -79,18 +101,30 @@ public final class Scheduler implements AutoCloseable {
      * current, in order.
      */
     public List<Long> runOnce() throws SQLException {
+        ticking.lock();
+        try {
+            return tickLocked();
+        } finally {
+            ticking.unlock();
+        }
+    }
+
+    private List<Long> tickLocked() throws SQLException {
         for (Housekeeping task : housekeeping) {
             task.run();
         }
         List<StreamTableRecord> all;
         Map<Long, java.util.Set<Long>> upstream;
         Instant now;
+        boolean pausedInCatalog;
         try (Connection c = dataSource.getConnection()) {
             all = catalog.all(c);
             upstream = catalog.upstreamStreamTables(c);
-            try (var s = c.createStatement(); var rs = s.executeQuery("SELECT clock_timestamp()")) {
+            try (var s = c.createStatement();
+                 var rs = s.executeQuery("SELECT clock_timestamp(), pgtrickle._refreshes_paused()")) {
                 rs.next();
                 now = rs.getObject(1, Timestamp.class).toInstant();
+                pausedInCatalog = rs.getBoolean(2);
             }
         }
         Map<Long, StreamTableRecord> byId = new HashMap<>();
@@ -107,27 +141,117 @@ public final class Scheduler implements AutoCloseable {
                 due.add(id);
             }
         }
+        if (due.isEmpty() || drained || pausedInCatalog) {
+            return List.of();
+        }
         Set<Long> idle = confirmIdle(due);
+        return workers == null ? refreshInOrder(due, idle, upstream) : refreshConcurrently(due, idle, upstream);
+    }
+
+    /** One by one, in topological order. */
+    private List<Long> refreshInOrder(List<Long> due, Set<Long> idle, Map<Long, Set<Long>> upstream) {
         // Stream tables refreshed with work in this tick: their dependants confirmed idle before it
         // (at a snapshot older than the new rows) are refreshed too, so a change still cascades in one tick.
         Set<Long> worked = new HashSet<>();
         List<Long> refreshed = new ArrayList<>();
         for (long id : due) {
-            if (idle.contains(id) && upstream.getOrDefault(id, Set.of()).stream().noneMatch(worked::contains)) {
-                refreshed.add(id);
-                continue;
+            boolean upstreamWorked = upstream.getOrDefault(id, Set.of()).stream().anyMatch(worked::contains);
+            Outcome outcome = runOne(id, idle.contains(id) && !upstreamWorked);
+            if (outcome == Outcome.PAUSED) {
+                break;
             }
-            StreamTableRecord st = byId.get(id);
-            try {
-                refresher.refresh(id, RefreshTrigger.SCHEDULE);
+            if (outcome != Outcome.FAILED) {
                 refreshed.add(id);
+            }
+            if (outcome == Outcome.REFRESHED) {
                 worked.add(id);
-            } catch (PgTrickleException e) {
-                // Recorded by the refresher; the others go on.
-                log.debug("scheduled refresh of {} failed: {}", st.name(), e.getMessage());
             }
         }
         return refreshed;
+    }
+
+    /**
+     * Up to {@code maxConcurrent} at once: each starts when the stream tables it reads that are due
+     * in this tick have finished (failed ones too, as one by one), so dependants still follow their
+     * sources within the tick. Returns the ids refreshed or confirmed, in the order they finished.
+     */
+    private List<Long> refreshConcurrently(List<Long> due, Set<Long> idle, Map<Long, Set<Long>> upstream) {
+        Map<Long, CompletableFuture<Outcome>> done = new HashMap<>();
+        List<Long> refreshed = java.util.Collections.synchronizedList(new ArrayList<>());
+        for (long id : due) { // topological: every due source is already in done
+            List<CompletableFuture<Outcome>> sources = upstream.getOrDefault(id, Set.of()).stream()
+                    .map(done::get).filter(java.util.Objects::nonNull).toList();
+            CompletableFuture<Outcome> run = CompletableFuture.allOf(sources.toArray(new CompletableFuture[0]))
+                    .thenApplyAsync(v -> {
+                        boolean upstreamWorked = sources.stream().anyMatch(f -> f.join() == Outcome.REFRESHED);
+                        Outcome outcome = runOne(id, idle.contains(id) && !upstreamWorked);
+                        if (outcome == Outcome.REFRESHED || outcome == Outcome.CONFIRMED) {
+                            refreshed.add(id);
+                        }
+                        return outcome;
+                    }, workers);
+            done.put(id, run);
+        }
+        CompletableFuture.allOf(done.values().toArray(new CompletableFuture[0])).join();
+        return new ArrayList<>(refreshed);
+    }
+
+    private enum Outcome { REFRESHED, CONFIRMED, FAILED, PAUSED }
+
+    private Outcome runOne(long id, boolean confirmedIdle) {
+        if (confirmedIdle) {
+            return Outcome.CONFIRMED;
+        }
+        if (paused()) {
+            return Outcome.PAUSED; // drained meanwhile: no new refresh starts
+        }
+        try {
+            refresher.refresh(id, RefreshTrigger.SCHEDULE);
+            return Outcome.REFRESHED;
+        } catch (PgTrickleException e) {
+            // Recorded by the refresher; the others go on.
+            log.debug("scheduled refresh of {} failed: {}", id, e.getMessage());
+            return Outcome.FAILED;
+        } catch (RuntimeException e) {
+            log.warn("scheduled refresh of {} failed: {}", id, e.getMessage());
+            return Outcome.FAILED;
+        }
+    }
+
+    /**
+     * Whether refreshes are paused: by {@link #drain} in this engine, or in the catalog by
+     * {@code pgtrickle.drain()} (also while that call still waits).
+     */
+    private boolean paused() {
+        if (drained) {
+            return true;
+        }
+        try (Connection c = dataSource.getConnection()) {
+            return Boolean.TRUE.equals(io.pgtrickle.core.sql.Jdbc.queryValue(c, Boolean.class,
+                    "SELECT pgtrickle._refreshes_paused()"));
+        } catch (SQLException e) {
+            log.debug("could not read whether refreshes are paused: {}", e.getMessage());
+            return false;
+        }
+    }
+
+    /**
+     * Starts no new refresh in this engine and waits up to {@code timeout} for the one in flight
+     * (and its tick) to finish; true when quiet. Not recorded in the catalog: {@link #resume}, or a
+     * restart, lets refreshes start again.
+     */
+    public boolean drain(Duration timeout) throws InterruptedException {
+        drained = true;
+        if (ticking.tryLock(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            ticking.unlock();
+            return true;
+        }
+        return false;
+    }
+
+    /** Lets refreshes start again after {@link #drain}. */
+    public void resume() {
+        drained = false;
     }
 
     /** The due stream tables confirmed current without a refresh; none when the confirmation fails. */
@@ -158,6 +282,9 @@ public final class Scheduler implements AutoCloseable {
     /** Lets a running tick finish (so no refresh is cut off and recorded as failed), then stops. */
     @Override
     public void close() {
+        if (workers != null) {
+            workers.shutdown();
+        }
         executor.shutdown();
         try {
             if (!executor.awaitTermination(60, TimeUnit.SECONDS)) {
