@@ -32,8 +32,9 @@ import picocli.CommandLine.Spec;
                     + " pgbench-like pgbench_accounts, pgbench_branches and pgbench_tellers at --scale (100,000"
                     + " accounts per unit) and the join " + ImmediateBench.JOIN + ".",
             "Times pgbench's single-row " + ImmediateBench.STATEMENT + " (autocommit, random account and"
-                    + " delta, one connection) --statements times after --warmup untimed ones, four ways in turn:"
-                    + " no stream table on the source; a DIFFERENTIAL stream table of the join, which the engine"
+                    + " delta, one connection) --statements times after --warmup untimed ones, four ways:"
+                    + " no stream table on the source (half of the statements first, half last, to show the"
+                    + " machine's drift); a DIFFERENTIAL stream table of the join, which the engine"
                     + " does not refresh meanwhile (the writer pays the change capture only: a trigger with"
                     + " --capture trigger, nothing with wal); an IMMEDIATE one of the join; an IMMEDIATE"
                     + " aggregate (" + ImmediateBench.AGGREGATE + ").",
@@ -130,10 +131,11 @@ final class BenchImmediateCommand implements Callable<Integer> {
         out.println(preamble.get(preamble.size() - 1));
         out.flush();
         long started = System.nanoTime();
-        List<ImmediateBench.SetupResult> results = new ImmediateBench(engine, options, line -> {
+        ImmediateBench.Run run = new ImmediateBench(engine, options, line -> {
             err.println(String.format(Locale.ROOT, "%7.1fs  %s", (System.nanoTime() - started) / 1e9, line));
             err.flush();
         }).run();
+        List<ImmediateBench.SetupResult> results = run.setups();
         preamble.add("load avg    " + loadBefore + " at the start, " + loadAverage() + " at the end (1, 5, 15 min)");
         out.println(preamble.get(preamble.size() - 1));
         out.println();
@@ -145,6 +147,7 @@ final class BenchImmediateCommand implements Callable<Integer> {
                 true, true, false));
         ImmediateBench.rows(results, capture).forEach(table::add);
         out.print(table.render(""));
+        out.println(ImmediateBench.drift(run));
         preamble.add("");
         preamble.add(title);
         List<ImmediateBench.SetupResult> differing = results.stream().filter(r -> !r.equal()).toList();
@@ -153,7 +156,7 @@ final class BenchImmediateCommand implements Callable<Integer> {
                     + " refresh)");
         }
         out.println();
-        out.println("written: " + String.join(", ", ImmediateBench.write(results, capture, preamble, output).stream()
+        out.println("written: " + String.join(", ", ImmediateBench.write(run, capture, preamble, output).stream()
                 .map(Path::toString).toList()));
         out.flush();
         if (!differing.isEmpty()) {

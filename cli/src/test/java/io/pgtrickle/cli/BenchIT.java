@@ -153,12 +153,16 @@ class BenchIT {
                 "server      PostgreSQL " + db.server().majorVersion() + ".", "capture     TRIGGER",
                 "1,000 accounts (scale 0.01), 30 timed statements per setup after 5 warm-up, seed 3",
                 "every stream table equals its query after the measurement")
+                .containsPattern("(?m)^no stream table, p50 of each half: [0-9.]+ ms before the stream tables,"
+                        + " [0-9.]+ ms after them")
                 .containsPattern("(?m)^ no stream table +" + figures + "-$")
                 .containsPattern("(?m)^ DIFFERENTIAL join \\(trigger capture only\\)" + figures + "equal after a refresh$")
                 .containsPattern("(?m)^ IMMEDIATE join +" + figures + "equal$")
                 .containsPattern("(?m)^ IMMEDIATE aggregate +" + figures + "equal$")
                 .doesNotContain("DIFFERS");
         assertThat(r.err()).contains("loading 1,000 accounts, 1 branches and 10 tellers (scale 0.01)",
+                "no stream table      15 statements after 5 warm-up (first half)",
+                "no stream table      15 statements after 5 warm-up (second half)",
                 "immediate_bench_join equals its query", "immediate_bench_aggregate equals its query");
         assertThat(out.resolve("immediate.csv")).content().startsWith("setup,query,statements,p50_ms,p90_ms,p99_ms,")
                 .containsPattern("(?m)^no stream table,,30,")

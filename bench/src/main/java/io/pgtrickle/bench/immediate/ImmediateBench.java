@@ -30,8 +30,9 @@ import java.util.function.Consumer;
  * {@code pgbench_tellers}, and the join view {@code accounts JOIN branches USING (bid)}. The
  * statement is pgbench's single-row {@code UPDATE pgbench_accounts SET abalance = abalance + :delta
  * WHERE aid = :aid} with a random account and delta, autocommit, one at a time on one connection
- * (a prepared statement). It is timed four ways in turn, each after untimed warm-up statements: with
- * no stream table on the source; with a DIFFERENTIAL stream table of the join (the writer pays the
+ * (a prepared statement). It is timed four ways, each after untimed warm-up statements: with no
+ * stream table on the source (half of its statements first, the other half last, so that the
+ * machine's drift over the run shows); with a DIFFERENTIAL stream table of the join (the writer pays the
  * engine's change capture only: its schedule of an hour keeps the engine from refreshing it during
  * the measurement); with an IMMEDIATE stream table of the join; with an IMMEDIATE stream table of
  * an aggregate by branch. Each stream table is alone on the source while it is measured and dropped
@@ -116,17 +117,33 @@ public final class ImmediateBench {
         this.progress = progress;
     }
 
+    /**
+     * The setups' figures, and the two halves of the no-stream-table measurement: one before the
+     * stream tables, one after them, so that drift of the machine meanwhile shows.
+     */
+    public record Run(List<SetupResult> setups, Quantiles baselineStart, Quantiles baselineEnd) {
+    }
+
     /** Loads, measures the four setups, checks, and removes everything it made. */
-    public List<SetupResult> run() throws SQLException {
+    public Run run() throws SQLException {
         refuseForeignTables();
         dropAll();
         try {
             load();
+            // The setup without a stream table runs half its statements first, the rest last.
+            int first = (options.statements() + 1) / 2;
+            long[] start = time(Setup.NONE, first, 0, "(first half)");
             List<SetupResult> results = new ArrayList<>();
             for (Setup s : Setup.values()) {
-                results.add(measure(s));
+                if (s != Setup.NONE) {
+                    results.add(measure(s));
+                }
             }
-            return results;
+            long[] end = time(Setup.NONE, options.statements() - first, 1, "(second half)");
+            long[] all = java.util.Arrays.copyOf(start, start.length + end.length);
+            System.arraycopy(end, 0, all, start.length, end.length);
+            results.add(0, new SetupResult(Setup.NONE, Quantiles.of(all), -1));
+            return new Run(results, Quantiles.of(start), Quantiles.of(end));
         } finally {
             dropAll();
         }
@@ -185,9 +202,34 @@ public final class ImmediateBench {
             }
             progress.accept(String.format(Locale.ROOT, "created in %.1f s", (System.nanoTime() - start) / 1e9));
         }
+        Quantiles q = Quantiles.of(time(s, options.statements(), 0, ""));
+        long differences = -1;
+        if (s.streamTable != null) {
+            if (s.mode == RefreshMode.DIFFERENTIAL) {
+                engine.streamTables().refresh(s.streamTable);
+            }
+            try (Connection c = engine.dataSource().getConnection()) {
+                differences = MultisetCheck.differences(c, "public." + s.streamTable, s.query);
+            }
+            progress.accept(s.streamTable + (differences == 0 ? " equals its query"
+                    : " DIFFERS from its query by " + differences + " rows"));
+            engine.streamTables().drop(s.streamTable);
+        }
+        return new SetupResult(s, q, differences);
+    }
+
+    /**
+     * Times {@code count} statements on a connection of their own after the warm-up ones; the
+     * accounts and deltas come from the seed, the setup and {@code part} (a setup timed in parts
+     * draws other accounts in each).
+     */
+    private long[] time(Setup s, int count, int part, String what) throws SQLException {
+        long[] nanos = new long[count];
+        if (count == 0) {
+            return nanos;
+        }
         checkpoint();
-        SplittableRandom random = new SplittableRandom(options.seed() * 31 + s.ordinal());
-        long[] nanos = new long[options.statements()];
+        SplittableRandom random = new SplittableRandom(options.seed() * 31 + s.ordinal() + 7L * part);
         try (Connection w = engine.dataSource().getConnection()) {
             w.setAutoCommit(true);
             try (PreparedStatement ps = w.prepareStatement(UPDATE)) {
@@ -202,22 +244,10 @@ public final class ImmediateBench {
             }
         }
         Quantiles q = Quantiles.of(nanos);
-        progress.accept(String.format(Locale.ROOT, "%-20s %,d statements after %,d warm-up: p50 %s ms, p99 %s ms",
-                s.label, nanos.length, options.warmup(), Figures.millis(q.medianMillis()),
-                Figures.millis(q.p99Millis())));
-        long differences = -1;
-        if (s.streamTable != null) {
-            if (s.mode == RefreshMode.DIFFERENTIAL) {
-                engine.streamTables().refresh(s.streamTable);
-            }
-            try (Connection c = engine.dataSource().getConnection()) {
-                differences = MultisetCheck.differences(c, "public." + s.streamTable, s.query);
-            }
-            progress.accept(s.streamTable + (differences == 0 ? " equals its query"
-                    : " DIFFERS from its query by " + differences + " rows"));
-            engine.streamTables().drop(s.streamTable);
-        }
-        return new SetupResult(s, q, differences);
+        progress.accept(String.format(Locale.ROOT, "%-20s %,d statements after %,d warm-up%s: p50 %s ms, p99 %s ms",
+                s.label, nanos.length, options.warmup(), what.isEmpty() ? "" : " " + what,
+                Figures.millis(q.medianMillis()), Figures.millis(q.p99Millis())));
+        return nanos;
     }
 
     private void execute(PreparedStatement ps, SplittableRandom random) throws SQLException {
@@ -279,6 +309,14 @@ public final class ImmediateBench {
                 Figures.millis(r.latency().medianMillis() - none.medianMillis()), r.check())).toList();
     }
 
+    /** The drift line: the p50 of the statements without a stream table before and after the others. */
+    public static String drift(Run run) {
+        return "no stream table, p50 of each half: " + Figures.millis(run.baselineStart().medianMillis())
+                + " ms before the stream tables, " + (run.baselineEnd().count() == 0 ? "none"
+                : Figures.millis(run.baselineEnd().medianMillis()) + " ms after them")
+                + " (the machine's drift meanwhile)";
+    }
+
     /** The setup's label; the DIFFERENTIAL one names the capture, the writer's only cost there. */
     public static String label(Setup s, String captureMode) {
         return s == Setup.DIFFERENTIAL ? s.label() + " (" + captureMode.toLowerCase(Locale.ROOT) + " capture only)"
@@ -289,8 +327,9 @@ public final class ImmediateBench {
      * Writes {@code immediate.csv} and {@code immediate.md} (the {@code preamble} lines, then the
      * table in markdown and the queries) into {@code directory}; returns both paths.
      */
-    public static List<Path> write(List<SetupResult> results, String captureMode, List<String> preamble,
-                                   Path directory) throws IOException {
+    public static List<Path> write(Run run, String captureMode, List<String> preamble, Path directory)
+            throws IOException {
+        List<SetupResult> results = run.setups();
         Path csv = directory.resolve("immediate.csv");
         Quantiles none = results.get(0).latency();
         Csv.write(csv, List.of("setup", "query", "statements", "p50_ms", "p90_ms", "p99_ms", "mean_ms", "max_ms",
@@ -315,6 +354,7 @@ public final class ImmediateBench {
             for (List<String> row : rows(results, captureMode)) {
                 w.write("| " + String.join(" | ", row) + " |\n");
             }
+            w.write("\n" + drift(run) + ".\n");
             w.write("\nQueries:\n\n- join (DIFFERENTIAL and IMMEDIATE): `" + JOIN + "`\n- aggregate (IMMEDIATE): `"
                     + AGGREGATE + "`\n");
         }
