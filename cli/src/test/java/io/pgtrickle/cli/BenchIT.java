@@ -139,6 +139,59 @@ class BenchIT {
     }
 
     @Test
+    void immediateTimesTheWriterFourWaysAndEveryStreamTableEqualsItsQuery(TestDatabase db, @TempDir Path out) {
+        Cli.Result r = Cli.run("bench", "immediate", "--jdbc-url", db.jdbcUrl(), "--slot-name", slot(db), "--scale",
+                "0.01", "--statements", "30", "--warmup", "5", "--seed", "3", "--capture", "trigger", "--output",
+                out.toString());
+
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        String figures = " +\\| +30 \\| +[0-9.]+ \\| +[0-9.]+ \\| +[0-9.]+ \\| +[0-9.]+ \\| +[0-9.]+ \\| +[0-9.]+x \\|"
+                + " +[0-9.]+x \\| +-?[0-9.]+ \\| ";
+        assertThat(r.out()).contains("machine     ", " CPUs (nproc)",
+                "command     bin/pgtrickle bench immediate --scale 0.01 --statements 30 --warmup 5 --seed 3 --output "
+                        + out + " --capture trigger --jdbc-url " + db.jdbcUrl(),
+                "server      PostgreSQL " + db.server().majorVersion() + ".", "capture     TRIGGER",
+                "1,000 accounts (scale 0.01), 30 timed statements per setup after 5 warm-up, seed 3",
+                "every stream table equals its query after the measurement")
+                .containsPattern("(?m)^no stream table, p50 of each half: [0-9.]+ ms before the stream tables,"
+                        + " [0-9.]+ ms after them")
+                .containsPattern("(?m)^ no stream table +" + figures + "-$")
+                .containsPattern("(?m)^ DIFFERENTIAL join \\(trigger capture only\\)" + figures + "equal after a refresh$")
+                .containsPattern("(?m)^ IMMEDIATE join +" + figures + "equal$")
+                .containsPattern("(?m)^ IMMEDIATE aggregate +" + figures + "equal$")
+                .doesNotContain("DIFFERS");
+        assertThat(r.err()).contains("loading 1,000 accounts, 1 branches and 10 tellers (scale 0.01)",
+                "no stream table      15 statements after 5 warm-up (first half)",
+                "no stream table      15 statements after 5 warm-up (second half)",
+                "immediate_bench_join equals its query", "immediate_bench_aggregate equals its query");
+        assertThat(out.resolve("immediate.csv")).content().startsWith("setup,query,statements,p50_ms,p90_ms,p99_ms,")
+                .containsPattern("(?m)^no stream table,,30,")
+                .containsPattern("(?m)^IMMEDIATE join,\"SELECT a.aid, b.bid, a.abalance, b.bbalance FROM pgbench_accounts"
+                        + " a JOIN pgbench_branches b USING \\(bid\\)\",30,.*,0$")
+                .containsPattern("(?m)^IMMEDIATE aggregate,.*,0$");
+        assertThat(out.resolve("immediate.md")).content().contains("| setup | statements | p50 ms |",
+                "command     bin/pgtrickle bench immediate --scale 0.01").containsPattern("(?m)^\\| IMMEDIATE join \\| 30 \\| .* \\| equal \\|$");
+        assertThat(db.value("SELECT count(*) FROM pgtrickle.pgt_stream_tables")).isEqualTo(0L);
+        assertThat(db.value("SELECT count(*) FROM pg_class WHERE relname LIKE 'pgbench\\_%'")).isEqualTo(0L);
+    }
+
+    @Test
+    void immediateLeavesPgbenchTablesItDidNotMakeAlone(TestDatabase db, @TempDir Path out) {
+        db.execute("CREATE TABLE pgbench_accounts (aid int PRIMARY KEY, bid int, abalance int, filler char(84))",
+                "INSERT INTO pgbench_accounts VALUES (1, 1, 7, '')");
+        try {
+            Cli.Result r = Cli.run("bench", "immediate", "--jdbc-url", db.jdbcUrl(), "--slot-name", slot(db),
+                    "--scale", "0.01", "--statements", "5", "--capture", "trigger", "--output", out.toString());
+
+            assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
+            assertThat(r.err()).contains("public.pgbench_accounts exists and was not made by this benchmark");
+            assertThat(db.value("SELECT abalance FROM pgbench_accounts WHERE aid = 1")).isEqualTo(7);
+        } finally {
+            db.execute("DROP TABLE pgbench_accounts");
+        }
+    }
+
+    @Test
     void relayDrainsToEveryTargetBesideItsPlainClientAndEachChangeArrivesOnce(TestDatabase db, @TempDir Path out) {
         Cli.Result r = Cli.run("bench", "relay", "--jdbc-url", db.jdbcUrl(), "--slot-name", slot(db), "--changes",
                 "3000", "--rate", "400", "--duration", "2s", "--rows-per-transaction", "20", "--batch-size", "200",

@@ -7,7 +7,10 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
-/** The options of {@code bench tpch}, {@code bench idle}, {@code bench load} and {@code bench recursive}, without a database. */
+/**
+ * The options of {@code bench tpch}, {@code bench idle}, {@code bench load}, {@code bench recursive} and
+ * {@code bench immediate}, without a database.
+ */
 class BenchOptionsTest {
     @SuppressWarnings("unchecked")
     private static <T> T parse(String sub, String... args) {
@@ -89,6 +92,28 @@ class BenchOptionsTest {
     }
 
     @Test
+    void immediateDefaultsAndEveryOption() {
+        BenchImmediateCommand d = parse("immediate");
+        assertThat(d.validate()).isEqualTo(new io.pgtrickle.bench.immediate.ImmediateOptions(10, 2000, 200, 42));
+        assertThat(d.commandLine()).isEqualTo("bin/pgtrickle bench immediate --scale 10 --statements 2000 --warmup 200"
+                + " --seed 42 --output bench-results --capture wal");
+        assertThat(d.validate().accounts()).isEqualTo(1_000_000);
+        assertThat(d.validate().branches()).isEqualTo(10);
+        assertThat(d.validate().tellers()).isEqualTo(100);
+
+        BenchImmediateCommand c = parse("immediate", "--scale", "0.01", "--statements", "50", "--warmup", "0",
+                "--seed", "9", "--output", "o", "--capture", "trigger", "--jdbc-url",
+                "jdbc:postgresql://db/x?password=secret");
+        io.pgtrickle.bench.immediate.ImmediateOptions o = c.validate();
+        assertThat(o.accounts()).isEqualTo(1000);
+        assertThat(o.branches()).isEqualTo(1);
+        assertThat(o.tellers()).isEqualTo(10);
+        assertThat(c.commandLine()).isEqualTo("bin/pgtrickle bench immediate --scale 0.01 --statements 50 --warmup 0"
+                + " --seed 9 --output o --capture trigger --jdbc-url jdbc:postgresql://db/x?password=***");
+        assertThat(((BenchImmediateCommand) parse("immediate", "--scale", "2.5")).validate().branches()).isEqualTo(3);
+    }
+
+    @Test
     void impossibleOptionsAreUsageErrors() {
         String[][] cases = {
             {"tpch", "--sf", "0.001"}, {"tpch", "--queries", "23"}, {"tpch", "--change", "0%"},
@@ -97,14 +122,19 @@ class BenchOptionsTest {
             {"idle", "--stream-tables", "0"}, {"load", "--rates", "fast"}, {"load", "--schedule", "10ms"},
             {"load", "--writers", "0"}, {"load", "--batch", "0"}, {"load", "--jdbc-url", "jdbc:mysql://x/y"},
             {"recursive", "--nodes", "50"}, {"recursive", "--fanout", "1"}, {"recursive", "--chain-depth", "5"},
-            {"recursive", "--chain-depth", "9000"}, {"recursive", "--rounds", "0"}};
+            {"recursive", "--chain-depth", "9000"}, {"recursive", "--rounds", "0"}, {"immediate", "--scale", "0"},
+            {"immediate", "--scale", "5000"}, {"immediate", "--statements", "0"}, {"immediate", "--warmup", "-1"},
+            {"immediate", "--capture", "auto"}};
         String[] expected = {"--sf must be between 0.01 and 100", "TPC-H queries are 1 to 22", "a change size must be more",
             "change 200000rows needs 12,500 orders each way, more than half of the 15,000 orders", "--cycles must be between", "--capture must be wal or trigger", "--refresh-timeout must be longer",
             "--repeats must be between", "--stream-tables must be between", "--rates must be rows per second",
             "--schedule", "--writers must be between", "--batch must be between",
             "--jdbc-url must be a PostgreSQL JDBC URL", "--nodes must be between 100 and 50000000",
             "--fanout must be between 2 and 1000", "--chain-depth must be between 10 and 5000",
-            "--chain-depth must be between 10 and 5000", "--rounds must be between 1 and 1000"};
+            "--chain-depth must be between 10 and 5000", "--rounds must be between 1 and 1000",
+            "--scale must be between 0.001 and 1000", "--scale must be between 0.001 and 1000",
+            "--statements must be between 1 and 1000000", "--warmup must be between 0 and 1000000",
+            "--capture must be wal or trigger"};
         for (int i = 0; i < cases.length; i++) {
             String[] args = new String[cases[i].length + 1];
             args[0] = "bench";
@@ -124,7 +154,8 @@ class BenchOptionsTest {
 
     @Test
     void helpDocumentsEveryOption() {
-        assertThat(help("bench", "--help")).contains("Usage: pgtrickle bench", "tpch", "idle", "load");
+        assertThat(help("bench", "--help")).contains("Usage: pgtrickle bench", "tpch", "idle", "load", "capture",
+                "outbox", "relay", "recursive", "immediate");
         assertThat(help("bench", "tpch", "--help")).contains("--sf=SF", "Default: 0.01", "--queries=LIST",
                 "--change=SIZES", "Default: 0.1%,1%,10%", "--cycles=N", "--refresh-timeout=D", "--seed=N",
                 "--output=DIR", "--jdbc-url=URL", "--user=NAME", "--slot-name=NAME", "--capture=MODE",
@@ -136,5 +167,9 @@ class BenchOptionsTest {
                 "--drain-timeout=D", "--output=DIR", "--capture=MODE", "frontier");
         assertThat(help("bench", "recursive", "--help")).contains("--nodes=N", "Default: 200000", "--fanout=F",
                 "--chain-depth=D", "Default: 1500", "--rounds=N", "--output=DIR", "--capture=MODE", "recursive.csv");
+        assertThat(help("bench", "immediate", "--help")).contains("--scale=S", "Default: 10", "--statements=N",
+                "Default: 2000", "--warmup=N", "Default: 200", "--seed=N", "--output=DIR", "--jdbc-url=URL",
+                "--user=NAME", "--capture=MODE", "pgbench_accounts a JOIN pgbench_branches b USING (bid)",
+                "IMMEDIATE aggregate", "multiset", "immediate.csv and immediate.md");
     }
 }
