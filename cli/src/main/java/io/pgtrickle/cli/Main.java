@@ -29,7 +29,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
             ""},
         subcommands = {
             RunCommand.class, CreateCommand.class, AlterCommand.class, DropCommand.class, RefreshCommand.class,
-            StatusCommand.class, ExplainCommand.class, OutboxCommand.class, DemoCommand.class, BenchCommand.class,
+            StatusCommand.class, DrainCommand.class, ResumeCommand.class, ExplainCommand.class, OutboxCommand.class, DemoCommand.class, BenchCommand.class,
             CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
@@ -39,7 +39,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
             "3:invalid input (name, query, schedule, refresh mode) or a conflict",
             "4:stream table not found",
             "5:cannot connect, or the server cannot start",
-            "6:refresh failed"},
+            "6:refresh failed",
+            "7:drain: refreshes still in flight at the timeout"},
         footer = {"", "Try 'pgtrickle demo' first; 'pgtrickle COMMAND --help' describes each command."})
 public final class Main implements Callable<Integer> {
     @Spec

@@ -34,6 +34,11 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--embedded", description = "Use the embedded PostgreSQL 18 (the default without --jdbc-url).")
     boolean embedded;
 
+    @Option(names = "--max-concurrent-refreshes", paramLabel = "N", defaultValue = "1",
+            description = "Refresh up to N independent stream tables at once, each on its own connection; dependants"
+                    + " still wait for their sources (default: ${DEFAULT-VALUE}, one by one).")
+    int maxConcurrentRefreshes;
+
     @Spec
     CommandSpec spec;
 
@@ -46,6 +51,10 @@ final class RunCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--embedded and --jdbc-url exclude each other");
         }
         connection.validate();
+        if (maxConcurrentRefreshes < 1 || maxConcurrentRefreshes > 64) {
+            throw new ParameterException(spec.commandLine(), "--max-concurrent-refreshes must be from 1 to 64, got "
+                    + maxConcurrentRefreshes);
+        }
         PrintWriter out = spec.commandLine().getOut();
         Signals.Registration signals = Signals.onTermination(this::stop);
         try {
@@ -73,7 +82,7 @@ final class RunCommand implements Callable<Integer> {
                 out.println("  psql \"postgresql://postgres@localhost:" + server.port() + "/postgres\"");
                 out.flush();
             }
-            engine = PgTrickleEngine.open(connection.config(url));
+            engine = PgTrickleEngine.open(connection.config(url).withMaxConcurrentRefreshes(maxConcurrentRefreshes));
             engine.start();
             // From here on the engine reports what it does (creates, drops, failed refreshes).
             Logging.engineInfo();

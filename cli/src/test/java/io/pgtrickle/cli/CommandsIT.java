@@ -74,6 +74,21 @@ class CommandsIT {
     }
 
     @Test
+    void drainPausesScheduledRefreshesUntilResume() {
+        Cli.Result drained = pgtrickle("drain", "--timeout", "5s");
+        assertThat(drained.exitCode()).as(drained.toString()).isZero();
+        assertThat(drained.out()).contains("drained: no refresh in flight", "paused until `pgtrickle resume`");
+        assertThat(db.value("SELECT pgtrickle._refreshes_paused()")).isEqualTo(true);
+
+        Cli.Result resumed = pgtrickle("resume");
+        assertThat(resumed.exitCode()).as(resumed.toString()).isZero();
+        assertThat(resumed.out()).contains("resumed: scheduled refreshes start again");
+        assertThat(db.value("SELECT pgtrickle._refreshes_paused()")).isEqualTo(false);
+        assertThat(pgtrickle("resume").out()).contains("refreshes were not paused");
+        assertThat(pgtrickle("drain", "--timeout", "soon").exitCode()).isEqualTo(2);
+    }
+
+    @Test
     void statusWithoutStreamTablesSaysHowToStart() {
         Cli.Result r = pgtrickle("status");
 

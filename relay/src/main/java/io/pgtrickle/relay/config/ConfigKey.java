@@ -39,6 +39,9 @@ public enum ConfigKey {
             .doc("port of the embedded PostgreSQL; 0 picks a free one")),
     ENGINE_SLOT_NAME(Section.ENGINE, "slot_name", Spec.of(ValueType.STRING).def("pgtrickle_slot")
             .doc("replication slot of the hosted engine; slots belong to the server, so one per database")),
+    ENGINE_MAX_CONCURRENT_REFRESHES(Section.ENGINE, "max_concurrent_refreshes", Spec.of(ValueType.INTEGER).range(1, 64)
+            .def(1L).doc("stream tables the hosted engine refreshes at once, each on its own connection (dependants"
+                    + " after their sources)")),
 
     STREAM_TABLE_NAME(Section.STREAM_TABLE, "name", Spec.of(ValueType.STRING).need(Requirement.REQUIRED)
             .doc("the stream table's name, optionally schema-qualified")),

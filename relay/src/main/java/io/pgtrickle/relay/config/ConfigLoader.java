@@ -91,9 +91,10 @@ public final class ConfigLoader {
             r.problem(ConfigKey.ENGINE_SLOT_NAME, "must be 1-63 lower-case letters, digits or underscores, got \"" + slot
                     + "\"");
         }
+        Long concurrent = r.integer(ConfigKey.ENGINE_MAX_CONCURRENT_REFRESHES);
         return new EngineSettings(Boolean.TRUE.equals(enabled), Boolean.TRUE.equals(embedded),
                 dataDir == null ? null : Path.of(dataDir), port == null ? 0 : port.intValue(),
-                slot == null ? EngineSettings.DEFAULT_SLOT : slot);
+                slot == null ? EngineSettings.DEFAULT_SLOT : slot, concurrent == null ? 1 : concurrent.intValue());
     }
 
     private String postgresUrl(TableReader top, EngineSettings engine) {

@@ -35,6 +35,7 @@ public final class ConfigPrinter {
         set(engine, ConfigKey.ENGINE_DATA_DIR, e.dataDir() == null ? null : e.dataDir().toString());
         set(engine, ConfigKey.ENGINE_PORT, (long) e.port());
         set(engine, ConfigKey.ENGINE_SLOT_NAME, e.slotName());
+        set(engine, ConfigKey.ENGINE_MAX_CONCURRENT_REFRESHES, (long) e.maxConcurrentRefreshes());
         if (!config.streamTables().isEmpty()) {
             MutableTomlArray tables = top.getOrCreateArray(List.of(ConfigKey.STREAM_TABLES.key()));
             config.streamTables().forEach(st -> tables.add(streamTable(st)));

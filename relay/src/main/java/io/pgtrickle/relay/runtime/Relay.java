@@ -102,7 +102,8 @@ public final class Relay implements AutoCloseable {
         if (config.engine().hosted()) {
             EngineConfig engineConfig = engineSettings.apply(EngineConfig.of(jdbcUrl)
                     .withCredentials(credentials.getProperty("user"), credentials.getProperty("password"))
-                    .withSlotName(config.engine().slotName()));
+                    .withSlotName(config.engine().slotName())
+                    .withMaxConcurrentRefreshes(config.engine().maxConcurrentRefreshes()));
             PgTrickleEngine engine = PgTrickleEngine.open(engineConfig).start();
             resources.add(0, engine);
             dataSource = engine.dataSource();
@@ -200,6 +201,19 @@ public final class Relay implements AutoCloseable {
 
     @Override
     public void close() {
+        // A hosted engine first: no new refresh starts and those in flight finish (their outbox
+        // entries written), so the pipelines' last batches stop at a refresh boundary.
+        for (AutoCloseable r : resources) {
+            if (r instanceof PgTrickleEngine engine) {
+                try {
+                    if (!engine.drain(DRAIN_TIMEOUT)) {
+                        log.warn("refreshes still in flight after {}; stopping anyway", DRAIN_TIMEOUT);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
         runners.forEach(PipelineRunner::stop);
         for (PipelineRunner r : runners) {
             try {
