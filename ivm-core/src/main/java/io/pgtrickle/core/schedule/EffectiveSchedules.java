@@ -7,7 +7,7 @@ import java.util.Optional;
 
 /**
  * Resolves CALCULATED schedules: a stream table without its own interval inherits the tightest
- * interval of the stream tables that read it, transitively. One nobody reads with a schedule stays
+ * interval of the stream tables that read it, transitively (a cron reader's: its shortest gap). One nobody reads with a schedule stays
  * manual (empty).
  */
 public final class EffectiveSchedules {
@@ -21,8 +21,8 @@ public final class EffectiveSchedules {
         for (int i = order.size() - 1; i >= 0; i--) {
             long id = order.get(i);
             Schedule own = schedules.get(id);
-            if (own instanceof Schedule.Every every) {
-                result.put(id, Optional.of(every.interval()));
+            if (!(own instanceof Schedule.Calculated)) {
+                result.put(id, own.period());
             } else {
                 result.put(id, graph.downstreamOf(id).stream()
                         .map(d -> result.getOrDefault(d, Optional.empty()))

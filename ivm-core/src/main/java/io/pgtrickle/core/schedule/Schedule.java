@@ -3,13 +3,18 @@ package io.pgtrickle.core.schedule;
 import io.pgtrickle.core.error.ErrorCode;
 import io.pgtrickle.core.error.PgTrickleException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** When a stream table wants to be fresh: every fixed duration, or as often as its readers need. */
-public sealed interface Schedule permits Schedule.Every, Schedule.Calculated {
+/**
+ * When a stream table wants to be fresh: every fixed duration, at the times of a cron expression,
+ * or as often as its readers need.
+ */
+public sealed interface Schedule permits Schedule.Every, Schedule.Calculated, CronSchedule {
     Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
     Duration MINIMUM = Duration.ofMillis(100);
 
@@ -21,6 +26,11 @@ public sealed interface Schedule permits Schedule.Every, Schedule.Calculated {
                 throw new PgTrickleException(ErrorCode.INVALID_SCHEDULE,
                         "schedule " + interval + " is shorter than the minimum of 100ms");
             }
+        }
+
+        @Override
+        public Optional<Duration> period() {
+            return Optional.of(interval);
         }
 
         @Override
@@ -58,6 +68,9 @@ public sealed interface Schedule permits Schedule.Every, Schedule.Calculated {
         if (text == null || text.strip().equalsIgnoreCase("calculated")) {
             return new Calculated();
         }
+        if (CronSchedule.looksLikeCron(text)) {
+            return CronSchedule.parse(text);
+        }
         String s = text.strip().toLowerCase(Locale.ROOT);
         Matcher m = DURATION.matcher(s);
         Duration total = Duration.ZERO;
@@ -85,9 +98,24 @@ public sealed interface Schedule permits Schedule.Every, Schedule.Calculated {
     }
 
     private static PgTrickleException invalid(String text) {
-        String hint = text != null && text.trim().split("\\s+").length >= 5 || (text != null && text.startsWith("@"))
-                ? " (cron schedules are not supported yet)" : "";
-        return new PgTrickleException(ErrorCode.INVALID_SCHEDULE, "invalid schedule \"" + text + "\"" + hint
-                + ": use a duration such as 30s, 5m or 1h30m, or 'calculated'");
+        return new PgTrickleException(ErrorCode.INVALID_SCHEDULE, "invalid schedule \"" + text + "\": use a duration"
+                + " such as 30s, 5m or 1h30m, a cron expression such as '*/5 * * * *' or '@hourly', or 'calculated'");
+    }
+
+    /**
+     * The interval that readers' CALCULATED sources inherit: the duration, or a cron schedule's
+     * shortest gap between firings; empty for CALCULATED itself.
+     */
+    default Optional<Duration> period() {
+        return Optional.empty();
+    }
+
+    /**
+     * Whether a stream table last refreshed at {@code lastRefresh} ({@code null}: never) is due at
+     * {@code now} by this schedule alone.
+     */
+    default boolean dueAt(Instant lastRefresh, Instant now) {
+        Optional<Duration> every = period();
+        return every.isPresent() && (lastRefresh == null || !now.isBefore(lastRefresh.plus(every.get())));
     }
 }

@@ -135,12 +135,19 @@ public final class Scheduler implements AutoCloseable {
         });
         DependencyGraph graph = new DependencyGraph(byId.keySet(), upstream);
         Map<Long, Optional<Duration>> effective = EffectiveSchedules.compute(schedules, graph);
-        List<Long> due = new ArrayList<>();
-        for (long id : graph.topologicalOrder()) {
-            if (isDue(byId.get(id), effective.get(id), now)) {
-                due.add(id);
+        List<Long> order = graph.topologicalOrder();
+        Set<Long> dueIds = new HashSet<>();
+        for (int i = order.size() - 1; i >= 0; i--) { // readers first: a due cron reader pulls in its CALCULATED sources
+            long id = order.get(i);
+            StreamTableRecord st = byId.get(id);
+            boolean pulled = st.schedule() instanceof Schedule.Calculated && graph.downstreamOf(id).stream()
+                    .anyMatch(r -> dueIds.contains(r) && (byId.get(r).schedule() instanceof CronSchedule
+                            || byId.get(r).schedule() instanceof Schedule.Calculated));
+            if (isDue(st, effective.get(id), now) || (pulled && mayRun(st, now))) {
+                dueIds.add(id);
             }
         }
+        List<Long> due = order.stream().filter(dueIds::contains).toList();
         if (due.isEmpty() || drained || pausedInCatalog) {
             return List.of();
         }
@@ -266,17 +273,23 @@ public final class Scheduler implements AutoCloseable {
     }
 
     static boolean isDue(StreamTableRecord st, Optional<Duration> interval, Instant now) {
-        if (st.status() == Status.SUSPENDED || interval.isEmpty()) {
-            return false;
-        }
-        if (st.nextAttemptAt() != null && now.isBefore(st.nextAttemptAt().toInstant())) {
+        if (interval.isEmpty() || !mayRun(st, now)) {
             return false;
         }
         if (st.status() == Status.ERROR) {
             return true;
         }
-        return st.lastRefreshAt() == null
-                || !now.isBefore(st.lastRefreshAt().toInstant().plus(interval.get()));
+        Instant last = st.lastRefreshAt() == null ? null : st.lastRefreshAt().toInstant();
+        if (st.schedule() instanceof CronSchedule cron) {
+            return cron.dueAt(last, now);
+        }
+        return last == null || !now.isBefore(last.plus(interval.get()));
+    }
+
+    /** Not suspended, and not backing off after a failure. */
+    private static boolean mayRun(StreamTableRecord st, Instant now) {
+        return st.status() != Status.SUSPENDED
+                && (st.nextAttemptAt() == null || !now.isBefore(st.nextAttemptAt().toInstant()));
     }
 
     /** Lets a running tick finish (so no refresh is cut off and recorded as failed), then stops. */
