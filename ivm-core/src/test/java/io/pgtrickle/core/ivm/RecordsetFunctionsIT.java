@@ -48,7 +48,10 @@ class RecordsetFunctionsIT {
                 + " CROSS JOIN LATERAL jsonb_to_recordset(e.doc -> 'items') r(sku text, qty int) WHERE r.qty > 1");
         QUERIES.put("rs_record", "SELECT e.id, r.a, r.b, r.\"Note\" FROM ev e,"
                 + " jsonb_to_record(e.doc) AS r(a int, b text, \"Note\" varchar(20))");
-        QUERIES.put("rs_json", "SELECT e.id, r.sku, r.qty FROM ev e, json_to_recordset((e.doc -> 'items')::json) AS r(sku text, qty int)");
+        QUERIES.put("rs_star", "SELECT * FROM ev e, jsonb_to_recordset(e.doc -> 'items') AS r(sku text, qty int)");
+        QUERIES.put("rs_constant", "SELECT e.id, c.w FROM ev e JOIN jsonb_to_recordset("
+                + "'[{\"g\": 0, \"w\": \"w0\"}, {\"g\": 1, \"w\": \"w1\"}, {\"g\": 1}]') AS c(g int, w text) ON c.g = e.grp");
+        QUERIES.put("rs_json", "SELECT e.id, r.* FROM ev e, json_to_recordset((e.doc -> 'items')::json) AS r(sku text, qty int)");
         QUERIES.put("rs_json_record", "SELECT e.id, json_to_record.a, json_to_record.b FROM ev e,"
                 + " LATERAL json_to_record(e.doc::json) AS (a int, b text)");
         QUERIES.put("rs_left", "SELECT e.id, r.sku, r.qty FROM ev e"
@@ -139,6 +142,7 @@ class RecordsetFunctionsIT {
             "SELECT r.a FROM ev e, jsonb_to_record(e.doc) AS r(a nosuchtype) ==> nosuchtype",
             "SELECT r.a FROM ev e, unnest(ARRAY[e.id]) AS r(a int) ==> column definition list",
             "SELECT r.a FROM ev e, jsonb_to_record(e.doc) AS r ==> column definition list is required",
+            "SELECT r.k FROM ev e, jsonb_each(e.doc) AS r(k text, v jsonb, x int) ==> column definition list",
     })
     void badColumnDefinitionGivesPostgresError(String query, String message) {
         assertThatThrownBy(() -> engine.streamTables().create(StreamTableSpec.parse("rs_bad", query, "1h", "DIFFERENTIAL")))
