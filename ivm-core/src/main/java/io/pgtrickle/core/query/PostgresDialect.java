@@ -218,6 +218,47 @@ final class PostgresDialect extends PostgresqlSqlDialect {
         }
     }
 
+    /**
+     * One entry of a column definition list ({@code AS r(sku text, qty int)}): a column alias whose
+     * name is the column's, so whatever reads the aliases sees the names, and which prints its type,
+     * kept as written, after the name in any dialect.
+     */
+    public static final class ColumnDefinition extends SqlIdentifier {
+        private final String type;
+
+        ColumnDefinition(String name, String type, SqlParserPos pos) {
+            super(name, pos);
+            this.type = type;
+        }
+
+        /** The entry encoded by {@link PostgresRewriter}: the name as a quoted identifier, then the type. */
+        static ColumnDefinition decode(String encoded, SqlParserPos pos) {
+            int end = 1;
+            while (end < encoded.length() && !(encoded.charAt(end) == '"'
+                    && (end + 1 == encoded.length() || encoded.charAt(end + 1) != '"'))) {
+                end += encoded.charAt(end) == '"' ? 2 : 1;
+            }
+            String name = encoded.substring(1, end).replace("\"\"", "\"");
+            return new ColumnDefinition(name, encoded.substring(end + 1).trim(), pos);
+        }
+
+        /** The column's type as the query wrote it ({@code int}, {@code numeric(10, 2)}). */
+        public String type() {
+            return type;
+        }
+
+        @Override
+        public SqlNode clone(SqlParserPos pos) {
+            return new ColumnDefinition(getSimple(), type, pos);
+        }
+
+        @Override
+        public void unparse(SqlWriter writer, int leftPrec, int rightPrec) {
+            writer.identifier(getSimple(), true);
+            writer.literal(type);
+        }
+    }
+
     /** A PostgreSQL binary operator Calcite has no parser rule for; always printed parenthesised. */
     private static final class InfixOperator extends SqlSpecialOperator {
         InfixOperator(String symbol) {

@@ -35,6 +35,11 @@ final class PostgresRewriter {
     static final String LITERAL_PREFIX = "__pgt_syn_literal:";
     /** First select item standing for {@code DISTINCT ON (…)}. */
     static final String DISTINCT_ON = "__pgt_syn_distinct_on";
+    /**
+     * Column alias name prefix of one entry of a column definition list, followed by the column's
+     * name as a quoted identifier and its type as written: {@code __pgt_syn_coldef:"qty" int}.
+     */
+    static final String COLUMN_DEFINITION = "__pgt_syn_coldef:";
     private static final String RESERVED = "__pgt_syn";
 
     /** Words that never start an operand (keywords of the surrounding clause). */
@@ -405,6 +410,11 @@ final class PostgresRewriter {
                 Group args = (Group) es.get(i + 1);
                 units.add(Unit.other(t.lead(), t.text() + "(" + parenthesisedArguments(args) + args.close().lead() + ")"));
                 i += 2;
+                Parsed definitions = columnDefinitionAlias(es, i, t.text());
+                if (definitions != null) {
+                    units.add(Unit.other(es.get(i).lead(), definitions.text()));
+                    i = definitions.next();
+                }
                 continue;
             }
             if (t != null && t.isWord("distinct") && word(es, i - 1, "select") && word(es, i + 1, "on")
@@ -445,7 +455,15 @@ final class PostgresRewriter {
             Parsed operand = operand(es, i);
             if (operand != null) {
                 units.add(Unit.operand(e.lead(), operand.text(), operand.atTimeZone()));
+                // A quoted function name in FROM (as the compiler writes one) may have a column definition list too.
+                boolean quotedCall = inFrom && t != null && t.kind() == Kind.QUOTED && operand.next() == i + 2
+                        && parenAt(es, i + 1) && fromItemStart(es, i - 1);
                 i = operand.next();
+                Parsed definitions = quotedCall ? columnDefinitionAlias(es, i, t.text()) : null;
+                if (definitions != null) {
+                    units.add(Unit.other(es.get(i).lead(), definitions.text()));
+                    i = definitions.next();
+                }
                 continue;
             }
             units.add(Unit.other(e.lead(), e instanceof Group g ? groupText(g) : t.text()));
@@ -914,6 +932,82 @@ final class PostgresRewriter {
     private static boolean fromItemStart(List<Elem> es, int i) {
         return i >= 0 && es.get(i) instanceof Tok t && (t.kind() == Kind.COMMA || t.isWord("from") || t.isWord("join")
                 || t.isWord("lateral"));
+    }
+
+    /**
+     * The alias clause {@code [AS] [alias] (name type, …)} of a function in FROM at {@code i} when
+     * it holds a column definition list (what a function returning {@code record} needs, such as
+     * {@code jsonb_to_recordset(…) AS r(sku text, qty int)}), or null when it is anything else.
+     * Babel takes only names in the list, so each definition becomes one quoted name
+     * {@code "__pgt_syn_coldef:\"sku\" text"} that {@link QueryParser} turns into a
+     * {@link PostgresDialect.ColumnDefinition}. Without an alias PostgreSQL names the item after the
+     * function, so that name is written out.
+     */
+    private Parsed columnDefinitionAlias(List<Elem> es, int i, String function) {
+        int p = word(es, i, "as") ? i + 1 : i;
+        String alias = function;
+        Kind k = kindAt(es, p);
+        if ((k == Kind.WORD && !NOT_OPERAND.contains(tok(es, p).lower()) && !CLAUSES.contains(tok(es, p).lower()))
+                || k == Kind.QUOTED) {
+            alias = tok(es, p).text();
+            p++;
+        } else if (p == i) {
+            return null; // neither AS nor an alias: no alias clause
+        }
+        if (!parenAt(es, p)) {
+            return null;
+        }
+        List<List<Elem>> parts = commaSeparated(((Group) es.get(p)).items());
+        if (parts.stream().noneMatch(part -> part.size() > 1)) {
+            return null; // plain column aliases, which Babel parses itself
+        }
+        List<String> definitions = new ArrayList<>();
+        for (List<Elem> part : parts) {
+            Kind nameKind = part.isEmpty() ? null : kindAt(part, 0);
+            if (nameKind != Kind.WORD && nameKind != Kind.QUOTED) {
+                return null; // not a definition: left for the parser to report
+            }
+            Tok name = tok(part, 0);
+            String folded = nameKind == Kind.WORD ? name.lower()
+                    : name.text().substring(1, name.text().length() - 1).replace("\"\"", "\"");
+            // The type compact as a cast target is; anything else (COLLATE …) as written, for PostgreSQL to judge.
+            Parsed type = type(part, 1, true);
+            String typeText = type != null && type.next() == part.size() ? type.text()
+                    : verbatim(part.subList(1, part.size())).trim();
+            String definition = COLUMN_DEFINITION + "\"" + folded.replace("\"", "\"\"") + "\" " + typeText;
+            definitions.add("\"" + definition.replace("\"", "\"\"") + "\"");
+        }
+        return new Parsed("AS " + alias + " (" + String.join(", ", definitions) + ")", p + 1, false);
+    }
+
+    private static List<List<Elem>> commaSeparated(List<Elem> items) {
+        List<List<Elem>> parts = new ArrayList<>();
+        List<Elem> current = new ArrayList<>();
+        for (Elem e : items) {
+            if (e instanceof Tok t && t.kind() == Kind.COMMA) {
+                parts.add(current);
+                current = new ArrayList<>();
+            } else {
+                current.add(e);
+            }
+        }
+        parts.add(current);
+        return parts;
+    }
+
+    /** The elements as written, every run of whitespace (or comment) a single space. */
+    private static String verbatim(List<Elem> es) {
+        StringBuilder b = new StringBuilder();
+        for (Elem e : es) {
+            b.append(e.lead().isEmpty() ? "" : " ");
+            if (e instanceof Group g) {
+                b.append(g.open().text()).append(verbatim(g.items())).append(g.close().lead().isEmpty() ? "" : " ")
+                        .append(g.close().text());
+            } else {
+                b.append(((Tok) e).text());
+            }
+        }
+        return b.toString();
     }
 
     /** A call's arguments, each in parentheses (a FROM function takes any expression so). */

@@ -10,6 +10,7 @@ import org.apache.calcite.avatica.util.Quoting;
 import org.apache.calcite.sql.SqlBasicCall;
 import org.apache.calcite.sql.SqlCall;
 import org.apache.calcite.sql.SqlDataTypeSpec;
+import org.apache.calcite.sql.SqlIdentifier;
 import org.apache.calcite.sql.SqlKind;
 import org.apache.calcite.sql.SqlNode;
 import org.apache.calcite.sql.SqlNodeList;
@@ -39,6 +40,9 @@ import org.apache.calcite.sql.validate.SqlConformanceEnum;
  *       {@code interval '5 minutes'} is such a cast of the string and prints as written;</li>
  *   <li>{@code $$…$$} strings become ordinary string literals; {@code ISNULL}/{@code NOTNULL} become
  *       {@code IS [NOT] NULL};</li>
+ *   <li>a column definition list ({@code jsonb_to_recordset(…) AS r(sku text, qty int)}) keeps its
+ *       names as the AS call's column aliases, each a {@link PostgresDialect.ColumnDefinition}
+ *       that also holds the type as written and prints it after the name;</li>
  *   <li>{@code SELECT DISTINCT ON (…)}: the ON expressions are not in the tree. They are kept in a
  *       side table keyed by the {@link SqlSelect} instance (held weakly, so it goes with the tree);
  *       {@code select.getSelectList()} holds only the real items and {@code select.isDistinct()}
@@ -116,6 +120,15 @@ public final class QueryParser {
                     }
                 } else if (call instanceof SqlSelect select) {
                     selects.add(select);
+                } else if (call instanceof SqlBasicCall as && as.getKind() == SqlKind.AS) {
+                    for (int i = 2; i < as.operandCount(); i++) {
+                        if (as.operand(i) instanceof SqlIdentifier id && id.isSimple()
+                                && id.getSimple().startsWith(PostgresRewriter.COLUMN_DEFINITION)) {
+                            as.setOperand(i, PostgresDialect.ColumnDefinition.decode(
+                                    id.getSimple().substring(PostgresRewriter.COLUMN_DEFINITION.length()),
+                                    id.getParserPosition()));
+                        }
+                    }
                 }
                 return super.visit(call);
             }

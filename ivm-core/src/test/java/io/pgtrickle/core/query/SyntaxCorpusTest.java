@@ -80,6 +80,10 @@ class SyntaxCorpusTest {
             "SELECT k, JSON_OBJECTAGG(k : v) AS o, JSON_ARRAYAGG(v ORDER BY v NULL ON NULL) AS a FROM t GROUP BY k",
             "SELECT s IS JSON AS j, s IS NOT JSON OBJECT AS o FROM t",
             "SELECT (c).a AS a FROM t",
+            "SELECT r.sku, r.qty FROM t, jsonb_to_recordset(t.doc -> 'items') AS r(sku text, qty int)",
+            "SELECT r.* FROM t CROSS JOIN LATERAL jsonb_to_record(t.doc) r(a int, \"B c\" numeric(10, 2), d text[])",
+            "SELECT r.a FROM t LEFT JOIN LATERAL json_to_recordset(t.j) AS r(a int) ON true",
+            "SELECT * FROM t, json_to_record(t.j) AS (a int, b timestamp with time zone)",
     })
     void parses(String sql) throws SqlParseException {
         assertThat(parser.parse(sql)).isNotNull();
@@ -137,9 +141,34 @@ class SyntaxCorpusTest {
             "SELECT * FROM t, LATERAL unnest(t.tags) WITH ORDINALITY u(tag, n)"
                     + " ==> UNNEST(\"t\".\"tags\") WITH ORDINALITY AS \"u\" (\"tag\", \"n\")",
             "SELECT extract(epoch from now()) AS e FROM t ==> EXTRACT(EPOCH FROM",
+            "SELECT r.sku FROM t, jsonb_to_recordset(t.doc -> 'items') AS r(sku text, qty int)"
+                    + " ==> \"jsonb_to_recordset\"((\"t\".\"doc\" -> 'items')) AS \"r\" (\"sku\" text, \"qty\" int)",
+            "SELECT r.a FROM t CROSS JOIN LATERAL jsonb_to_record(t.doc) r(A int, \"B c\" numeric(10,2), d text [ ])"
+                    + " ==> AS \"r\" (\"a\" int, \"B c\" numeric(10, 2), \"d\" text[])",
+            "SELECT r.a FROM t LEFT JOIN LATERAL json_to_recordset(t.j) AS r(a int) ON true"
+                    + " ==> LEFT JOIN \"json_to_recordset\"(\"t\".\"j\") AS \"r\" (\"a\" int) ON TRUE",
+            "SELECT * FROM t, json_to_record(t.j) AS (a int) ==> \"json_to_record\"(\"t\".\"j\") AS \"json_to_record\" (\"a\" int)",
     })
     void toPostgresRestoresThePostgresSyntax(String sql, String expected) throws SqlParseException {
         assertThat(QueryParser.toPostgres(parser.parse(sql))).contains(expected);
+    }
+
+    @Test
+    void columnDefinitionListKeepsTheNamesAsColumnAliasesAndTheTypes() throws SqlParseException {
+        SqlSelect select = (SqlSelect) parser.parse(
+                "SELECT r.sku FROM t, jsonb_to_recordset(t.doc) AS r(Sku text, \"Qty\" numeric(10, 2))");
+        SqlBasicCall as = (SqlBasicCall) ((org.apache.calcite.sql.SqlJoin) select.getFrom()).getRight();
+
+        assertThat(as.operandCount()).isEqualTo(4);
+        PostgresDialect.ColumnDefinition sku = (PostgresDialect.ColumnDefinition) as.operand(2);
+        PostgresDialect.ColumnDefinition qty = (PostgresDialect.ColumnDefinition) as.operand(3);
+        assertThat(sku.getSimple()).isEqualTo("sku");
+        assertThat(sku.type()).isEqualTo("text");
+        assertThat(qty.getSimple()).isEqualTo("Qty");
+        assertThat(qty.type()).isEqualTo("numeric(10, 2)");
+        assertThat(QueryParser.toPostgres(as.clone(as.getParserPosition())))
+                .endsWith("AS \"r\" (\"sku\" text, \"Qty\" numeric(10, 2))");
+        assertThat(as.toSqlString(PostgresqlSqlDialect.DEFAULT).getSql()).contains("(\"sku\" text, \"Qty\" numeric(10, 2))");
     }
 
     @Test

@@ -38,7 +38,8 @@ class UnparseRoundTripIT {
                         + " doc jsonb, tags text[])",
                 "INSERT INTO rt VALUES"
                         + " (1, 1, 'abc', 10.50, '2024-01-01 10:00+00',"
-                        + "  '{\"name\":\"one\",\"kind\":\"k1\",\"qty\":\"3\",\"a\":{\"b\":\"x\"},\"tags\":[\"x\",\"y\"]}',"
+                        + "  '{\"name\":\"one\",\"kind\":\"k1\",\"qty\":\"3\",\"a\":{\"b\":\"x\"},\"tags\":[\"x\",\"y\"],"
+                        + "  \"items\":[{\"sku\":\"s1\",\"Qty\":2.5},{\"sku\":\"s2\"}]}',"
                         + "  ARRAY['x','y']),"
                         + " (2, 2, 'bcd', NULL, '2024-06-30 23:30+00',"
                         + "  '{\"name\":\"two\",\"kind\":\"k2\",\"qty\":\"5\",\"a\":{\"b\":\"z\"},\"tags\":[\"z\"]}',"
@@ -72,6 +73,11 @@ class UnparseRoundTripIT {
                     + " LEFT JOIN rt_other o ON o.doc ->> 'ref' = r.id::text WHERE r.doc ->> 'kind' = ANY(ARRAY['k1', 'k2'])",
             "SELECT id FROM rt WHERE EXISTS (SELECT 1 FROM rt_other o WHERE o.doc @> jsonb_build_object('ref', rt.id::text))",
             "SELECT rt.id, e.k, e.v FROM rt, jsonb_each_text(rt.doc) AS e(k, v)",
+            // functions returning record, with a column definition list
+            "SELECT rt.id, r.name, r.qty, r.kind FROM rt, jsonb_to_record(rt.doc) AS r(name text, qty int, kind varchar(5))",
+            "SELECT rt.id, r.* FROM rt CROSS JOIN LATERAL jsonb_to_recordset(rt.doc -> 'items') r(sku text, \"Qty\" numeric(10,2))",
+            "SELECT rt.id, r.x FROM rt LEFT JOIN LATERAL json_to_recordset(('[{\"x\":' || rt.id || '}]')::json) AS r(x int) ON true",
+            "SELECT rt.id, json_to_record.kind FROM rt, json_to_record(rt.doc::json) AS (kind text, name text)",
             "WITH k AS (SELECT id, doc -> 'a' AS a FROM rt) SELECT id, a ->> 'b' AS b FROM k",
             "SELECT id, sum(n) OVER (PARTITION BY doc ->> 'kind' ORDER BY id) AS running FROM rt",
             // DISTINCT ON

@@ -13,7 +13,8 @@ import java.util.Random;
  * compare composites, and use ORDER BY inside aggregates, the SQL/JSON constructors, outputs
  * without a name and JSON operators that tell the two nulls apart. A text array and a jsonb array
  * column feed the set-returning functions in FROM (unnest, jsonb_array_elements, generate_series
- * over a column, implicit and explicit LATERAL, WITH ORDINALITY, grouped over).
+ * over a column, jsonb_to_recordset with a column definition list, implicit and explicit LATERAL,
+ * WITH ORDINALITY, grouped over).
  */
 public final class TypesWorkload implements Workload {
     private final int serverVersionNum;
@@ -81,6 +82,13 @@ public final class TypesWorkload implements Workload {
                     + " FROM typed t, unnest(t.tags) x GROUP BY t.owner_id"),
             Shape.of("ty_left_lateral", "SELECT t.id, x.tag FROM typed t LEFT JOIN LATERAL unnest(t.tags) AS x(tag)"
                     + " ON x.tag <> 'b'"),
+            // jsonb_to_recordset fails on an element that is no object: the path keeps the objects only.
+            Shape.of("ty_recordset", "SELECT t.id, t.owner_id, r.k, r.missing FROM typed t CROSS JOIN LATERAL"
+                    + " jsonb_to_recordset(jsonb_path_query_array(t.items, '$[*] ? (@.type() == \"object\")'))"
+                    + " AS r(k text, missing int)"),
+            Shape.of("ty_recordset_group", "SELECT r.k, count(*) AS n, count(DISTINCT t.owner_id) AS owners FROM typed t,"
+                    + " jsonb_to_recordset(jsonb_path_query_array(t.items, '$[*] ? (@.type() == \"object\")')) AS r(k text)"
+                    + " GROUP BY r.k"),
             Shape.of("ty_constant_series", "SELECT g.i, count(o.owner_id) AS n FROM generate_series(0, 3) AS g(i)"
                     + " JOIN owners o ON o.rank = g.i GROUP BY g.i"));
 
