@@ -106,6 +106,23 @@ class SqlSurfaceIT {
     }
 
     @Test
+    void diamondConsistencyIsSetByCreateAndAlterAndCheckedAtOnce() {
+        request("SELECT pgtrickle.create_stream_table('north', $$SELECT sum(amount) AS s FROM sales WHERE region = 'north'$$)");
+        request("SELECT pgtrickle.create_stream_table('south', $$SELECT sum(amount) AS s FROM sales WHERE region = 'south'$$)");
+        request("SELECT pgtrickle.create_stream_table('both_regions', $$SELECT n.s AS north, s.s AS south FROM north n, south s$$,"
+                + " diamond_consistency => 'ATOMIC')");
+        assertThat(db.value("SELECT diamond_consistency FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'both_regions'"))
+                .isEqualTo("atomic");
+        assertThat(db.value("SELECT array_to_string(members, ',') FROM pgtrickle.diamond_groups()"))
+                .isEqualTo("public.north,public.south");
+        request("SELECT pgtrickle.alter_stream_table('both_regions', diamond_consistency => 'none')");
+        assertThat(db.value("SELECT diamond_consistency FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'both_regions'"))
+                .isEqualTo("none");
+        assertSqlError("SELECT pgtrickle.alter_stream_table('both_regions', diamond_consistency => 'strict')",
+                "invalid diamond consistency \"strict\"");
+    }
+
+    @Test
     void mistakesTheFunctionsCanSeeFailTheCallersStatementAtOnce() {
         request("SELECT pgtrickle.create_stream_table('region_totals', $$" + REGION_TOTALS + "$$)");
         request("SELECT pgtrickle.create_stream_table('grand', $$SELECT sum(total) AS t FROM region_totals$$)");

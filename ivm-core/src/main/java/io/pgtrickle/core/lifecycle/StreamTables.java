@@ -155,6 +155,35 @@ public final class StreamTables {
     }
 
     /**
+     * Sets how the branches of the diamonds that stream table {@code name} sinks refresh:
+     * {@code none} one by one, {@code atomic} together in one transaction under one snapshot
+     * ({@code pgtrickle.diamond_groups()} shows them). Atomic is refused for a diamond whose
+     * branches read each other, naming them.
+     */
+    public void setDiamondConsistency(QualifiedName name, String consistency) {
+        String value = consistency == null ? "" : consistency.strip().toLowerCase(java.util.Locale.ROOT);
+        if (!value.equals("none") && !value.equals("atomic")) {
+            throw new PgTrickleException(ErrorCode.INVALID_ARGUMENT, "invalid diamond consistency \"" + consistency
+                    + "\": use 'none' (branches refresh one by one) or 'atomic' (together, under one snapshot)");
+        }
+        lifecycle("cannot set the diamond consistency of " + name, null, null, c -> {
+            StreamTableRecord st = catalog.require(c, name);
+            io.pgtrickle.core.sql.Jdbc.update(c, "UPDATE pgtrickle.pgt_stream_tables SET diamond_consistency = ?"
+                    + " WHERE pgt_id = ?", value, st.id());
+            String refused = io.pgtrickle.core.sql.Jdbc.queryValue(c, String.class, "SELECT string_agg(reason, '; ')"
+                    + " FROM pgtrickle.diamond_groups() WHERE consistency = 'atomic' AND NOT supported AND sink ="
+                    + " (SELECT quote_ident(pgt_schema) || '.' || quote_ident(pgt_name) FROM pgtrickle.pgt_stream_tables"
+                    + " WHERE pgt_id = ?)", st.id());
+            if (refused != null) {
+                throw new PgTrickleException(ErrorCode.INVALID_ARGUMENT, "diamond consistency 'atomic' for " + st.name()
+                        + " cannot hold: " + refused);
+            }
+            log.info("stream table {}: diamond consistency {}", st.name(), value);
+            return null;
+        });
+    }
+
+    /**
      * Drops a stream table: its storage table and catalog entries. Stream tables that read it are
      * dropped too when {@code cascade}, else they make the drop fail.
      */

@@ -39,8 +39,16 @@ record RefreshPrologue(String snapshot, String walLsn, boolean outbox, boolean r
 
     /** Run as the first statements of the refresh transaction {@code tx} (autocommit off, nothing run yet). */
     static RefreshPrologue read(Connection tx, long id) throws SQLException {
+        return read(tx, id, true);
+    }
+
+    /**
+     * @param first whether this opens the refresh transaction (sets its isolation, takes its
+     *     snapshot); false for the next stream table of a group refreshed in the same transaction
+     */
+    static RefreshPrologue read(Connection tx, long id, boolean first) throws SQLException {
         String sql = String.join(";\n",
-                "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+                first ? "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ" : "SET LOCAL pgtrickle.refresh_group = 'on'",
                 // The first query takes the snapshot.
                 """
                 SELECT pg_current_snapshot()::text, pg_current_wal_insert_lsn()::text,

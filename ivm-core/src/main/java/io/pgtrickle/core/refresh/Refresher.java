@@ -28,6 +28,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
 import io.pgtrickle.core.query.SourceRelation;
 import java.time.Duration;
@@ -124,6 +125,72 @@ public final class Refresher {
         return result;
     }
 
+    /**
+     * Refreshes stream tables {@code ids} together: one transaction, one snapshot, so readers of
+     * several of them never see some refreshed and others not (an atomic diamond's branches). None
+     * may read another (its changes would reach the other only after the commit). A failure of one
+     * is recorded against it and rolls back all.
+     *
+     * @throws PgTrickleException {@code REFRESH_FAILED} after recording the failure
+     */
+    public List<RefreshResult> refreshTogether(List<Long> ids, RefreshTrigger trigger) {
+        List<Long> sorted = ids.stream().sorted().toList(); // lock order: no deadlock with another group
+        try (Connection c = dataSource.getConnection()) {
+            return lockAll(c, sorted, 0, conn -> refreshTogetherLocked(conn, sorted, trigger));
+        } catch (SQLException e) {
+            throw SqlErrors.translate("refreshing stream tables " + ids + " together", e);
+        }
+    }
+
+    /** Drops this transaction's refresh temporary tables (they are ON COMMIT DROP otherwise). */
+    private static final String DROP_REFRESH_TEMPS = """
+            DO $$
+            DECLARE t record;
+            BEGIN
+                FOR t IN SELECT relname FROM pg_class WHERE relnamespace = pg_my_temp_schema() AND relkind = 'r'
+                            AND relname LIKE '\\_\\_pgt%' LOOP
+                    EXECUTE format('DROP TABLE pg_temp.%I', t.relname);
+                END LOOP;
+            END $$""";
+
+    private static <T> T lockAll(Connection c, List<Long> ids, int from, Jdbc.Work<T> work) throws SQLException {
+        if (from == ids.size()) {
+            return work.run(c);
+        }
+        return AdvisoryLocks.withStreamTableLock(c, ids.get(from), conn -> lockAll(conn, ids, from + 1, work));
+    }
+
+    private List<RefreshResult> refreshTogetherLocked(Connection c, List<Long> ids, RefreshTrigger trigger)
+            throws SQLException {
+        OffsetDateTime startedAt = OffsetDateTime.now();
+        StreamTableRecord[] read = new StreamTableRecord[1];
+        long[] current = {ids.get(0)};
+        try {
+            return Jdbc.inTransactionIsolatedByWork(c, tx -> {
+                long ingested = capture.ingestTransactions();
+                List<RefreshResult> results = new ArrayList<>();
+                for (int i = 0; i < ids.size(); i++) {
+                    current[0] = ids.get(i);
+                    read[0] = null;
+                    results.add(refreshAtSnapshot(tx, ids.get(i), read, trigger, startedAt, null, ingested, i == 0));
+                    // The next member creates temporary tables of the same names (windows of a common source).
+                    Jdbc.executeRaw(tx, DROP_REFRESH_TEMPS);
+                }
+                return results;
+            });
+        } catch (SQLException | RuntimeException e) {
+            StreamTableRecord st = read[0] != null ? read[0] : catalog.findById(c, current[0]).orElse(null);
+            if (st == null) {
+                throw e instanceof PgTrickleException p ? p : new PgTrickleException(ErrorCode.NOT_FOUND,
+                        "stream table " + current[0] + " no longer exists");
+            }
+            String message = (e instanceof SQLException sql ? SqlErrors.describe(sql) : e.getMessage())
+                    + " (refreshed together with " + ids + ", none of which changed)" + sourceChangeContext(c, st);
+            recordFailure(c, st, trigger, startedAt, message);
+            throw new PgTrickleException(ErrorCode.REFRESH_FAILED, "refresh of " + st.name() + " failed: " + message, e);
+        }
+    }
+
     private RefreshResult refreshLocked(Connection c, long id, RefreshTrigger trigger) throws SQLException {
         OffsetDateTime startedAt = OffsetDateTime.now();
         long start = System.nanoTime();
@@ -214,11 +281,21 @@ public final class Refresher {
      */
     private RefreshResult refreshAtSnapshot(Connection tx, long id, StreamTableRecord[] read, RefreshTrigger trigger,
                                             OffsetDateTime startedAt, Probe probe) throws SQLException {
-        long start = System.nanoTime();
         // Before the snapshot: equal after the barrier, it proves no window row was buffered after it.
-        long ingested = capture.ingestTransactions();
+        return refreshAtSnapshot(tx, id, read, trigger, startedAt, probe, capture.ingestTransactions(), true);
+    }
+
+    /**
+     * @param ingested the capture's count read before the transaction's snapshot was taken
+     * @param first whether this refresh opens the transaction (else a group's next member, at the
+     *     snapshot the first one took)
+     */
+    private RefreshResult refreshAtSnapshot(Connection tx, long id, StreamTableRecord[] read, RefreshTrigger trigger,
+                                            OffsetDateTime startedAt, Probe probe, long ingested, boolean first)
+            throws SQLException {
+        long start = System.nanoTime();
         // The first round trip sets the isolation, takes the snapshot and reads the catalog in it.
-        RefreshPrologue prologue = RefreshPrologue.read(tx, id);
+        RefreshPrologue prologue = RefreshPrologue.read(tx, id, first);
         StreamTableRecord st = prologue.streamTable();
         if (st == null) {
             throw new PgTrickleException(ErrorCode.NOT_FOUND, "stream table " + id + " no longer exists");

@@ -41,7 +41,7 @@ public final class RequestProcessor {
      * so it may or may not have taken effect.
      */
     record Request(long id, String kind, String name, String query, String schedule, String refreshMode,
-                   String status, boolean cascade, String requestedBy, boolean interrupted) {
+                   String status, boolean cascade, String requestedBy, boolean interrupted, String diamondConsistency) {
     }
 
     /**
@@ -90,14 +90,14 @@ public final class RequestProcessor {
                         RETURNING request_id, kind, pgt_name, args ->> 'query', args ->> 'schedule',
                                   args ->> 'refresh_mode', args ->> 'status',
                                   coalesce((args ->> 'cascade')::boolean, false), requested_by::text,
-                                  coalesce((args ->> 'interrupted')::boolean, false)""");
+                                  coalesce((args ->> 'interrupted')::boolean, false), args ->> 'diamond_consistency'""");
                      ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {
                         return null;
                     }
                     return new Request(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
                             rs.getString(5), rs.getString(6), rs.getString(7), rs.getBoolean(8), rs.getString(9),
-                            rs.getBoolean(10));
+                            rs.getBoolean(10), rs.getString(11));
                 }
             });
         }
@@ -112,10 +112,16 @@ public final class RequestProcessor {
             return null;
         }
         switch (r.kind()) {
-            case "CREATE" -> streamTables.create(
-                    StreamTableSpec.parse(r.name(), r.query(), r.schedule(), r.refreshMode()), r.requestedBy());
-            case "CREATE_OR_REPLACE" -> streamTables.createOrReplace(
-                    StreamTableSpec.parse(r.name(), r.query(), r.schedule(), r.refreshMode()), r.requestedBy());
+            case "CREATE" -> {
+                streamTables.create(StreamTableSpec.parse(r.name(), r.query(), r.schedule(), r.refreshMode()),
+                        r.requestedBy());
+                setDiamondConsistency(r, name);
+            }
+            case "CREATE_OR_REPLACE" -> {
+                streamTables.createOrReplace(StreamTableSpec.parse(r.name(), r.query(), r.schedule(), r.refreshMode()),
+                        r.requestedBy());
+                setDiamondConsistency(r, name);
+            }
             case "ALTER" -> {
                 AlterSpec change = AlterSpec.none();
                 if (r.query() != null) {
@@ -130,7 +136,10 @@ public final class RequestProcessor {
                 if (r.status() != null) {
                     change = change.withStatus(Status.valueOf(r.status().toUpperCase(Locale.ROOT)));
                 }
-                streamTables.alter(name, change, r.requestedBy());
+                if (!change.isEmpty() || r.diamondConsistency() == null) {
+                    streamTables.alter(name, change, r.requestedBy());
+                }
+                setDiamondConsistency(r, name);
             }
             case "DROP" -> streamTables.drop(name, r.cascade());
             case "REFRESH" -> streamTables.refresh(name);
@@ -142,6 +151,12 @@ public final class RequestProcessor {
             default -> throw new IllegalStateException("unknown request kind " + r.kind());
         }
         return null;
+    }
+
+    private void setDiamondConsistency(Request r, QualifiedName name) {
+        if (r.diamondConsistency() != null) {
+            streamTables.setDiamondConsistency(name, r.diamondConsistency());
+        }
     }
 
     /**

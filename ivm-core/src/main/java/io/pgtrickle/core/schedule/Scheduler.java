@@ -117,6 +117,7 @@ public final class Scheduler implements AutoCloseable {
         Map<Long, java.util.Set<Long>> upstream;
         Instant now;
         boolean pausedInCatalog;
+        List<List<Long>> atomicGroups;
         try (Connection c = dataSource.getConnection()) {
             all = catalog.all(c);
             upstream = catalog.upstreamStreamTables(c);
@@ -126,6 +127,7 @@ public final class Scheduler implements AutoCloseable {
                 now = rs.getObject(1, Timestamp.class).toInstant();
                 pausedInCatalog = rs.getBoolean(2);
             }
+            atomicGroups = DiamondGroups.atomic(c);
         }
         Map<Long, StreamTableRecord> byId = new HashMap<>();
         Map<Long, Schedule> schedules = new HashMap<>();
@@ -147,31 +149,31 @@ public final class Scheduler implements AutoCloseable {
                 dueIds.add(id);
             }
         }
-        List<Long> due = order.stream().filter(dueIds::contains).toList();
-        if (due.isEmpty() || drained || pausedInCatalog) {
+        List<Unit> units = Unit.plan(order, dueIds, atomicGroups, id -> mayRun(byId.get(id), now));
+        if (units.isEmpty() || drained || pausedInCatalog) {
             return List.of();
         }
-        Set<Long> idle = confirmIdle(due);
-        return workers == null ? refreshInOrder(due, idle, upstream) : refreshConcurrently(due, idle, upstream);
+        Set<Long> idle = confirmIdle(units.stream().flatMap(u -> u.ids().stream()).toList());
+        return workers == null ? refreshInOrder(units, idle, upstream) : refreshConcurrently(units, idle, upstream);
     }
 
     /** One by one, in topological order. */
-    private List<Long> refreshInOrder(List<Long> due, Set<Long> idle, Map<Long, Set<Long>> upstream) {
+    private List<Long> refreshInOrder(List<Unit> units, Set<Long> idle, Map<Long, Set<Long>> upstream) {
         // Stream tables refreshed with work in this tick: their dependants confirmed idle before it
         // (at a snapshot older than the new rows) are refreshed too, so a change still cascades in one tick.
         Set<Long> worked = new HashSet<>();
         List<Long> refreshed = new ArrayList<>();
-        for (long id : due) {
-            boolean upstreamWorked = upstream.getOrDefault(id, Set.of()).stream().anyMatch(worked::contains);
-            Outcome outcome = runOne(id, idle.contains(id) && !upstreamWorked);
+        for (Unit unit : units) {
+            boolean upstreamWorked = unit.upstream(upstream).stream().anyMatch(worked::contains);
+            Outcome outcome = runOne(unit, idle.containsAll(unit.ids()) && !upstreamWorked);
             if (outcome == Outcome.PAUSED) {
                 break;
             }
             if (outcome != Outcome.FAILED) {
-                refreshed.add(id);
+                refreshed.addAll(unit.ids());
             }
             if (outcome == Outcome.REFRESHED) {
-                worked.add(id);
+                worked.addAll(unit.ids());
             }
         }
         return refreshed;
@@ -182,30 +184,32 @@ public final class Scheduler implements AutoCloseable {
      * in this tick have finished (failed ones too, as one by one), so dependants still follow their
      * sources within the tick. Returns the ids refreshed or confirmed, in the order they finished.
      */
-    private List<Long> refreshConcurrently(List<Long> due, Set<Long> idle, Map<Long, Set<Long>> upstream) {
+    private List<Long> refreshConcurrently(List<Unit> units, Set<Long> idle, Map<Long, Set<Long>> upstream) {
         Map<Long, CompletableFuture<Outcome>> done = new HashMap<>();
+        List<CompletableFuture<Outcome>> all = new ArrayList<>();
         List<Long> refreshed = java.util.Collections.synchronizedList(new ArrayList<>());
-        for (long id : due) { // topological: every due source is already in done
-            List<CompletableFuture<Outcome>> sources = upstream.getOrDefault(id, Set.of()).stream()
+        for (Unit unit : units) { // topological: every due source is already in done
+            List<CompletableFuture<Outcome>> sources = unit.upstream(upstream).stream()
                     .map(done::get).filter(java.util.Objects::nonNull).toList();
             CompletableFuture<Outcome> run = CompletableFuture.allOf(sources.toArray(new CompletableFuture[0]))
                     .thenApplyAsync(v -> {
                         boolean upstreamWorked = sources.stream().anyMatch(f -> f.join() == Outcome.REFRESHED);
-                        Outcome outcome = runOne(id, idle.contains(id) && !upstreamWorked);
+                        Outcome outcome = runOne(unit, idle.containsAll(unit.ids()) && !upstreamWorked);
                         if (outcome == Outcome.REFRESHED || outcome == Outcome.CONFIRMED) {
-                            refreshed.add(id);
+                            refreshed.addAll(unit.ids());
                         }
                         return outcome;
                     }, workers);
-            done.put(id, run);
+            unit.ids().forEach(id -> done.put(id, run));
+            all.add(run);
         }
-        CompletableFuture.allOf(done.values().toArray(new CompletableFuture[0])).join();
+        CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).join();
         return new ArrayList<>(refreshed);
     }
 
     private enum Outcome { REFRESHED, CONFIRMED, FAILED, PAUSED }
 
-    private Outcome runOne(long id, boolean confirmedIdle) {
+    private Outcome runOne(Unit unit, boolean confirmedIdle) {
         if (confirmedIdle) {
             return Outcome.CONFIRMED;
         }
@@ -213,14 +217,18 @@ public final class Scheduler implements AutoCloseable {
             return Outcome.PAUSED; // drained meanwhile: no new refresh starts
         }
         try {
-            refresher.refresh(id, RefreshTrigger.SCHEDULE);
+            if (unit.ids().size() == 1) {
+                refresher.refresh(unit.ids().get(0), RefreshTrigger.SCHEDULE);
+            } else {
+                refresher.refreshTogether(unit.ids(), RefreshTrigger.SCHEDULE);
+            }
             return Outcome.REFRESHED;
         } catch (PgTrickleException e) {
             // Recorded by the refresher; the others go on.
-            log.debug("scheduled refresh of {} failed: {}", id, e.getMessage());
+            log.debug("scheduled refresh of {} failed: {}", unit.ids(), e.getMessage());
             return Outcome.FAILED;
         } catch (RuntimeException e) {
-            log.warn("scheduled refresh of {} failed: {}", id, e.getMessage());
+            log.warn("scheduled refresh of {} failed: {}", unit.ids(), e.getMessage());
             return Outcome.FAILED;
         }
     }
