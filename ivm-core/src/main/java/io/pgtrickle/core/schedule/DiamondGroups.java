@@ -17,9 +17,10 @@ final class DiamondGroups {
     /** The member ids of every supported group whose sink asks for atomic consistency (cheap when none does). */
     static List<List<Long>> atomic(Connection c) throws SQLException {
         List<List<Long>> out = new ArrayList<>();
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT member_ids FROM"
-                + " pgtrickle.diamond_groups() WHERE consistency = 'atomic' AND supported AND EXISTS (SELECT 1 FROM"
-                + " pgtrickle.pgt_stream_tables WHERE diamond_consistency = 'atomic')")) {
+        // The function runs only when a sink asks for atomic (LATERAL of no outer row is not called).
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT g.member_ids FROM (SELECT 1 WHERE"
+                + " EXISTS (SELECT 1 FROM pgtrickle.pgt_stream_tables WHERE diamond_consistency = 'atomic')) x"
+                + " CROSS JOIN LATERAL pgtrickle.diamond_groups() g WHERE g.consistency = 'atomic' AND g.supported")) {
             while (rs.next()) {
                 Array ids = rs.getArray(1);
                 out.add(Arrays.stream((Long[]) ids.getArray()).toList());
