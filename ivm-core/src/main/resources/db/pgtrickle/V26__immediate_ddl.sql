@@ -91,7 +91,7 @@ BEGIN
     END LOOP;
 END $$;
 
--- Refuses a rename or drop of a column an IMMEDIATE trigger reads, and a rename of a source: the
+-- Refuses a rename, drop or type change of a column an IMMEDIATE trigger reads, and a rename of a source: the
 -- triggers name them, so every later write of the source would fail until the stream table is
 -- re-planned. Runs before pgtrickle_ddl_end (name order), which records the new columns.
 CREATE FUNCTION pgtrickle._immediate_check_ddl() RETURNS void
@@ -109,7 +109,8 @@ BEGIN
                CROSS JOIN LATERAL (
                    SELECT o ->> 'name' AS name FROM jsonb_array_elements(cs.columns) o
                     WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = d.objid AND a.attnum > 0
-                                         AND NOT a.attisdropped AND a.attname::text = (o ->> 'name'))
+                                         AND NOT a.attisdropped AND a.attname::text = (o ->> 'name')
+                                         AND format_type(a.atttypid, a.atttypmod) = (o ->> 'type'))
                    UNION ALL
                    SELECT NULL WHERE EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                                               WHERE c.oid = d.objid AND (n.nspname::text <> cs.source_schema::text
@@ -122,7 +123,7 @@ BEGIN
                 USING ERRCODE = '0A000',
                       HINT = format('alter %s to refresh_mode => ''DIFFERENTIAL'' first (and back after), or drop it', r.st);
         END IF;
-        RAISE EXCEPTION 'cannot rename or drop column % of %: IMMEDIATE stream table % reads it', r.col, r.source, r.st
+        RAISE EXCEPTION 'cannot rename, drop or retype column % of %: IMMEDIATE stream table % reads it', r.col, r.source, r.st
             USING ERRCODE = '0A000',
                   HINT = format('alter %s to refresh_mode => ''DIFFERENTIAL'' first (it then reports the change), or drop it', r.st);
     END LOOP;

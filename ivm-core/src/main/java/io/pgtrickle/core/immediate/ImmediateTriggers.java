@@ -255,7 +255,7 @@ public final class ImmediateTriggers {
         e.raw("END IF;");
         // A statement that changed no row (an UPDATE matching nothing) has nothing to apply.
         e.raw("EXECUTE 'SELECT count(*) FROM pg_temp." + Identifiers.quote(window).replace("'", "''") + "' INTO __pgt_rows;\n"
-                + "IF __pgt_rows = 0 THEN EXECUTE 'DROP TABLE pg_temp." + Identifiers.quote(window) + "'; RETURN NULL; END IF;");
+                + "IF __pgt_rows = 0 THEN RETURN NULL; END IF; -- its (reused, empty) window stays for the next");
         RowDecoder decoder = plan.decoders().get(relid);
         if (decoder == null) {
             decoder = RowDecoder.load(c, relid, source);

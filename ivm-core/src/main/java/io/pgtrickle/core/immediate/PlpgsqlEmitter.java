@@ -28,9 +28,21 @@ final class PlpgsqlEmitter implements SqlRunner {
     private static final Pattern INDEX = Pattern.compile(
             "CREATE (?:UNIQUE )?INDEX (?:IF NOT EXISTS )?\"?(__pgt[A-Za-z0-9_]*)\"? ON ");
 
+    /**
+     * A temporary table a trigger run fills and empties again, kept for the session: creating,
+     * analyzing and dropping temporary tables writes the catalog (and the WAL that logical decoding
+     * reads through) on every statement of the writer.
+     */
+    private static final Pattern REUSABLE = Pattern.compile(
+            "CREATE TEMP TABLE (?:pg_temp\\.)?(\"?__pgt[A-Za-z0-9_]*\"?) ON COMMIT DROP AS (.*)", Pattern.DOTALL);
+    /** At or above this many window rows a reused table is analyzed again (its statistics say a few rows). */
+    private static final int REANALYZE_ROWS = 1000;
+
     private final String suffix;
     private final WriterLocks locks;
     private final List<String> body = new ArrayList<>();
+    /** The reused tables (names as written, quotes removed). */
+    private final Set<String> reused = new LinkedHashSet<>();
 
     /**
      * @param suffix appended to the name of every temporary table created (unique per stream table)
@@ -51,6 +63,24 @@ final class PlpgsqlEmitter implements SqlRunner {
 
     @Override
     public void execute(String sql) {
+        Matcher reuse = REUSABLE.matcher(sql);
+        if (reuse.matches() && !sql.contains(";\n") && namesItsColumns(reuse.group(2))) {
+            String name = reuse.group(1);
+            String query = reuse.group(2);
+            reused.add(name.replace("\"", ""));
+            body.add("IF to_regclass(" + Identifiers.literal("pg_temp." + name) + ") IS NULL THEN\n"
+                    + "EXECUTE " + Identifiers.literal("CREATE TEMP TABLE " + name + " ON COMMIT DELETE ROWS AS " + query) + ";\n"
+                    + "EXECUTE " + Identifiers.literal("ANALYZE pg_temp." + name) + ";\n"
+                    + "ELSE\nEXECUTE " + Identifiers.literal("INSERT INTO pg_temp." + name + " " + query) + ";\n"
+                    + "IF __pgt_rows >= " + REANALYZE_ROWS + " THEN EXECUTE " + Identifiers.literal("ANALYZE pg_temp." + name)
+                    + "; END IF;\nEND IF;");
+            return;
+        }
+        if (analyzesOnlyReused(sql)) {
+            // analyzed when created; again only for a large window
+            body.add("IF __pgt_rows >= " + REANALYZE_ROWS + " THEN EXECUTE " + Identifiers.literal(sql) + "; END IF;");
+            return;
+        }
         String statement = "EXECUTE " + Identifiers.literal(sql) + ";";
         if (sql.startsWith("ANALYZE pg_temp.") && !body.isEmpty()
                 && body.get(body.size() - 1).replace("\"", "").equals(statement.replace("\"", ""))) {
@@ -96,6 +126,34 @@ final class PlpgsqlEmitter implements SqlRunner {
         return new StorageMerge.Counts(0, 0, 0);
     }
 
+    /**
+     * Whether the columns of {@code query} are named in it: a star ({@code t.*}, {@code SELECT *})
+     * could expand to other columns after a schema change of a source, and a reused table made
+     * before it would take the rows column by column, silently misplaced. A row image
+     * ({@code to_jsonb(n.*)}) is one jsonb column whatever the row.
+     */
+    private static boolean namesItsColumns(String query) {
+        String q = query.replaceAll("to_jsonb\\([A-Za-z_]+\\.\\*\\)", "").replace("count(*)", "");
+        return !q.contains(".*") && !Pattern.compile("(?i)SELECT\\s+(DISTINCT\\s+)?\\*").matcher(q).find();
+    }
+
+    /** Whether {@code sql} only analyzes reused tables (and sets the statistics target for that). */
+    private boolean analyzesOnlyReused(String sql) {
+        boolean any = false;
+        for (String part : sql.split(";")) {
+            String p = part.strip();
+            if (p.startsWith("SET LOCAL default_statistics_target")) {
+                continue;
+            }
+            Matcher m = Pattern.compile("ANALYZE pg_temp\\.(\"?__pgt[A-Za-z0-9_]*\"?)(?: \\([a-z_, ]+\\))?").matcher(p);
+            if (!m.matches() || !reused.contains(m.group(1).replace("\"", ""))) {
+                return false;
+            }
+            any = true;
+        }
+        return any;
+    }
+
     /** Adds a PL/pgSQL statement as it is. */
     void raw(String plpgsql) {
         body.add(plpgsql);
@@ -106,31 +164,44 @@ final class PlpgsqlEmitter implements SqlRunner {
      * statements that drop them.
      */
     String finish() {
+        String joined = String.join("\n", body);
+        // Reused tables outlive the function's version: a re-planned stream table's tables differ.
+        String suffix = this.suffix + "_" + Integer.toHexString(joined.hashCode());
         Set<String> created = new LinkedHashSet<>();
+        Pattern createdHere = Pattern.compile("CREATE TEMP TABLE (?:IF NOT EXISTS )?(?:pg_temp\\.)?\"?(__pgt[A-Za-z0-9_]*)\"?");
         for (String statement : body) {
-            for (Pattern p : List.of(CREATED, INDEX)) {
+            for (Pattern p : List.of(createdHere, INDEX)) {
                 Matcher m = p.matcher(statement);
                 while (m.find()) {
-                    if (!m.group(1).endsWith(suffix)) {
+                    if (!m.group(1).endsWith(this.suffix)) {
                         created.add(m.group(1));
                     }
                 }
             }
         }
-        String text = String.join("\n", body);
+        String text = joined;
         for (String name : created) {
             text = text.replaceAll("(?<![A-Za-z0-9_])" + Pattern.quote(name) + "(?![A-Za-z0-9_])",
                     Matcher.quoteReplacement(name + suffix));
         }
         Set<String> dropped = new LinkedHashSet<>();
         for (String statement : body) {
-            Matcher m = CREATED.matcher(statement);
+            Matcher m = createdHere.matcher(statement);
             while (m.find()) {
-                dropped.add(m.group(1).endsWith(suffix) ? m.group(1) : m.group(1) + suffix);
+                if (!reused.contains(m.group(1))) {
+                    dropped.add(m.group(1).endsWith(this.suffix) ? m.group(1) : m.group(1) + suffix);
+                }
             }
         }
-        StringBuilder drops = new StringBuilder();
-        dropped.forEach(name -> drops.append("DROP TABLE IF EXISTS pg_temp.").append(Identifiers.quote(name)).append(";\n"));
-        return text + "\n" + drops;
+        StringBuilder end = new StringBuilder();
+        // Emptied for the next statement of the transaction (at commit, ON COMMIT DELETE ROWS does it).
+        for (String name : reused) {
+            String table = "pg_temp." + Identifiers.quote(name.endsWith(this.suffix) ? name : name + suffix);
+            end.append("IF to_regclass(").append(Identifiers.literal(table)).append(") IS NOT NULL THEN IF __pgt_rows < 10000")
+                    .append(" THEN EXECUTE ").append(Identifiers.literal("DELETE FROM " + table)).append("; ELSE EXECUTE ")
+                    .append(Identifiers.literal("TRUNCATE " + table)).append("; END IF; END IF;\n");
+        }
+        dropped.forEach(name -> end.append("DROP TABLE IF EXISTS pg_temp.").append(Identifiers.quote(name)).append(";\n"));
+        return text + "\n" + end;
     }
 }
