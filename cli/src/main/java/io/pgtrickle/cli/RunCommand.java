@@ -1,6 +1,8 @@
 package io.pgtrickle.cli;
 
 import io.pgtrickle.core.PgTrickleEngine;
+import io.pgtrickle.core.metrics.ScrapeServer;
+import io.pgtrickle.relay.logging.JsonLogs;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -34,11 +36,22 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--embedded", description = "Use the embedded PostgreSQL 18 (the default without --jdbc-url).")
     boolean embedded;
 
+    @Option(names = "--metrics-addr", paramLabel = "HOST:PORT",
+            description = "Serve Prometheus metrics of the engine (per stream table, change buffer and replication"
+                    + " slot) and the JVM on http://HOST:PORT/metrics, e.g. 127.0.0.1:9464 (port 0: any free"
+                    + " port). Off by default.")
+    String metricsAddr;
+
+    @Option(names = "--log-format", paramLabel = "FORMAT", defaultValue = "text",
+            description = "Log lines on stderr as text (default) or json (one JSON object per line).")
+    String logFormat;
+
     @Spec
     CommandSpec spec;
 
     private final CountDownLatch stopRequested = new CountDownLatch(1);
     private final CountDownLatch running = new CountDownLatch(1);
+    private volatile EngineEndpoint endpoint;
 
     @Override
     public Integer call() throws InterruptedException {
@@ -46,6 +59,19 @@ final class RunCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--embedded and --jdbc-url exclude each other");
         }
         connection.validate();
+        if (!"text".equals(logFormat) && !"json".equals(logFormat)) {
+            throw new ParameterException(spec.commandLine(), "--log-format must be text or json, not " + logFormat);
+        }
+        if (metricsAddr != null) {
+            try {
+                ScrapeServer.parse(metricsAddr, "--metrics-addr");
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), e.getMessage());
+            }
+        }
+        if ("json".equals(logFormat)) {
+            JsonLogs.enable();
+        }
         PrintWriter out = spec.commandLine().getOut();
         Signals.Registration signals = Signals.onTermination(this::stop);
         try {
@@ -77,6 +103,11 @@ final class RunCommand implements Callable<Integer> {
             engine.start();
             // From here on the engine reports what it does (creates, drops, failed refreshes).
             Logging.engineInfo();
+            if (metricsAddr != null) {
+                endpoint = EngineEndpoint.start(metricsAddr, engine.dataSource());
+                out.println("metrics on http://" + metricsAddr.substring(0, metricsAddr.lastIndexOf(':')) + ":"
+                        + endpoint.port() + "/metrics");
+            }
             out.println("pg_trickle engine running against " + ConnectionOptions.redact(url)
                     + " (Ctrl-C or SIGTERM stops it)");
             out.flush();
@@ -87,6 +118,10 @@ final class RunCommand implements Callable<Integer> {
         } finally {
             if (runFile != null) {
                 runFile.delete();
+            }
+            if (endpoint != null) {
+                endpoint.close();
+                endpoint = null;
             }
             try {
                 if (engine != null) {
@@ -106,6 +141,12 @@ final class RunCommand implements Callable<Integer> {
     /** Asks the daemon to shut down, as SIGINT and SIGTERM do. */
     void stop() {
         stopRequested.countDown();
+    }
+
+    /** The port of {@code --metrics-addr} once running (for tests with port 0), else -1. */
+    int metricsPort() {
+        EngineEndpoint e = endpoint;
+        return e == null ? -1 : e.port();
     }
 
     /** Waits until the engine is running (for tests and embedding); false on timeout. */
