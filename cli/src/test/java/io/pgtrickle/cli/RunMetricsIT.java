@@ -51,10 +51,10 @@ class RunMetricsIT {
         try {
             assertThat(run.awaitRunning(Duration.ofSeconds(60))).as(daemon.out() + daemon.err()).isTrue();
             assertThat(daemon.out()).contains("metrics on http://127.0.0.1:" + run.metricsPort() + "/metrics");
-            db.value("SELECT pgtrickle.await_request(pgtrickle.create_stream_table('per_sensor',"
-                    + " 'SELECT sensor, sum(v) AS total FROM readings GROUP BY sensor', '1s'))");
-            db.value("SELECT pgtrickle.await_request(pgtrickle.create_stream_table('big',"
-                    + " 'SELECT id FROM readings WHERE v > 15', '1s'))");
+            // Two statements: the engine sees a request once its transaction commits.
+            awaitRequest(db, db.value("SELECT pgtrickle.create_stream_table('per_sensor',"
+                    + " 'SELECT sensor, sum(v) AS total FROM readings GROUP BY sensor', '1s')"));
+            awaitRequest(db, db.value("SELECT pgtrickle.create_stream_table('big', 'SELECT id FROM readings WHERE v > 15', '1s')"));
             db.execute("INSERT INTO readings VALUES (3, 'a', 30)");
 
             HttpClient http = HttpClient.newHttpClient();
@@ -83,6 +83,7 @@ class RunMetricsIT {
                     .isGreaterThanOrEqualTo(0);
             assertThat(metrics).contains("jvm_memory_used_bytes");
             List<List<Object>> slots = db.rows("SELECT slot_name::text FROM pgtrickle.slot_health()");
+            assertThat(slots).as("the embedded server allows WAL capture").isNotEmpty();
             for (List<Object> slot : slots) {
                 assertThat(value(metrics, "pgtrickle_engine_slot_retained_wal_bytes", "slot", (String) slot.get(0)))
                         .as("WAL capture keeps WAL").isGreaterThan(0);
@@ -107,6 +108,10 @@ class RunMetricsIT {
             assertThat(event.has("level") && event.has("message")).as(line).isTrue();
         }
         assertThat(lines).anyMatch(l -> l.contains("public.per_sensor"));
+    }
+
+    private static void awaitRequest(TestDatabase db, Object request) {
+        db.value("SELECT pgtrickle.await_request(?)", request);
     }
 
     /** The value of {@code name{tag="value"}} in a Prometheus scrape, or -1 when absent. */
