@@ -84,6 +84,17 @@ class ObservabilityIT {
                     row("amount", "public", "lin_orders", "amount"), row("qty", "public", "lin_orders", "qty"),
                     row("name", "public", "lin_customers", "name"));
 
+            // Set operations merge their branches; a scalar subquery gives what it returns; a USING
+            // column comes from both sides; a view is a source in its own right.
+            db.execute("CREATE VIEW lin_eu AS SELECT id, name FROM lin_customers WHERE region = 'eu'");
+            api.create(StreamTableSpec.of("lin_mixed", "SELECT id AS k, name,"
+                    + " (SELECT max(amount) FROM lin_orders o WHERE o.customer_id = c.id) AS top FROM lin_customers c"
+                    + " UNION ALL SELECT v.id, v.name, 0 FROM lin_eu v JOIN lin_customers USING (id, name)"));
+            assertThat(lineage(db, "lin_mixed")).containsExactly(
+                    row("k", "public", "lin_customers", "id"), row("k", "public", "lin_eu", "id"),
+                    row("name", "public", "lin_customers", "name"), row("name", "public", "lin_eu", "name"),
+                    row("top", "public", "lin_orders", "amount"));
+
             // Altering the query re-computes the lineage.
             api.alter("lin_star", AlterSpec.none().withQuery(
                     "WITH big AS (SELECT customer_id AS cid, amount FROM lin_orders) SELECT cid, max(amount) AS top"
