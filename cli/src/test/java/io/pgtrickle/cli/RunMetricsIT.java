@@ -55,6 +55,7 @@ class RunMetricsIT {
             awaitRequest(db, db.value("SELECT pgtrickle.create_stream_table('per_sensor',"
                     + " 'SELECT sensor, sum(v) AS total FROM readings GROUP BY sensor', '1s')"));
             awaitRequest(db, db.value("SELECT pgtrickle.create_stream_table('big', 'SELECT id FROM readings WHERE v > 15', '1s')"));
+            db.value("SELECT pgtrickle.enable_outbox('big')");
             db.execute("INSERT INTO readings VALUES (3, 'a', 30)");
 
             HttpClient http = HttpClient.newHttpClient();
@@ -64,7 +65,8 @@ class RunMetricsIT {
             await().atMost(60, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(500)).until(() -> {
                 scrape[0] = http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString()).body();
                 return value(scrape[0], "pgtrickle_engine_refreshes_5m", "stream_table", "public.per_sensor") >= 1
-                        && value(scrape[0], "pgtrickle_engine_refreshes_5m", "stream_table", "public.big") >= 1;
+                        && value(scrape[0], "pgtrickle_engine_refreshes_5m", "stream_table", "public.big") >= 1
+                        && value(scrape[0], "pgtrickle_engine_outbox_entries", "stream_table", "public.big") >= 1;
             });
             String metrics = scrape[0];
             assertThat(value(metrics, "pgtrickle_engine_failed_refreshes_5m", "stream_table", "public.per_sensor"))

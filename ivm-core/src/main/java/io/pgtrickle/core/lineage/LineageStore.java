@@ -46,8 +46,7 @@ public final class LineageStore {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO pgtrickle.pgt_lineage (pgt_id, output_column,"
                 + " ordinal, source_relid, source_schema, source_table, source_column) VALUES (?, ?, ?, ?::oid, ?, ?, ?)")) {
             for (int i = 0; i < outputs.size(); i++) {
-                // Paired by position: the storage table's columns are the query's outputs in order.
-                Set<SourceColumn> sources = i < lineage.size() ? lineage.get(i).sources() : Set.of();
+                Set<SourceColumn> sources = sources(outputs, lineage, i);
                 List<SourceColumn> rows = sources.isEmpty() ? Arrays.asList((SourceColumn) null) : new ArrayList<>(sources);
                 for (SourceColumn s : rows) {
                     ps.setLong(1, pgtId);
@@ -62,6 +61,19 @@ public final class LineageStore {
             }
             ps.executeBatch();
         }
+    }
+
+    /**
+     * The sources of output {@code i}. The storage table's columns are the query's outputs in
+     * order, so they pair by position; when the analysis found a different number (a {@code *}
+     * over something whose columns it could not list), by name, so nothing is misattributed.
+     */
+    private static Set<SourceColumn> sources(List<String> outputs, List<ColumnLineage.Output> lineage, int i) {
+        if (lineage.size() == outputs.size()) {
+            return lineage.get(i).sources();
+        }
+        List<ColumnLineage.Output> named = lineage.stream().filter(o -> o.name().equals(outputs.get(i))).toList();
+        return named.size() == 1 ? named.get(0).sources() : Set.of();
     }
 
     private List<ColumnLineage.Output> analyse(Connection c, String query) {

@@ -50,6 +50,17 @@ public final class EngineMetrics implements AutoCloseable {
     private static final String SLOTS = """
             SELECT slot_name, coalesce(retained_wal_bytes, 0), coalesce(lag_bytes, 0) FROM pgtrickle.slot_health()""";
 
+    private static final String OUTBOXES = """
+            SELECT quote_ident(s.pgt_schema) || '.' || quote_ident(s.pgt_name), count(o.outbox_offset),
+                   coalesce(sum(o.row_count), 0)
+              FROM pgtrickle.pgt_outbox_config c
+              JOIN pgtrickle.pgt_stream_tables s ON s.pgt_id = c.pgt_id
+              LEFT JOIN pgtrickle.pgt_outbox o ON o.pgt_id = c.pgt_id
+             GROUP BY 1""";
+    private static final String CONSUMER_GROUPS = """
+            SELECT group_name, coalesce(entries_pending, 0), coalesce(changes_pending, 0)
+              FROM pgtrickle._consumer_group_report()""";
+
     private final DataSource dataSource;
     private final List<CatalogGauges> groups;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -77,7 +88,13 @@ public final class EngineMetrics implements AutoCloseable {
                         gauge("capture_lag_seconds", "age of the oldest unconsumed change (0 when none)"))),
                 new CatalogGauges(registry, "slot", SLOTS, List.of(
                         gauge("slot_retained_wal_bytes", "WAL the replication slot keeps (since restart_lsn)"),
-                        gauge("slot_lag_bytes", "WAL not yet confirmed by capture (since confirmed_flush_lsn)"))));
+                        gauge("slot_lag_bytes", "WAL not yet confirmed by capture (since confirmed_flush_lsn)"))),
+                new CatalogGauges(registry, "stream_table", OUTBOXES, List.of(
+                        gauge("outbox_entries", "entries the stream table's outbox retains"),
+                        gauge("outbox_rows", "changed rows in those entries"))),
+                new CatalogGauges(registry, "consumer_group", CONSUMER_GROUPS, List.of(
+                        gauge("consumer_group_pending_entries", "outbox entries the group has not committed"),
+                        gauge("consumer_group_pending_rows", "changed rows in those entries"))));
         timer.scheduleWithFixedDelay(this::update, 0, PERIOD.toMillis(), TimeUnit.MILLISECONDS);
     }
 
