@@ -95,6 +95,11 @@ class ObservabilityIT {
                     row("name", "public", "lin_customers", "name"), row("name", "public", "lin_eu", "name"),
                     row("top", "public", "lin_orders", "amount"));
 
+            // A set-returning function's columns have no source table; the rest still resolves.
+            api.create(StreamTableSpec.of("lin_series", "SELECT o.id, g.x FROM lin_orders o, generate_series(1, 3) AS g(x)"));
+            assertThat(lineage(db, "lin_series")).containsExactly(
+                    row("id", "public", "lin_orders", "id"), row("x", null, null, null));
+
             // Altering the query re-computes the lineage.
             api.alter("lin_star", AlterSpec.none().withQuery(
                     "WITH big AS (SELECT customer_id AS cid, amount FROM lin_orders) SELECT cid, max(amount) AS top"
