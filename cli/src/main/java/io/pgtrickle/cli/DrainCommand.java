@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
         footer = {"", "Exit code 7: refreshes were still in flight when the timeout passed (they stay paused)."})
 final class DrainCommand extends DatabaseCommand {
     /** Refreshes still in flight at the timeout. */
-    static final int NOT_QUIET = 7;
+    static final int NOT_QUIET = io.pgtrickle.core.error.ErrorCode.NOT_QUIET.exitCode();
 
     @Option(names = "--timeout", paramLabel = "D", defaultValue = "60s", converter = DurationConverter.class,
             description = "How long to wait for refreshes in flight (default: ${DEFAULT-VALUE}).")

@@ -1,6 +1,8 @@
 package io.pgtrickle.cli;
 
 import io.pgtrickle.core.PgTrickleEngine;
+import io.pgtrickle.core.metrics.ScrapeServer;
+import io.pgtrickle.relay.logging.JsonLogs;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -39,11 +41,22 @@ final class RunCommand implements Callable<Integer> {
                     + " still wait for their sources (default: ${DEFAULT-VALUE}, one by one).")
     int maxConcurrentRefreshes;
 
+    @Option(names = "--metrics-addr", paramLabel = "HOST:PORT",
+            description = "Serve Prometheus metrics of the engine (per stream table, change buffer and replication"
+                    + " slot) and the JVM on http://HOST:PORT/metrics, e.g. 127.0.0.1:9464 (port 0: any free"
+                    + " port). Off by default.")
+    String metricsAddr;
+
+    @Option(names = "--log-format", paramLabel = "FORMAT", defaultValue = "text",
+            description = "Log lines on stderr as text (default) or json (one JSON object per line).")
+    String logFormat;
+
     @Spec
     CommandSpec spec;
 
     private final CountDownLatch stopRequested = new CountDownLatch(1);
     private final CountDownLatch running = new CountDownLatch(1);
+    private volatile EngineEndpoint endpoint;
 
     @Override
     public Integer call() throws InterruptedException {
@@ -54,6 +67,19 @@ final class RunCommand implements Callable<Integer> {
         if (maxConcurrentRefreshes < 1 || maxConcurrentRefreshes > 64) {
             throw new ParameterException(spec.commandLine(), "--max-concurrent-refreshes must be from 1 to 64, got "
                     + maxConcurrentRefreshes);
+        }
+        if (!"text".equals(logFormat) && !"json".equals(logFormat)) {
+            throw new ParameterException(spec.commandLine(), "--log-format must be text or json, not " + logFormat);
+        }
+        if (metricsAddr != null) {
+            try {
+                ScrapeServer.parse(metricsAddr, "--metrics-addr");
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), e.getMessage());
+            }
+        }
+        if ("json".equals(logFormat)) {
+            JsonLogs.enable();
         }
         PrintWriter out = spec.commandLine().getOut();
         Signals.Registration signals = Signals.onTermination(this::stop);
@@ -86,6 +112,11 @@ final class RunCommand implements Callable<Integer> {
             engine.start();
             // From here on the engine reports what it does (creates, drops, failed refreshes).
             Logging.engineInfo();
+            if (metricsAddr != null) {
+                endpoint = EngineEndpoint.start(metricsAddr, engine.dataSource());
+                out.println("metrics on http://" + metricsAddr.substring(0, metricsAddr.lastIndexOf(':')) + ":"
+                        + endpoint.port() + "/metrics");
+            }
             out.println("pg_trickle engine running against " + ConnectionOptions.redact(url)
                     + " (Ctrl-C or SIGTERM stops it)");
             out.flush();
@@ -96,6 +127,10 @@ final class RunCommand implements Callable<Integer> {
         } finally {
             if (runFile != null) {
                 runFile.delete();
+            }
+            if (endpoint != null) {
+                endpoint.close();
+                endpoint = null;
             }
             try {
                 if (engine != null) {
@@ -115,6 +150,12 @@ final class RunCommand implements Callable<Integer> {
     /** Asks the daemon to shut down, as SIGINT and SIGTERM do. */
     void stop() {
         stopRequested.countDown();
+    }
+
+    /** The port of {@code --metrics-addr} once running (for tests with port 0), else -1. */
+    int metricsPort() {
+        EngineEndpoint e = endpoint;
+        return e == null ? -1 : e.port();
     }
 
     /** Waits until the engine is running (for tests and embedding); false on timeout. */

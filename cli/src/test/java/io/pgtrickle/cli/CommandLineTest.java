@@ -62,6 +62,21 @@ class CommandLineTest {
     }
 
     @Test
+    void runChecksItsLogFormatAndMetricsAddressBeforeStarting() {
+        Cli.Result format = Cli.run("run", "--jdbc-url", "jdbc:postgresql://localhost:1/x", "--log-format", "xml");
+        assertThat(format.exitCode()).isEqualTo(2);
+        assertThat(format.err()).contains("--log-format must be text or json, not xml");
+
+        Cli.Result address = Cli.run("run", "--jdbc-url", "jdbc:postgresql://localhost:1/x", "--metrics-addr", "9464");
+        assertThat(address.exitCode()).isEqualTo(2);
+        assertThat(address.err()).contains("--metrics-addr must be host:port, got 9464");
+
+        Cli.Result port = Cli.run("run", "--jdbc-url", "jdbc:postgresql://localhost:1/x", "--metrics-addr", "h:99999");
+        assertThat(port.exitCode()).isEqualTo(2);
+        assertThat(port.err()).contains("port from 0 to 65535");
+    }
+
+    @Test
     void alterWithNothingToChangeIsAUsageError() {
         Cli.Result r = Cli.run("alter", "totals", "--jdbc-url", "jdbc:postgresql://localhost:1/x");
 

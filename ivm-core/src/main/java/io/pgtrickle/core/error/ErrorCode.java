@@ -16,6 +16,8 @@ public enum ErrorCode {
     ENGINE_ALREADY_RUNNING(5),
     UNSUPPORTED_SERVER(5),
     REFRESH_FAILED(6),
+    /** A drain's timeout passed with refreshes still in flight (they finish; no new one starts). */
+    NOT_QUIET(7),
     /** A consumer committed or extended a lease of a consumer group it does not hold (expired, re-offered or never taken). */
     LEASE_NOT_HELD(3),
     INTERNAL(1);

@@ -11,6 +11,7 @@ import io.pgtrickle.core.outbox.OutboxWriter;
 import io.pgtrickle.core.ivm.AggregateState;
 import io.pgtrickle.core.ivm.DeltaApplier;
 import io.pgtrickle.core.ivm.IvmCompiler;
+import io.pgtrickle.core.lineage.LineageStore;
 import io.pgtrickle.core.ivm.IvmPlan;
 import io.pgtrickle.core.ivm.NotDifferentiable;
 import io.pgtrickle.core.publication.StreamTablePublications;
@@ -60,6 +61,7 @@ public final class StreamTables {
     private final Catalog catalog;
     private final QueryDescriber describer = new QueryDescriber();
     private final IvmCompiler compiler = new IvmCompiler();
+    private final LineageStore lineage = new LineageStore();
     private final Refresher refresher;
     private final ChangeSources changeSources;
     private final Duration trackingTimeout;
@@ -353,12 +355,13 @@ public final class StreamTables {
                 DeltaApplier.fullRefreshRows(st.relid(), plan), refresher.serverCapabilities());
     }
 
-    /** Renders and stores the explanation of a stream table whose definition just changed. */
+    /** Renders and stores the explanation and the column lineage of a stream table whose definition just changed. */
     private void storeExplanation(Connection c, long id) throws SQLException {
         StreamTableRecord st = catalog.findById(c, id).orElseThrow();
         Explanation explanation = explainIn(c, st);
         catalog.storeExplanation(c, id, explanation.render());
         catalog.storeRowKey(c, id, explanation.rowKey());
+        lineage.store(c, id, st.relid(), st.query());
     }
 
     private StreamTableRecord createIn(Connection c, StreamTableSpec spec, String requester) throws SQLException {
