@@ -297,8 +297,19 @@ public final class Capture implements AutoCloseable {
     /** Deletes buffered changes that every stream table reading the source has consumed. */
     public void cleanup(Connection tx, List<ChangeSource> involved) throws SQLException {
         for (ChangeSource s : involved) {
-            Jdbc.update(tx, cleanupSql(s), s.relid(), s.relid());
+            Jdbc.executeRaw(tx, cleanupStatement(s));
         }
+    }
+
+    /**
+     * {@link #cleanupSql} as a statement that cannot fail the refresh: two stream tables reading
+     * one source, refreshed at once, may both find the same rows consumed by every reader, and the
+     * second to delete them (REPEATABLE READ) would fail to serialize. Its delete is then undone
+     * alone; the rows are gone already, or the next refresh deletes them.
+     */
+    public static String cleanupStatement(ChangeSource s) {
+        String delete = cleanupSql(s).replace("?::oid", s.relid() + "::oid");
+        return "DO $pgt_clean$ BEGIN " + delete + "; EXCEPTION WHEN serialization_failure THEN NULL; END $pgt_clean$";
     }
 
     /**

@@ -496,9 +496,7 @@ public final class Refresher {
         sql.append(";\n").append(Catalog.MARK_REFRESHED);
         List<Object> parameters = new java.util.ArrayList<>(List.of(id));
         for (ChangeSource s : involved) {
-            sql.append(";\n").append(Capture.cleanupSql(s));
-            parameters.add(s.relid());
-            parameters.add(s.relid());
+            sql.append(";\n").append(Capture.cleanupStatement(s));
         }
         if (history != null && entry != null) {
             // The entry the MERGE wrote gets the history row's id, in the same statement.
