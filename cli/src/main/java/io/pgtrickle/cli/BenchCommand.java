@@ -13,7 +13,8 @@ import picocli.CommandLine.Spec;
             "Figures depend on the machine and on what else runs on it: compare runs of one machine.",
             ""},
         subcommands = {BenchTpchCommand.class, BenchIdleCommand.class, BenchLoadCommand.class, BenchCaptureCommand.class,
-            BenchOutboxCommand.class, BenchRelayCommand.class, BenchRecursiveCommand.class, BenchImmediateCommand.class},
+            BenchOutboxCommand.class, BenchRelayCommand.class, BenchRecursiveCommand.class, BenchImmediateCommand.class,
+            BenchParallelCommand.class},
         footer = {"", "See docs/benchmarks.md for a run on this project's machine class and how to read it."})
 final class BenchCommand implements Callable<Integer> {
     @Spec

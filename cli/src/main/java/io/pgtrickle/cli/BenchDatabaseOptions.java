@@ -12,6 +12,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.function.UnaryOperator;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -83,10 +84,18 @@ final class BenchDatabaseOptions {
      * runs {@code body}, closes the engine and removes a replication slot this run created.
      */
     int withEngine(PrintWriter err, Duration tick, Body body) throws Exception {
+        return withEngine(err, tick, UnaryOperator.identity(), body);
+    }
+
+    /**
+     * As {@link #withEngine(PrintWriter, Duration, Body)}, with {@code modifier} applied to the
+     * engine's configuration last (e.g. {@link EngineConfig#withMaxConcurrentRefreshes}, for a bigger pool).
+     */
+    int withEngine(PrintWriter err, Duration tick, UnaryOperator<EngineConfig> modifier, Body body) throws Exception {
         try (LocalServer server = external() ? null : LocalServer.startTemporaryDurable(err)) {
             String url = server == null ? jdbcUrl : server.jdbcUrl();
-            EngineConfig config = ConnectionOptions.engineConfig(url, user, slotName).withCdcMode(cdcMode)
-                    .withSchedulerTick(tick);
+            EngineConfig config = modifier.apply(ConnectionOptions.engineConfig(url, user, slotName).withCdcMode(cdcMode)
+                    .withSchedulerTick(tick));
             boolean slotExisted = cdcMode != CdcMode.WAL || slotExists(config);
             try (PgTrickleEngine engine = PgTrickleEngine.open(config)) {
                 return body.run(engine, config, server == null ? "at " + config.redactedUrl()

@@ -171,7 +171,7 @@ final class BenchImmediateCommand implements Callable<Integer> {
     }
 
     /** The first three fields of /proc/loadavg, or "n/a". */
-    private static String loadAverage() {
+    static String loadAverage() {
         try {
             String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
             return f.length >= 3 ? f[0] + " " + f[1] + " " + f[2] : "n/a";

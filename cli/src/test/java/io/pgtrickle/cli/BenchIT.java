@@ -273,6 +273,53 @@ class BenchIT {
         assertThat(r.err()).contains("dropped replication slot " + slot + ", which this run created");
     }
 
+    @Test
+    void parallelTimesOnePassPerLevelAndEveryStreamTableEqualsItsQuery(TestDatabase db, @TempDir Path out) {
+        Cli.Result r = Cli.run("bench", "parallel", "--jdbc-url", db.jdbcUrl(), "--slot-name", slot(db),
+                "--stream-tables", "6", "--dependants", "2", "--rows", "2000", "--changed-rows", "200", "--concurrency",
+                "1,2", "--rounds", "1", "--output", out.toString());
+
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("machine     ", " CPUs (nproc)", "date        ",
+                        "command     bin/pgtrickle bench parallel --stream-tables 6 --dependants 2 --rows 2000"
+                                + " --changed-rows 200 --concurrency 1,2 --sources shared --rounds 1 --output " + out
+                                + " --capture wal --jdbc-url " + db.jdbcUrl(),
+                        "server      PostgreSQL " + db.server().majorVersion() + ".", "capture     WAL", "load avg    ",
+                        "every stream table (8) equals a fresh run of its query after the last round (multiset)")
+                .containsPattern("one scheduler pass refreshing 8 stream tables \\(6 independent, 2 dependants\\),"
+                        + " 2,000 source rows, \\d+ rows updated per pass; 1 measured passes per level after a warm-up;"
+                        + " speed-up over concurrency 1 \\(medians\\); \\d+ CPUs")
+                .containsPattern("(?m)^ +1 \\| +[0-9.]+ \\| +[0-9.]+ \\| +[0-9.]+ \\| +[0-9.]+ \\| +1\\.00x \\| +0$")
+                .containsPattern("(?m)^ +2 \\| +[0-9.]+ \\| +[0-9.]+ \\| +[0-9.]+ \\| +[0-9.]+ \\| +[0-9.]+x \\| +\\d+$")
+                .doesNotContain("error:");
+        assertThat(r.err()).contains("warm-up: ", "round 1: ", "checking 8 stream tables");
+        assertThat(out.resolve("parallel.csv")).content().startsWith("concurrency,refreshes_per_tick,ticks,median_ms,"
+                + "p95_ms,max_ms,refreshes_per_s,speedup,not_refreshed\n").containsPattern("(?m)^1,8,1,[0-9.]+,[0-9.]+,"
+                + "[0-9.]+,[0-9.]+,1\\.000,0$").containsPattern("(?m)^2,8,1,");
+        assertThat(out.resolve("parallel.md")).content().contains("# bench parallel", "| concurrency | median ms |",
+                "command     bin/pgtrickle bench parallel", "every stream table (8) equals");
+        assertThat(db.value("SELECT count(*) FROM pgtrickle.pgt_stream_tables")).isEqualTo(0L);
+        assertThat(db.value("SELECT to_regclass('public.par_source') IS NULL")).isEqualTo(true);
+    }
+
+    @Test
+    void parallelWithOwnSourcesRefreshesEveryStreamTableInEveryPass(TestDatabase db, @TempDir Path out) {
+        Cli.Result r = Cli.run("bench", "parallel", "--jdbc-url", db.jdbcUrl(), "--slot-name", slot(db),
+                "--stream-tables", "4", "--dependants", "1", "--rows", "2000", "--changed-rows", "100", "--concurrency",
+                "2,1", "--sources", "own", "--rounds", "2", "--capture", "trigger", "--output", out.toString());
+
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("capture     TRIGGER", "5 stream tables (4 independent, 1 dependants), 2,000 source"
+                        + " rows in 4 tables", "speed-up over concurrency 1",
+                        "every stream table (5) equals a fresh run of its query after the last round (multiset)")
+                .containsPattern("(?m)^ +2 \\| +[0-9.]+ \\| +[0-9.]+ \\| +[0-9.]+ \\| +[0-9.]+ \\| +[0-9.]+x \\| +0$")
+                .containsPattern("(?m)^ +1 \\| +[0-9.]+ \\| +[0-9.]+ \\| +[0-9.]+ \\| +[0-9.]+ \\| +1\\.00x \\| +0$")
+                .doesNotContain("note:", "error:");
+        assertThat(out.resolve("parallel.md")).content().contains("FROM par_source_i GROUP BY grp");
+        assertThat(db.value("SELECT count(*) FROM pg_class WHERE relname LIKE 'par\\_source%'")).isEqualTo(0L);
+        assertThat(db.value("SELECT count(*) FROM pgtrickle.pgt_stream_tables")).isEqualTo(0L);
+    }
+
     private static String slot(TestDatabase db) {
         return "pgtrickle_" + db.name();
     }

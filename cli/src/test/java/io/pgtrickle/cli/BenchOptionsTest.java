@@ -8,8 +8,8 @@ import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
 /**
- * The options of {@code bench tpch}, {@code bench idle}, {@code bench load}, {@code bench recursive} and
- * {@code bench immediate}, without a database.
+ * The options of {@code bench tpch}, {@code bench idle}, {@code bench load}, {@code bench recursive},
+ * {@code bench immediate} and {@code bench parallel}, without a database.
  */
 class BenchOptionsTest {
     @SuppressWarnings("unchecked")
@@ -114,6 +114,30 @@ class BenchOptionsTest {
     }
 
     @Test
+    void parallelDefaultsAndEveryOption() {
+        BenchParallelCommand d = parse("parallel");
+        assertThat(d.validate()).isEqualTo(new io.pgtrickle.bench.parallel.ParallelOptions(100, 4, 200_000, 10_000,
+                java.util.List.of(1, 2, 4, 8), 5, true));
+        assertThat(d.commandLine()).isEqualTo("bin/pgtrickle bench parallel --stream-tables 100 --dependants 4"
+                + " --rows 200000 --changed-rows 10000 --concurrency 1,2,4,8 --sources shared --rounds 5"
+                + " --output bench-results"
+                + " --capture wal");
+        assertThat(d.validate().maxConcurrency()).isEqualTo(8);
+        assertThat(d.validate().total()).isEqualTo(104);
+
+        BenchParallelCommand c = parse("parallel", "--stream-tables", "6", "--dependants", "0", "--rows", "2000",
+                "--changed-rows", "200", "--concurrency", "1, 3", "--sources", "OWN", "--rounds", "1", "--output", "o", "--capture",
+                "trigger", "--jdbc-url", "jdbc:postgresql://db/x?password=secret");
+        io.pgtrickle.bench.parallel.ParallelOptions o = c.validate();
+        assertThat(o).isEqualTo(new io.pgtrickle.bench.parallel.ParallelOptions(6, 0, 2000, 200,
+                java.util.List.of(1, 3), 1, false));
+        assertThat(o.maxConcurrency()).isEqualTo(3);
+        assertThat(c.commandLine()).isEqualTo("bin/pgtrickle bench parallel --stream-tables 6 --dependants 0"
+                + " --rows 2000 --changed-rows 200 --concurrency 1,3 --sources own --rounds 1 --output o --capture trigger"
+                + " --jdbc-url jdbc:postgresql://db/x?password=***");
+    }
+
+    @Test
     void impossibleOptionsAreUsageErrors() {
         String[][] cases = {
             {"tpch", "--sf", "0.001"}, {"tpch", "--queries", "23"}, {"tpch", "--change", "0%"},
@@ -124,7 +148,11 @@ class BenchOptionsTest {
             {"recursive", "--nodes", "50"}, {"recursive", "--fanout", "1"}, {"recursive", "--chain-depth", "5"},
             {"recursive", "--chain-depth", "9000"}, {"recursive", "--rounds", "0"}, {"immediate", "--scale", "0"},
             {"immediate", "--scale", "5000"}, {"immediate", "--statements", "0"}, {"immediate", "--warmup", "-1"},
-            {"immediate", "--capture", "auto"}};
+            {"immediate", "--capture", "auto"}, {"parallel", "--stream-tables", "0"},
+            {"parallel", "--stream-tables", "6", "--dependants", "4"}, {"parallel", "--rows", "50"},
+            {"parallel", "--changed-rows", "0"}, {"parallel", "--concurrency", "1,two"},
+            {"parallel", "--concurrency", "0,2"}, {"parallel", "--concurrency", "1,2,1"},
+            {"parallel", "--rounds", "0"}, {"parallel", "--sources", "many"}};
         String[] expected = {"--sf must be between 0.01 and 100", "TPC-H queries are 1 to 22", "a change size must be more",
             "change 200000rows needs 12,500 orders each way, more than half of the 15,000 orders", "--cycles must be between", "--capture must be wal or trigger", "--refresh-timeout must be longer",
             "--repeats must be between", "--stream-tables must be between", "--rates must be rows per second",
@@ -134,7 +162,11 @@ class BenchOptionsTest {
             "--chain-depth must be between 10 and 5000", "--rounds must be between 1 and 1000",
             "--scale must be between 0.001 and 1000", "--scale must be between 0.001 and 1000",
             "--statements must be between 1 and 1000000", "--warmup must be between 0 and 1000000",
-            "--capture must be wal or trigger"};
+            "--capture must be wal or trigger", "--stream-tables must be between 1 and 2000",
+            "--dependants must be between 0 and half of --stream-tables (3)", "--rows must be between --stream-tables",
+            "--changed-rows must be between 1 and --rows", "--concurrency must be levels such as 1,2,4,8",
+            "--concurrency levels must be between 1 and 64", "--concurrency lists 1 twice",
+            "--rounds must be between 1 and 1000", "--sources must be shared or own"};
         for (int i = 0; i < cases.length; i++) {
             String[] args = new String[cases[i].length + 1];
             args[0] = "bench";
@@ -155,7 +187,7 @@ class BenchOptionsTest {
     @Test
     void helpDocumentsEveryOption() {
         assertThat(help("bench", "--help")).contains("Usage: pgtrickle bench", "tpch", "idle", "load", "capture",
-                "outbox", "relay", "recursive", "immediate");
+                "outbox", "relay", "recursive", "immediate", "parallel");
         assertThat(help("bench", "tpch", "--help")).contains("--sf=SF", "Default: 0.01", "--queries=LIST",
                 "--change=SIZES", "Default: 0.1%,1%,10%", "--cycles=N", "--refresh-timeout=D", "--seed=N",
                 "--output=DIR", "--jdbc-url=URL", "--user=NAME", "--slot-name=NAME", "--capture=MODE",
@@ -171,5 +203,9 @@ class BenchOptionsTest {
                 "Default: 2000", "--warmup=N", "Default: 200", "--seed=N", "--output=DIR", "--jdbc-url=URL",
                 "--user=NAME", "--capture=MODE", "pgbench_accounts a JOIN pgbench_branches b USING (bid)",
                 "IMMEDIATE aggregate", "multiset", "immediate.csv and immediate.md");
+        assertThat(help("bench", "parallel", "--help")).contains("--stream-tables=N", "Default: 100", "--dependants=N",
+                "--rows=N", "Default: 200000", "--sources=KIND", "Default: shared", "WHERE id % n = i GROUP BY grp", "--changed-rows=N", "Default: 10000", "--concurrency=LIST",
+                "Default: 1,2,4,8", "--rounds=N", "--output=DIR", "--jdbc-url=URL", "--capture=MODE", "multiset",
+                "parallel.csv and parallel.md");
     }
 }
