@@ -126,6 +126,28 @@ class ParallelRefreshAndDrainIT {
     }
 
     @Test
+    void concurrentRefreshesOfStreamTablesSharingASourceDoNotFailEachOther() throws Exception {
+        for (int i = 0; i < 8; i++) {
+            api.create(StreamTableSpec.parse("sh_" + i, "SELECT n % 3 AS k, sum(n * " + (i + 1) + ") AS total FROM items"
+                    + " GROUP BY n % 3", "100ms", null));
+        }
+        Scheduler scheduler = scheduler(4);
+        for (int pass = 0; pass < 4; pass++) {
+            db.execute("UPDATE items SET n = n + 1 WHERE id % 2 = " + (pass % 2), "INSERT INTO items VALUES ("
+                    + (100 + pass) + ", " + pass + ")");
+            Thread.sleep(150);
+            assertThat(scheduler.runOnce()).as("pass " + pass).hasSize(8);
+        }
+        assertThat(db.value("SELECT count(*) FROM pgtrickle.pgt_refresh_history WHERE status <> 'SUCCESS'"))
+                .as("failed refreshes").isEqualTo(0L);
+        for (int i = 0; i < 8; i++) {
+            assertThat(db.value("SELECT count(*) FROM ((SELECT k, total FROM sh_" + i + " EXCEPT ALL SELECT n % 3, sum(n * "
+                    + (i + 1) + ") FROM items GROUP BY n % 3) UNION ALL (SELECT n % 3, sum(n * " + (i + 1) + ") FROM items"
+                    + " GROUP BY n % 3 EXCEPT ALL SELECT k, total FROM sh_" + i + ")) d")).as("sh_" + i).isEqualTo(0L);
+        }
+    }
+
+    @Test
     void drainLetsTheRefreshInFlightFinishStartsNoNewOneAndResumeEndsIt() throws Exception {
         slow("dr_slow", 1.5, "items");
         api.create(StreamTableSpec.parse("dr_next", "SELECT id, n FROM dr_slow", "100ms", null)); // due after dr_slow
