@@ -159,6 +159,9 @@ final class BenchIdleCommand implements Callable<Integer> {
             ticks.add(List.of("all due, nothing changed", Figures.millis(t.allDue().medianMillis()),
                     Figures.millis(t.allDue().p95Millis()), Figures.millis(t.allDue().maxMillis()),
                     Figures.millis(t.perStreamTableMillis())));
+            ticks.add(List.of(String.format(Locale.ROOT, "all due, nothing changed, tiered (%.0f checked per tick)",
+                    t.tieredChecked()), Figures.millis(t.tiered().medianMillis()), Figures.millis(t.tiered().p95Millis()),
+                    Figures.millis(t.tiered().maxMillis()), Figures.millis(t.tiered().medianMillis() / t.streamTables())));
             out.print(ticks.render(""));
         }
         List<String> problems = r.queries().stream().filter(q -> q.error() != null)

@@ -27,11 +27,14 @@ import java.util.Objects;
  *     measured under load by {@code RefreshStatementsIT}; see docs/capture.md)
  * @param maxConcurrentRefreshes how many stream tables refresh at once, each on its own connection
  *     (dependants after their sources); 1 refreshes them one by one; below {@code poolSize}
+ * @param tieredScheduling whether due stream tables whose sources have not changed for a while are
+ *     checked less often (see {@code Scheduler}): a cheaper tick for many stream tables, at the price
+ *     of staleness beyond the schedule until the next check; off by default
  */
 public record EngineConfig(String jdbcUrl, String user, String password, Duration schedulerTick,
                            Duration requestPoll, RetryPolicy retryPolicy, int poolSize, CdcMode cdcMode,
                            String slotName, Duration captureTimeout, Duration trackingTimeout,
-                           Duration capturePollInterval, int maxConcurrentRefreshes) {
+                           Duration capturePollInterval, int maxConcurrentRefreshes, boolean tieredScheduling) {
     public EngineConfig {
         Objects.requireNonNull(jdbcUrl, "jdbcUrl");
         if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
@@ -65,58 +68,64 @@ public record EngineConfig(String jdbcUrl, String user, String password, Duratio
     public static EngineConfig of(String jdbcUrl) {
         return new EngineConfig(jdbcUrl, null, null, Duration.ofSeconds(1), Duration.ofSeconds(1),
                 RetryPolicy.defaults(), 8, CdcMode.AUTO, "pgtrickle_slot", Duration.ofSeconds(30),
-                Duration.ofSeconds(60), Duration.ofMillis(10), 1);
+                Duration.ofSeconds(60), Duration.ofMillis(10), 1, false);
     }
 
     public EngineConfig withCredentials(String user, String password) {
         return new EngineConfig(jdbcUrl, user, password, schedulerTick, requestPoll, retryPolicy, poolSize, cdcMode,
-                slotName, captureTimeout, trackingTimeout, capturePollInterval, maxConcurrentRefreshes);
+                slotName, captureTimeout, trackingTimeout, capturePollInterval, maxConcurrentRefreshes, tieredScheduling);
     }
 
     /** Refresh up to {@code n} independent stream tables at once (the pool grows to fit). */
     public EngineConfig withMaxConcurrentRefreshes(int n) {
         return new EngineConfig(jdbcUrl, user, password, schedulerTick, requestPoll, retryPolicy, Math.max(poolSize, n + 4),
-                cdcMode, slotName, captureTimeout, trackingTimeout, capturePollInterval, n);
+                cdcMode, slotName, captureTimeout, trackingTimeout, capturePollInterval, n, tieredScheduling);
+    }
+
+    /** Checks stream tables whose sources have not changed for a while less often ({@code Scheduler}). */
+    public EngineConfig withTieredScheduling(boolean on) {
+        return new EngineConfig(jdbcUrl, user, password, schedulerTick, requestPoll, retryPolicy, poolSize, cdcMode,
+                slotName, captureTimeout, trackingTimeout, capturePollInterval, maxConcurrentRefreshes, on);
     }
 
     public EngineConfig withSchedulerTick(Duration tick) {
         return new EngineConfig(jdbcUrl, user, password, tick, requestPoll, retryPolicy, poolSize, cdcMode,
-                slotName, captureTimeout, trackingTimeout, capturePollInterval, maxConcurrentRefreshes);
+                slotName, captureTimeout, trackingTimeout, capturePollInterval, maxConcurrentRefreshes, tieredScheduling);
     }
 
     public EngineConfig withRequestPoll(Duration poll) {
         return new EngineConfig(jdbcUrl, user, password, schedulerTick, poll, retryPolicy, poolSize, cdcMode,
-                slotName, captureTimeout, trackingTimeout, capturePollInterval, maxConcurrentRefreshes);
+                slotName, captureTimeout, trackingTimeout, capturePollInterval, maxConcurrentRefreshes, tieredScheduling);
     }
 
     public EngineConfig withRetryPolicy(RetryPolicy policy) {
         return new EngineConfig(jdbcUrl, user, password, schedulerTick, requestPoll, policy, poolSize, cdcMode,
-                slotName, captureTimeout, trackingTimeout, capturePollInterval, maxConcurrentRefreshes);
+                slotName, captureTimeout, trackingTimeout, capturePollInterval, maxConcurrentRefreshes, tieredScheduling);
     }
 
     public EngineConfig withCdcMode(CdcMode mode) {
         return new EngineConfig(jdbcUrl, user, password, schedulerTick, requestPoll, retryPolicy, poolSize, mode,
-                slotName, captureTimeout, trackingTimeout, capturePollInterval, maxConcurrentRefreshes);
+                slotName, captureTimeout, trackingTimeout, capturePollInterval, maxConcurrentRefreshes, tieredScheduling);
     }
 
     public EngineConfig withSlotName(String slot) {
         return new EngineConfig(jdbcUrl, user, password, schedulerTick, requestPoll, retryPolicy, poolSize, cdcMode,
-                slot, captureTimeout, trackingTimeout, capturePollInterval, maxConcurrentRefreshes);
+                slot, captureTimeout, trackingTimeout, capturePollInterval, maxConcurrentRefreshes, tieredScheduling);
     }
 
     public EngineConfig withCaptureTimeout(Duration timeout) {
         return new EngineConfig(jdbcUrl, user, password, schedulerTick, requestPoll, retryPolicy, poolSize, cdcMode,
-                slotName, timeout, trackingTimeout, capturePollInterval, maxConcurrentRefreshes);
+                slotName, timeout, trackingTimeout, capturePollInterval, maxConcurrentRefreshes, tieredScheduling);
     }
 
     public EngineConfig withTrackingTimeout(Duration timeout) {
         return new EngineConfig(jdbcUrl, user, password, schedulerTick, requestPoll, retryPolicy, poolSize, cdcMode,
-                slotName, captureTimeout, timeout, capturePollInterval, maxConcurrentRefreshes);
+                slotName, captureTimeout, timeout, capturePollInterval, maxConcurrentRefreshes, tieredScheduling);
     }
 
     public EngineConfig withCapturePollInterval(Duration interval) {
         return new EngineConfig(jdbcUrl, user, password, schedulerTick, requestPoll, retryPolicy, poolSize, cdcMode,
-                slotName, captureTimeout, trackingTimeout, interval, maxConcurrentRefreshes);
+                slotName, captureTimeout, trackingTimeout, interval, maxConcurrentRefreshes, tieredScheduling);
     }
 
     /** The URL with any password parameter masked, for logs and messages. */
@@ -130,6 +139,7 @@ public record EngineConfig(String jdbcUrl, String user, String password, Duratio
                 + ", schedulerTick=" + schedulerTick + ", requestPoll=" + requestPoll + ", retryPolicy=" + retryPolicy
                 + ", poolSize=" + poolSize + ", cdcMode=" + cdcMode + ", slotName=" + slotName
                 + ", captureTimeout=" + captureTimeout + ", trackingTimeout=" + trackingTimeout
-                + ", capturePollInterval=" + capturePollInterval + ", maxConcurrentRefreshes=" + maxConcurrentRefreshes + "]";
+                + ", capturePollInterval=" + capturePollInterval + ", maxConcurrentRefreshes=" + maxConcurrentRefreshes
+                + ", tieredScheduling=" + tieredScheduling + "]";
     }
 }

@@ -222,6 +222,7 @@ public final class PgTrickleEngine implements AutoCloseable {
             log.warn("could not regenerate the IMMEDIATE triggers: {}", e.getMessage());
         }
         scheduler = new Scheduler(dataSource, catalog, refresher, config.schedulerTick(), config.maxConcurrentRefreshes());
+        scheduler.setTiered(config.tieredScheduling());
         scheduler.addHousekeeping(
                 new SourceChangeHandler(dataSource, catalog, streamTables, capture.sources())::handlePending);
         // WAL capture starts once the first source is tracked (that creates the slot).

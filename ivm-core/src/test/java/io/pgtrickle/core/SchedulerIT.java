@@ -144,6 +144,52 @@ class SchedulerIT {
     }
 
     @Test
+    void withTiersAStreamTableIdleForEightChecksIsCheckedEveryFourthTimeAndAChangeBringsItBack() throws Exception {
+        api.create(StreamTableSpec.parse("quiet", "SELECT kind, sum(n) AS total FROM events GROUP BY kind", "100ms", null));
+        Scheduler scheduler = manualScheduler();
+        scheduler.addHousekeeping(new io.pgtrickle.core.lifecycle.SourceChangeHandler(engine.dataSource(), new Catalog(),
+                api, engine.capture().sources())::handlePending);
+        scheduler.setTiered(true);
+        long quiet = id("quiet");
+        List<Boolean> checked = new java.util.ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            Thread.sleep(120);
+            checked.add(scheduler.runOnce().contains(quiet));
+        }
+        // 8 idle checks, then one in four (where in the four is staggered by id)
+        assertThat(checked.subList(0, 8)).containsOnly(true);
+        List<Integer> later = new java.util.ArrayList<>();
+        for (int i = 8; i < 16; i++) {
+            if (checked.get(i)) {
+                later.add(i);
+            }
+        }
+        assertThat(later).as("checks among ticks 8-15: %s", checked).hasSize(2);
+        assertThat(later.get(1) - later.get(0)).isEqualTo(4);
+        db.execute("INSERT INTO events (kind, n) VALUES ('z', 5)");
+        int ticks = 0;
+        while (db.rows("SELECT 1 FROM quiet WHERE kind = 'z'").isEmpty()) {
+            assertThat(ticks++).as("the change is seen at the next check").isLessThan(COLD_CHECK_WITHIN);
+            Thread.sleep(120);
+            scheduler.runOnce();
+        }
+        Thread.sleep(120);
+        assertThat(scheduler.runOnce()).as("back to every check after a refresh with work").contains(quiet);
+    }
+
+    private static final int COLD_CHECK_WITHIN = 5;
+
+    @Test
+    void withoutTiersEveryDueCheckRuns() throws Exception {
+        api.create(StreamTableSpec.parse("quiet", "SELECT kind, sum(n) AS total FROM events GROUP BY kind", "100ms", null));
+        Scheduler scheduler = manualScheduler();
+        for (int i = 0; i < 12; i++) {
+            Thread.sleep(120);
+            assertThat(scheduler.runOnce()).as("tick " + i).containsExactly(id("quiet"));
+        }
+    }
+
+    @Test
     void repeatedFailuresBackOffThenSuspendWhileOthersKeepRunning() {
         db.execute("CREATE TABLE fragile (v int)", "INSERT INTO fragile VALUES (1)");
         api.create(StreamTableSpec.parse("fragile_st", "SELECT v FROM fragile", "100ms", null));

@@ -62,7 +62,8 @@ public final class IdleBench {
     }
 
     /** Scheduler ticks: none due, and all due with nothing changed. */
-    public record Ticks(int streamTables, Quantiles noneDue, Quantiles allDue, String error) {
+    public record Ticks(int streamTables, Quantiles noneDue, Quantiles allDue, Quantiles tiered, double tieredChecked,
+                        String error) {
         /** Median cost per stream table of a tick where all are due. */
         public double perStreamTableMillis() {
             return allDue.medianMillis() / streamTables;
@@ -186,13 +187,32 @@ public final class IdleBench {
             }
             progress.accept(String.format(Locale.ROOT, "  tick with %d stream tables, all due, nothing changed: %s ms"
                     + " (median of %d)", n, Figures.millis(Quantiles.of(allDue).medianMillis()), allDue.length));
-            return new Ticks(n, Quantiles.of(noneDue), Quantiles.of(allDue), null);
+            // Tiers: after 8 idle checks a stream table is checked every 4th time it is due. The
+            // ticks above gave every stream table its idle checks; a few more reach the steady state.
+            scheduler.setTiered(true);
+            for (int i = allDue.length; i < Scheduler.COLD_AFTER_CHECKS; i++) {
+                Thread.sleep(150);
+                scheduler.runOnce();
+            }
+            long[] tiered = new long[options.repeats()];
+            long checked = 0;
+            for (int i = 0; i < tiered.length; i++) {
+                Thread.sleep(150);
+                long start = System.nanoTime();
+                checked += scheduler.runOnce().size();
+                tiered[i] = System.nanoTime() - start;
+            }
+            double perTick = (double) checked / tiered.length;
+            progress.accept(String.format(Locale.ROOT, "  tick with %d stream tables, all due, nothing changed, tiered: %s ms,"
+                    + " %.0f checked per tick (median of %d)", n, Figures.millis(Quantiles.of(tiered).medianMillis()), perTick,
+                    tiered.length));
+            return new Ticks(n, Quantiles.of(noneDue), Quantiles.of(allDue), Quantiles.of(tiered), perTick, null);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return new Ticks(n, Quantiles.of(), Quantiles.of(), "interrupted");
+            return new Ticks(n, Quantiles.of(), Quantiles.of(), Quantiles.of(), 0, "interrupted");
         } catch (RuntimeException e) {
             progress.accept("scheduler ticks: " + e.getMessage());
-            return new Ticks(n, Quantiles.of(), Quantiles.of(), e.getMessage());
+            return new Ticks(n, Quantiles.of(), Quantiles.of(), Quantiles.of(), 0, e.getMessage());
         }
     }
 
@@ -256,7 +276,10 @@ public final class IdleBench {
                         Integer.toString(t.noneDue().count())),
                 List.of(Integer.toString(t.streamTables()), "all due, nothing changed",
                         Figures.csv(t.allDue().medianMillis()), Figures.csv(t.allDue().p95Millis()),
-                        Figures.csv(t.allDue().maxMillis()), Integer.toString(t.allDue().count()))));
+                        Figures.csv(t.allDue().maxMillis()), Integer.toString(t.allDue().count())),
+                List.of(Integer.toString(t.streamTables()), "all due, nothing changed, tiered",
+                        Figures.csv(t.tiered().medianMillis()), Figures.csv(t.tiered().p95Millis()),
+                        Figures.csv(t.tiered().maxMillis()), Integer.toString(t.tiered().count()))));
         Path png = directory.resolve("idle-refresh.png");
         Map<String, List<Double>> series = new LinkedHashMap<>();
         series.put("DIFFERENTIAL refresh", r.queries().stream().map(q -> q.diff().medianMillis()).toList());

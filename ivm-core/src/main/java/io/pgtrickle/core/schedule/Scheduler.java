@@ -53,6 +53,19 @@ public final class Scheduler implements AutoCloseable {
     /** Held while a tick runs: {@link #drain} waits on it. */
     private final ReentrantLock ticking = new ReentrantLock();
     private volatile boolean drained;
+    private volatile boolean tiered;
+    /** Per stream table: due checks in a row that found nothing to do (confirmed idle). */
+    private final Map<Long, Integer> idleStreak = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Per cold stream table: due checks skipped since its last one. */
+    private final Map<Long, Integer> skipped = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Idle checks in a row after which a stream table is checked every {@link #COLD_PERIOD}th time it is due. */
+    static final int COLD_AFTER = 8;
+    /** {@link #COLD_AFTER}, for benchmarks that wait for the tiers' steady state. */
+    public static final int COLD_AFTER_CHECKS = COLD_AFTER;
+    static final int COLD_PERIOD = 4;
+    /** ... and after which every {@link #COLDER_PERIOD}th time. */
+    static final int COLDER_AFTER = 64;
+    static final int COLDER_PERIOD = 8;
 
     public Scheduler(DataSource dataSource, Catalog catalog, Refresher refresher, Duration tick) {
         this(dataSource, catalog, refresher, tick, 1);
@@ -149,12 +162,66 @@ public final class Scheduler implements AutoCloseable {
                 dueIds.add(id);
             }
         }
+        if (tiered) {
+            dueIds.removeAll(coldAndSkipped(dueIds, byId, graph));
+        }
+        idleStreak.keySet().retainAll(byId.keySet());
+        skipped.keySet().retainAll(byId.keySet());
         List<Unit> units = Unit.plan(order, dueIds, atomicGroups, id -> mayRun(byId.get(id), now));
         if (units.isEmpty() || drained || pausedInCatalog) {
             return List.of();
         }
         Set<Long> idle = confirmIdle(units.stream().flatMap(u -> u.ids().stream()).toList());
         return workers == null ? refreshInOrder(units, idle, upstream) : refreshConcurrently(units, idle, upstream);
+    }
+
+    /**
+     * Tiers: the due stream tables not checked this time. One whose last {@link #COLD_AFTER} checks
+     * found nothing is checked every {@link #COLD_PERIOD}th time it is due, after
+     * {@link #COLDER_AFTER} every {@link #COLDER_PERIOD}th; any refresh with work puts it back.
+     * Never skipped: a cron schedule (its firing is the point), one in error or never refreshed,
+     * and one that reads a stream table due now (a change could cascade through it in this tick).
+     */
+    private Set<Long> coldAndSkipped(Set<Long> dueIds, Map<Long, StreamTableRecord> byId, DependencyGraph graph) {
+        Set<Long> out = new HashSet<>();
+        for (long id : dueIds) {
+            StreamTableRecord st = byId.get(id);
+            int streak = idleStreak.getOrDefault(id, 0);
+            if (streak < COLD_AFTER || st.schedule() instanceof CronSchedule || st.status() == Status.ERROR
+                    || st.lastRefreshAt() == null || graph.upstreamOf(id).stream().anyMatch(dueIds::contains)) {
+                continue;
+            }
+            int period = streak >= COLDER_AFTER ? COLDER_PERIOD : COLD_PERIOD;
+            // Staggered by id: stream tables that went cold together are not all checked in one tick.
+            int skips = skipped.getOrDefault(id, (int) Math.floorMod(id, (long) period));
+            if (skips + 1 < period) {
+                skipped.put(id, skips + 1);
+                out.add(id);
+            } else {
+                skipped.put(id, 0); // checked now; the stagger applies only when it turns cold
+            }
+        }
+        return out;
+    }
+
+    /** Remembers what a unit's check found, for the tiers. */
+    private void record(Unit unit, Outcome outcome) {
+        for (long id : unit.ids()) {
+            if (outcome == Outcome.CONFIRMED) {
+                idleStreak.merge(id, 1, Integer::sum);
+            } else if (outcome != Outcome.PAUSED) {
+                idleStreak.remove(id);
+                skipped.remove(id);
+            }
+        }
+    }
+
+    /**
+     * Whether due stream tables whose sources have not changed for a while are checked less often
+     * (see {@link #coldAndSkipped}); off by default.
+     */
+    public void setTiered(boolean on) {
+        tiered = on;
     }
 
     /** One by one, in topological order. */
@@ -166,6 +233,7 @@ public final class Scheduler implements AutoCloseable {
         for (Unit unit : units) {
             boolean upstreamWorked = unit.upstream(upstream).stream().anyMatch(worked::contains);
             Outcome outcome = runOne(unit, idle.containsAll(unit.ids()) && !upstreamWorked);
+            record(unit, outcome);
             if (outcome == Outcome.PAUSED) {
                 break;
             }
@@ -195,6 +263,7 @@ public final class Scheduler implements AutoCloseable {
                     .thenApplyAsync(v -> {
                         boolean upstreamWorked = sources.stream().anyMatch(f -> f.join() == Outcome.REFRESHED);
                         Outcome outcome = runOne(unit, idle.containsAll(unit.ids()) && !upstreamWorked);
+                        record(unit, outcome);
                         if (outcome == Outcome.REFRESHED || outcome == Outcome.CONFIRMED) {
                             refreshed.addAll(unit.ids());
                         }

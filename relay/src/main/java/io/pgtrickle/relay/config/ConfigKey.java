@@ -42,6 +42,9 @@ public enum ConfigKey {
     ENGINE_MAX_CONCURRENT_REFRESHES(Section.ENGINE, "max_concurrent_refreshes", Spec.of(ValueType.INTEGER).range(1, 64)
             .def(1L).doc("stream tables the hosted engine refreshes at once, each on its own connection (dependants"
                     + " after their sources)")),
+    ENGINE_TIERED_SCHEDULING(Section.ENGINE, "tiered_scheduling", Spec.of(ValueType.BOOLEAN).def(false)
+            .doc("check due stream tables whose sources have not changed for 8 checks only every 4th time (8th after"
+                    + " 64): a cheaper tick with many stream tables, staler until the next check")),
 
     STREAM_TABLE_NAME(Section.STREAM_TABLE, "name", Spec.of(ValueType.STRING).need(Requirement.REQUIRED)
             .doc("the stream table's name, optionally schema-qualified")),

@@ -92,9 +92,11 @@ public final class ConfigLoader {
                     + "\"");
         }
         Long concurrent = r.integer(ConfigKey.ENGINE_MAX_CONCURRENT_REFRESHES);
+        Boolean tiered = r.bool(ConfigKey.ENGINE_TIERED_SCHEDULING);
         return new EngineSettings(Boolean.TRUE.equals(enabled), Boolean.TRUE.equals(embedded),
                 dataDir == null ? null : Path.of(dataDir), port == null ? 0 : port.intValue(),
-                slot == null ? EngineSettings.DEFAULT_SLOT : slot, concurrent == null ? 1 : concurrent.intValue());
+                slot == null ? EngineSettings.DEFAULT_SLOT : slot, concurrent == null ? 1 : concurrent.intValue(),
+                Boolean.TRUE.equals(tiered));
     }
 
     private String postgresUrl(TableReader top, EngineSettings engine) {

@@ -36,6 +36,7 @@ public final class ConfigPrinter {
         set(engine, ConfigKey.ENGINE_PORT, (long) e.port());
         set(engine, ConfigKey.ENGINE_SLOT_NAME, e.slotName());
         set(engine, ConfigKey.ENGINE_MAX_CONCURRENT_REFRESHES, (long) e.maxConcurrentRefreshes());
+        set(engine, ConfigKey.ENGINE_TIERED_SCHEDULING, e.tieredScheduling());
         if (!config.streamTables().isEmpty()) {
             MutableTomlArray tables = top.getOrCreateArray(List.of(ConfigKey.STREAM_TABLES.key()));
             config.streamTables().forEach(st -> tables.add(streamTable(st)));

@@ -103,7 +103,8 @@ public final class Relay implements AutoCloseable {
             EngineConfig engineConfig = engineSettings.apply(EngineConfig.of(jdbcUrl)
                     .withCredentials(credentials.getProperty("user"), credentials.getProperty("password"))
                     .withSlotName(config.engine().slotName())
-                    .withMaxConcurrentRefreshes(config.engine().maxConcurrentRefreshes()));
+                    .withMaxConcurrentRefreshes(config.engine().maxConcurrentRefreshes())
+                    .withTieredScheduling(config.engine().tieredScheduling()));
             PgTrickleEngine engine = PgTrickleEngine.open(engineConfig).start();
             resources.add(0, engine);
             dataSource = engine.dataSource();
