@@ -109,6 +109,7 @@ class ParallelRefreshAndDrainIT {
             slow("par_" + i, 0.4, "items");
         }
         slow("par_reader", 0.1, "par_0"); // reads par_0: starts only after par_0's refresh
+        db.execute("UPDATE items SET n = n + 1 WHERE id = 1"); // work for every one: none is confirmed idle
         Thread.sleep(150);
         List<Long> refreshed = scheduler(3).runOnce();
 
@@ -151,6 +152,7 @@ class ParallelRefreshAndDrainIT {
     void drainLetsTheRefreshInFlightFinishStartsNoNewOneAndResumeEndsIt() throws Exception {
         slow("dr_slow", 1.5, "items");
         api.create(StreamTableSpec.parse("dr_next", "SELECT id, n FROM dr_slow", "100ms", null)); // due after dr_slow
+        db.execute("UPDATE items SET n = n + 1 WHERE id = 1"); // work for dr_slow: not confirmed idle, it refreshes
         Thread.sleep(150);
         Scheduler scheduler = scheduler(1);
         CompletableFuture<List<Long>> tick = CompletableFuture.supplyAsync(() -> {
